@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { ApiError } from '../../shared/api/errors.ts';
+import { readAppIdentity } from '../services/appInfo.ts';
+import { DATA_DIR_ENV } from '../services/dataDir.ts';
+import { CliApp } from './cliApp.ts';
+import { registerInfoCommand } from './commands/info.ts';
+import { registerServeCommand } from './commands/serve.ts';
+
+/** Exit codes: 0 ok, 1 failure, 2 bad usage or bad input. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = new Command('xai-link')
+    .description(
+      'XAI-Link: prepare datasets, train GPT models, store them on IPFS, prove improvements and mint them.',
+    )
+    .version(readAppIdentity().version)
+    .option(
+      '--data-dir <dir>',
+      `where XAI-Link keeps everything (default: $${DATA_DIR_ENV} or the platform's app-data folder)`,
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  const app = new CliApp(program);
+
+  registerInfoCommand(program, app);
+  registerServeCommand(program, app);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  } finally {
+    await app.close();
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Commander already printed the message (or the help / version text).
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (e instanceof ApiError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    return e.code === 'INVALID_PARAMS' ? 2 : 1;
+  }
+  process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (process.env.XAI_LINK_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+if (import.meta.main) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

@@ -1,0 +1,138 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createAppCore } from '../rpc/localClient.ts';
+import { createServices } from '../services/services.ts';
+import { startHeadlessHost, type HeadlessHost } from './headlessHost.ts';
+import { resolveInside } from './staticFiles.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xai-host-'));
+const rendererDir = join(dir, 'renderer');
+const services = createServices({ dataDir: join(dir, 'data'), entryPoint: 'host' });
+let host: HeadlessHost;
+
+beforeAll(async () => {
+  mkdirSync(join(rendererDir, 'assets'), { recursive: true });
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>app</title>');
+  writeFileSync(join(dir, 'secret.txt'), 'do not serve');
+  host = await startHeadlessHost({ core: createAppCore(services), rendererDir, port: 0 });
+});
+afterAll(async () => {
+  await host.close();
+  await services.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const cookie = (): string => `xai_link_token=${host.token}`;
+
+function call(ws: WebSocket, message: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    ws.once('message', (data) => resolve(JSON.parse(String(data)) as Record<string, unknown>));
+    ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  });
+}
+
+async function connect(): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/ws`, { headers: { cookie: cookie() } });
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  return ws;
+}
+
+describe('headless host', () => {
+  it('binds loopback by default and prints a URL with the token', () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+  });
+
+  it('serves the UI only with the token (query, cookie or bearer)', async () => {
+    expect((await fetch(`${host.origin}/`)).status).toBe(401);
+    expect((await fetch(`${host.origin}/`, { headers: { cookie: 'xai_link_token=wrong' } })).status).toBe(
+      401,
+    );
+    expect((await fetch(`${host.origin}/`, { headers: { cookie: cookie() } })).status).toBe(200);
+    expect(
+      (await fetch(`${host.origin}/`, { headers: { authorization: `Bearer ${host.token}` } })).status,
+    ).toBe(200);
+    const redirect = await fetch(host.url, { redirect: 'manual' });
+    expect(redirect.status).toBe(303);
+    expect(redirect.headers.get('location')).toBe('/');
+  });
+
+  it('never serves files outside the renderer directory', async () => {
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt']) {
+      const res = await fetch(`${host.origin}${path}`, { headers: { cookie: cookie() } });
+      expect(await res.text()).not.toContain('do not serve');
+    }
+    expect(resolveInside(rendererDir, '/../secret.txt')).toBe(join(rendererDir, 'secret.txt'));
+    expect(resolveInside(rendererDir, '/%2e%2e%2f%2e%2e%2fsecret.txt')).toBe(join(rendererDir, 'secret.txt'));
+    expect(resolveInside(rendererDir, '/a%00b')).toBeNull();
+  });
+
+  it('answers requests over the WebSocket and reports bad ones clearly', async () => {
+    const ws = await connect();
+    expect(
+      await call(ws, { type: 'invoke', id: 1, method: 'system.ping', params: { message: 'hi' } }),
+    ).toMatchObject({
+      type: 'result',
+      id: 1,
+      ok: true,
+      result: { message: 'hi' },
+    });
+    expect(
+      await call(ws, { type: 'invoke', id: 2, method: 'system.ping', params: { message: 1 } }),
+    ).toMatchObject({
+      id: 2,
+      ok: false,
+      error: { code: 'INVALID_PARAMS', field: 'message' },
+    });
+    expect(await call(ws, '{not json')).toMatchObject({
+      type: 'protocol-error',
+      error: { code: 'INVALID_PARAMS' },
+    });
+    expect(await call(ws, { type: 'invoke', id: 3 })).toMatchObject({
+      id: 3,
+      ok: false,
+      error: { code: 'INVALID_PARAMS' },
+    });
+    ws.close();
+  });
+
+  it('pushes events to connected pages', async () => {
+    const ws = await connect();
+    const received = new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    await services.jobs.run('test', 'Test job', async () => 1);
+    expect(await received).toMatchObject({
+      type: 'event',
+      event: 'job.finished',
+      payload: { kind: 'test', status: 'succeeded' },
+    });
+    ws.close();
+  });
+
+  it('refuses WebSocket upgrades without the token or from another origin', async () => {
+    const status = (headers: Record<string, string>, query = ''): Promise<number | 'open'> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/ws${query}`, { headers });
+        ws.once('open', () => (ws.close(), resolve('open')));
+        ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      });
+    expect(await status({})).toBe(401);
+    expect(await status({ cookie: cookie(), origin: 'http://evil.example' })).toBe(403);
+    expect(await status({ origin: `http://127.0.0.1:${host.port}` }, `?token=${host.token}`)).toBe('open');
+  });
+
+  it('stores uploads in the data directory', async () => {
+    const res = await fetch(`${host.origin}/api/upload?name=../../evil name.txt`, {
+      method: 'POST',
+      headers: { cookie: cookie() },
+      body: 'hello',
+    });
+    const body = (await res.json()) as { path: string; bytes: number };
+    expect(res.status).toBe(200);
+    expect(body.bytes).toBe(5);
+    expect(body.path.startsWith(join(dir, 'data', 'tmp', 'uploads'))).toBe(true);
+    expect(body.path).not.toContain('..');
+    expect(body.path.endsWith('/_._evil_name.txt')).toBe(true);
+  });
+});

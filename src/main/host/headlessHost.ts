@@ -1,0 +1,248 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiError } from '../../shared/api/errors.ts';
+import { invalidParams } from '../../shared/api/errors.ts';
+import { invokeMessageSchema, MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/api/wire.ts';
+import type { AppCore } from '../rpc/localClient.ts';
+import { contentSecurityPolicy } from './contentSecurityPolicy.ts';
+import { serveStatic } from './staticFiles.ts';
+
+export const TOKEN_COOKIE = 'xai_link_token';
+export const WS_PATH = '/api/ws';
+export const UPLOAD_PATH = '/api/upload';
+const MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
+
+export interface HeadlessHostOptions {
+  core: AppCore;
+  /** Directory of the built renderer (index.html + assets). */
+  rendererDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Defaults to 32 random bytes; tests may fix it. */
+  token?: string;
+}
+
+export interface HeadlessHost {
+  readonly url: string;
+  readonly origin: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The headless host: the same renderer the desktop window shows, served over HTTP, talking to the
+ * same services over a WebSocket. Every request needs the access token (as Jupyter does): it comes
+ * once in the printed URL, is then kept in an HttpOnly SameSite=Strict cookie, and the WebSocket also
+ * checks the Origin so that another site open in the same browser cannot drive the app.
+ */
+export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<HeadlessHost> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? randomBytes(32).toString('hex');
+  const tokenBytes = Buffer.from(token);
+  const { core } = opts;
+  const csp = contentSecurityPolicy();
+  const baseHeaders = {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+  };
+
+  const tokenMatches = (candidate: string | null | undefined): boolean => {
+    if (!candidate) return false;
+    const bytes = Buffer.from(candidate);
+    return bytes.length === tokenBytes.length && timingSafeEqual(bytes, tokenBytes);
+  };
+  const requestToken = (req: IncomingMessage, url: URL): string | null => {
+    const fromQuery = url.searchParams.get('token');
+    if (fromQuery) return fromQuery;
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) return auth.slice(7);
+    return readCookie(req.headers.cookie, TOKEN_COOKIE);
+  };
+
+  const server = createServer((req, res) => {
+    handleHttp(req, res).catch((e) => {
+      console.error('headless host: request failed', e);
+      if (!res.headersSent) res.writeHead(500, baseHeaders);
+      res.end();
+    });
+  });
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/api/health') {
+      res.writeHead(200, { ...baseHeaders, 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    if (!tokenMatches(requestToken(req, url))) {
+      res.writeHead(401, { ...baseHeaders, 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        '<!doctype html><title>XAI-Link: access token needed</title><h1>Access token needed</h1>' +
+          '<p>Open the URL that <code>xai-link serve</code> printed: it contains the access token.</p>',
+      );
+      return;
+    }
+    if (url.searchParams.has('token')) {
+      // Keep the token in a cookie and take it out of the address bar (and of history and referrers).
+      url.searchParams.delete('token');
+      res.writeHead(303, {
+        ...baseHeaders,
+        'set-cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        location: url.pathname + url.search,
+      });
+      res.end();
+      return;
+    }
+    if (url.pathname === UPLOAD_PATH) {
+      await handleUpload(req, res, url);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, baseHeaders).end();
+      return;
+    }
+    await serveStatic(opts.rendererDir, url.pathname, res, baseHeaders);
+  }
+
+  /** Browser file uploads land in the data directory's tmp/uploads; the page then passes the path to a request. */
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { ...baseHeaders, 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST') return json(405, { error: 'POST the file as the request body' });
+    if (!isSameOrigin(req)) return json(403, { error: 'cross-origin upload refused' });
+    const name =
+      (url.searchParams.get('name') ?? 'upload')
+        .replace(/[^\w.-]/g, '_')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^\./, '')
+        .slice(0, 120) || 'upload';
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_UPLOAD_BYTES)
+      return json(413, { error: `file larger than ${MAX_UPLOAD_BYTES} bytes` });
+    const dir = join(core.services.dataDir.tmp, 'uploads', randomBytes(8).toString('hex'));
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, name);
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_UPLOAD_BYTES) req.destroy(new Error('upload too large'));
+    });
+    try {
+      await pipeline(req, createWriteStream(path));
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      return json(400, { error: `upload failed: ${(e as Error).message}` });
+    }
+    json(200, { path, bytes: received });
+  }
+
+  /**
+   * Browsers always send Origin on WebSocket and cross-origin requests; tools (CLI, tests) may omit it.
+   * The page must come from the very address the request was sent to (localhost or 127.0.0.1 alike).
+   */
+  function isSameOrigin(req: IncomingMessage): boolean {
+    const sent = req.headers.origin;
+    return sent === undefined || (req.headers.host !== undefined && sent === `http://${req.headers.host}`);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const sockets = new Set<WebSocket>();
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (status: string): void => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    };
+    if (url.pathname !== WS_PATH) return refuse('404 Not Found');
+    if (!tokenMatches(requestToken(req, url))) return refuse('401 Unauthorized');
+    if (!isSameOrigin(req)) return refuse('403 Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const send = (ws: WebSocket, message: ServerMessage | { type: 'protocol-error'; error: unknown }): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+
+  wss.on('connection', (ws: WebSocket) => {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      void handleMessage(ws, data as Buffer, isBinary);
+    });
+  });
+
+  async function handleMessage(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
+    let raw: unknown;
+    try {
+      if (isBinary) throw new Error('binary frames are not part of the protocol');
+      raw = JSON.parse(data.toString('utf8'));
+    } catch (e) {
+      send(ws, {
+        type: 'protocol-error',
+        error: new ApiError('INVALID_PARAMS', `Unreadable message: ${(e as Error).message}`).toData(),
+      });
+      return;
+    }
+    const parsed = invokeMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
+      const error = invalidParams('message', parsed.error).toData();
+      if (id !== null && Number.isInteger(id) && id >= 0) send(ws, { type: 'result', id, ok: false, error });
+      else send(ws, { type: 'protocol-error', error });
+      return;
+    }
+    const { id, method, params } = parsed.data;
+    const envelope = await core.dispatcher.invoke(method, params, { entryPoint: 'host' });
+    send(ws, { type: 'result', id, ...envelope });
+  }
+
+  const unsubscribe = core.services.events.subscribe((event, payload) => {
+    const message = JSON.stringify({ type: 'event', event, payload });
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message);
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const printableHost = host.includes(':') ? `[${host}]` : host;
+  const origin = `http://${printableHost}:${port}`;
+
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    port,
+    token,
+    async close() {
+      unsubscribe();
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}

@@ -1,0 +1,74 @@
+import type { z } from 'zod';
+import type { EntryPoint } from '../../shared/api/system.ts';
+import type { ParsedParamsOf, RequestMap, RequestSpec } from '../../shared/api/contract.ts';
+import {
+  ApiError,
+  apiRequests,
+  invalidParams,
+  isRequestName,
+  type ApiRequests,
+} from '../../shared/api/index.ts';
+import type { ResultEnvelope } from '../../shared/api/wire.ts';
+
+/** Who is calling; handlers may use it for logging or to refuse what only one entry point may do. */
+export interface CallContext {
+  readonly entryPoint: EntryPoint;
+}
+
+export type HandlerFor<S extends RequestSpec> = (
+  params: ParsedParamsOf<S>,
+  ctx: CallContext,
+) => Promise<z.input<S['result']>> | z.input<S['result']>;
+
+export type HandlersFor<M extends RequestMap> = { [K in keyof M]: HandlerFor<M[K]> };
+
+export type ApiHandlers = HandlersFor<ApiRequests>;
+
+/**
+ * Validates and routes every request from every entry point. Never throws: the caller gets an
+ * envelope, so a bad request or a failing handler cannot take a transport down.
+ */
+export class Dispatcher {
+  readonly #handlers: ApiHandlers;
+  readonly #log: (message: string, error: unknown) => void;
+
+  constructor(handlers: ApiHandlers, log: (message: string, error: unknown) => void = console.error) {
+    this.#handlers = handlers;
+    this.#log = log;
+  }
+
+  async invoke(method: unknown, params: unknown, ctx: CallContext): Promise<ResultEnvelope> {
+    try {
+      return { ok: true, result: await this.#invokeOrThrow(method, params, ctx) };
+    } catch (e) {
+      return { ok: false, error: toApiError(e, String(method), this.#log).toData() };
+    }
+  }
+
+  async #invokeOrThrow(method: unknown, params: unknown, ctx: CallContext): Promise<unknown> {
+    if (typeof method !== 'string' || !isRequestName(method)) {
+      throw new ApiError('UNKNOWN_METHOD', `Unknown method ${JSON.stringify(method)}`, {
+        hint: 'Check the method name against src/shared/api; client and app versions may differ.',
+      });
+    }
+    const spec = apiRequests[method] as RequestSpec;
+    const parsed = spec.params.safeParse(params ?? {});
+    if (!parsed.success) throw invalidParams(`"${method}" request`, parsed.error);
+    const handler = this.#handlers[method] as HandlerFor<RequestSpec>;
+    const result = await handler(parsed.data, ctx);
+    const checked = spec.result.safeParse(result);
+    if (!checked.success) {
+      throw new Error(`"${method}" returned a result that breaks the contract: ${checked.error.message}`);
+    }
+    return checked.data;
+  }
+}
+
+function toApiError(e: unknown, method: string, log: (message: string, error: unknown) => void): ApiError {
+  if (e instanceof ApiError) return e;
+  log(`"${method}" failed`, e);
+  const message = e instanceof Error ? e.message : String(e);
+  return new ApiError('INTERNAL', `"${method}" failed: ${message}`, {
+    hint: 'This is a bug in XAI-Link; the log has the details.',
+  });
+}

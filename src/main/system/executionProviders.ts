@@ -1,0 +1,125 @@
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import ort from 'onnxruntime-node';
+import { z } from 'zod';
+import type { ExecutionProviderName, ExecutionProviderReport } from '../../shared/api/system.ts';
+import { executionProviderNames, executionProviderReportSchema } from '../../shared/api/system.ts';
+import { entryPath } from '../util/entryPath.ts';
+import { buildProbeModel } from './probeModel.ts';
+
+const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * Probes in a child process (see probeProvidersChild.ts) so that a GPU driver that crashes, hangs or
+ * prints to stderr cannot affect the app. Never rejects: a failed probe reports every provider as unusable.
+ */
+export function probeExecutionProvidersIsolated(): Promise<ExecutionProviderReport[]> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = fork(entryPath('system/probeProvidersChild'), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    const failAll = (why: string): ExecutionProviderReport[] =>
+      executionProviderNames.map((name) => ({
+        name,
+        usable: false,
+        detail: why,
+        probeMs: performance.now() - started,
+      }));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve(failAll(`provider probe could not start: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const parsed = z
+        .array(executionProviderReportSchema)
+        .safeParse(safeJson(stdout.trim().split('\n').at(-1)));
+      if (code === 0 && parsed.success) return resolve(parsed.data);
+      const reason =
+        signal === 'SIGKILL'
+          ? `timed out after ${PROBE_TIMEOUT_MS / 1000} s`
+          : `exited with ${signal ?? code}`;
+      resolve(failAll(`provider probe ${reason}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
+    });
+  });
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+const PLATFORM_ONLY: Partial<Record<ExecutionProviderName, { platform: NodeJS.Platform; label: string }>> = {
+  dml: { platform: 'win32', label: 'DirectML is available on Windows only' },
+  coreml: { platform: 'darwin', label: 'Core ML is available on macOS only' },
+};
+
+/**
+ * Tries each execution provider for real: creates a tiny session on it alone and runs it once.
+ * A provider counts as usable only if that worked; otherwise the report says why in words a user
+ * can act on.
+ */
+export async function probeExecutionProviders(): Promise<ExecutionProviderReport[]> {
+  const model = buildProbeModel();
+  const reports: ExecutionProviderReport[] = [];
+  for (const name of executionProviderNames) reports.push(await probeOne(name, model));
+  return reports;
+}
+
+async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise<ExecutionProviderReport> {
+  const started = performance.now();
+  const done = (usable: boolean, detail: string): ExecutionProviderReport => ({
+    name,
+    usable,
+    detail,
+    probeMs: Math.round((performance.now() - started) * 100) / 100,
+  });
+  const only = PLATFORM_ONLY[name];
+  if (only && process.platform !== only.platform) return done(false, only.label);
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(model, {
+      executionProviders: [name],
+      logSeverityLevel: 4,
+      intraOpNumThreads: 1,
+    });
+    const x = new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]);
+    const { y } = await session.run({ x });
+    const data = y?.data as Float32Array | undefined;
+    if (!data || data[3] !== 20) return done(false, 'ran, but returned a wrong result');
+    return done(true, name === 'cpu' ? `${ortThreads()} threads available` : 'ran a test graph');
+  } catch (e) {
+    return done(false, explainFailure(name, e));
+  } finally {
+    await session?.release().catch(() => undefined);
+  }
+}
+
+function ortThreads(): number {
+  return availableParallelism();
+}
+
+/** Maps ONNX Runtime's low-level messages to what the user can do about them. */
+export function explainFailure(name: ExecutionProviderName, e: unknown): string {
+  const raw = e instanceof Error ? e.message : String(e);
+  const firstLine = raw.split('\n')[0]!.slice(0, 300);
+  if (name === 'webgpu' && /adapter/i.test(raw)) {
+    return 'no WebGPU adapter: no GPU with a Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver was found';
+  }
+  if (name === 'cuda' && /shared library|providers_shared|providers_cuda/i.test(raw)) {
+    return 'CUDA provider libraries are not installed (onnxruntime-node was installed with CUDA skipped); see README "GPU"';
+  }
+  if (/backend not found|not supported|no available backend/i.test(raw)) {
+    return `this build of onnxruntime-node has no ${name} provider`;
+  }
+  return firstLine;
+}

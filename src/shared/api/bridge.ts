@@ -1,0 +1,14 @@
+import type { ResultEnvelope } from './wire.ts';
+
+/**
+ * What the preload script exposes as `window.xai`, and nothing more: one call to invoke a
+ * contract request and one to listen to contract events. Results come back as envelopes rather
+ * than thrown errors because Electron IPC drops an error's fields.
+ */
+export interface XaiBridge {
+  invoke(method: string, params: unknown): Promise<ResultEnvelope>;
+  /** Listens to every contract event; returns the unsubscribe function. */
+  onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /** Where the bridge runs, for the System page. */
+  readonly runtime: { readonly electron: string; readonly chromium: string; readonly node: string };
+}
