@@ -1,0 +1,150 @@
+/**
+ * The embedded chain: one anvil per data directory, state in `<chainDir>/state.json`, output in
+ * `<chainDir>/anvil.log`, and a record of the running process in `<chainDir>/node.json` so that every
+ * process using the same data directory (the app, the headless host, CLI commands) finds and shares it.
+ *
+ * - `start({ detached: true })` (the CLI's `chain start`) leaves anvil running after the process exits.
+ * - `ensureRunning()` reuses a running anvil, or starts one owned by this process; `dispose()` stops what
+ *   this process started (anvil writes its state on SIGTERM), and leaves alone what it found running.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import {
+  DEFAULT_CHAIN_ID,
+  isProcessAlive,
+  probeAnvil,
+  startAnvil,
+  stopPid,
+  type AnvilInstance,
+} from './anvil.ts';
+
+const nodeRecordSchema = z.object({
+  pid: z.number().int().positive(),
+  port: z.number().int().positive(),
+  rpcUrl: z.string(),
+  chainId: z.number().int(),
+  startedAt: z.string(),
+  detached: z.boolean(),
+});
+export type NodeRecord = z.infer<typeof nodeRecordSchema>;
+
+const MAX_LOG_BYTES = 10 * 1024 * 1024;
+
+export interface RunningChain {
+  rpcUrl: string;
+  chainId: number;
+  pid: number;
+  port: number;
+  /** Started by this process (and stopped by its `dispose`). */
+  owned: boolean;
+}
+
+export class EmbeddedChain {
+  readonly dir: string;
+  readonly stateFile: string;
+  readonly logFile: string;
+  readonly recordFile: string;
+  #owned: AnvilInstance | undefined;
+  #starting: Promise<RunningChain> | undefined;
+
+  constructor(chainDir: string) {
+    this.dir = chainDir;
+    this.stateFile = join(chainDir, 'state.json');
+    this.logFile = join(chainDir, 'anvil.log');
+    this.recordFile = join(chainDir, 'node.json');
+  }
+
+  /** The running anvil of this data directory, or null (a stale record is removed). */
+  async running(): Promise<RunningChain | null> {
+    if (this.#owned) {
+      const o = this.#owned;
+      return { rpcUrl: o.rpcUrl, chainId: o.chainId, pid: o.pid, port: o.port, owned: true };
+    }
+    const record = this.#readRecord();
+    if (!record) return null;
+    const probe = isProcessAlive(record.pid) ? await probeAnvil(record.rpcUrl) : null;
+    if (!probe) {
+      rmSync(this.recordFile, { force: true });
+      return null;
+    }
+    return {
+      rpcUrl: record.rpcUrl,
+      chainId: probe.chainId,
+      pid: record.pid,
+      port: record.port,
+      owned: false,
+    };
+  }
+
+  /** Starts anvil unless one runs for this data directory. */
+  async ensureRunning(opts: { detached?: boolean } = {}): Promise<RunningChain> {
+    const existing = await this.running();
+    if (existing) return existing;
+    this.#starting ??= this.#start(opts.detached ?? false).finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(detached: boolean): Promise<RunningChain> {
+    mkdirSync(this.dir, { recursive: true });
+    if (existsSync(this.logFile) && statSync(this.logFile).size > MAX_LOG_BYTES)
+      truncateSync(this.logFile, 0);
+    const instance = await startAnvil({
+      stateFile: this.stateFile,
+      stateIntervalS: 30,
+      logFile: this.logFile,
+      detached,
+      chainId: DEFAULT_CHAIN_ID,
+    });
+    const record: NodeRecord = {
+      pid: instance.pid,
+      port: instance.port,
+      rpcUrl: instance.rpcUrl,
+      chainId: instance.chainId,
+      startedAt: new Date().toISOString(),
+      detached,
+    };
+    await writeJsonAtomic(this.recordFile, record);
+    if (!detached) this.#owned = instance;
+    return {
+      rpcUrl: instance.rpcUrl,
+      chainId: instance.chainId,
+      pid: instance.pid,
+      port: instance.port,
+      owned: !detached,
+    };
+  }
+
+  /** Stops the running anvil of this data directory, whoever started it; anvil saves its state. */
+  async stop(): Promise<boolean> {
+    if (this.#owned) {
+      const o = this.#owned;
+      this.#owned = undefined;
+      await o.stop();
+      rmSync(this.recordFile, { force: true });
+      return true;
+    }
+    const running = await this.running();
+    if (!running) return false;
+    // running() checked that an anvil answers at the recorded address with the recorded pid alive.
+    await stopPid(running.pid);
+    rmSync(this.recordFile, { force: true });
+    return true;
+  }
+
+  /** Stops anvil only if this process started it. */
+  async dispose(): Promise<void> {
+    if (this.#owned) await this.stop();
+  }
+
+  #readRecord(): NodeRecord | null {
+    try {
+      return nodeRecordSchema.parse(JSON.parse(readFileSync(this.recordFile, 'utf8')));
+    } catch {
+      return null;
+    }
+  }
+}
