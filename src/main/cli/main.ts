@@ -3,8 +3,17 @@ import { ApiError } from '../../shared/api/errors.ts';
 import { readAppIdentity } from '../services/appInfo.ts';
 import { DATA_DIR_ENV } from '../services/dataDir.ts';
 import { CliApp } from './cliApp.ts';
+import { registerChainCommands } from './commands/chain.ts';
+import { registerClaimCommands } from './commands/claim.ts';
+import { registerEvalCommands } from './commands/eval.ts';
+import { registerFunctionsCommands } from './commands/functions.ts';
 import { registerInfoCommand } from './commands/info.ts';
+import { registerIpfsCommand } from './commands/ipfs.ts';
+import { registerPipelineCommands } from './commands/pipeline.ts';
+import { registerPrepareCommand } from './commands/prepare.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerTrainCommands } from './commands/train.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or bad input. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -22,7 +31,16 @@ export async function runCli(argv: string[]): Promise<number> {
   const app = new CliApp(program);
 
   registerInfoCommand(program, app);
+  registerChainCommands(program, app);
+  registerFunctionsCommands(program, app);
   registerServeCommand(program, app);
+  registerIpfsCommand(program, app);
+  registerPrepareCommand(program, app);
+  registerTrainCommands(program, app);
+  registerEvalCommands(program, app);
+  registerClaimCommands(program, app);
+  registerVerifyCommand(program, app);
+  registerPipelineCommands(program, app);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { settingsSchema } from '../../shared/api/settings.ts';
 import { SettingsService } from './settingsService.ts';
 
 const dirs: string[] = [];
@@ -17,9 +18,14 @@ describe('SettingsService', () => {
     const dir = fresh();
     const file = join(dir, 'settings.json');
     const s = new SettingsService(file);
-    expect(await s.get()).toEqual({ theme: 'system', walletConnectProjectId: '' });
+    const defaults = settingsSchema.parse({});
+    expect(await s.get()).toEqual({ ...defaults, theme: 'system', walletConnectProjectId: '' });
     await Promise.all([s.update({ theme: 'dark' }), s.update({ walletConnectProjectId: 'abc' })]);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ theme: 'dark', walletConnectProjectId: 'abc' });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      ...defaults,
+      theme: 'dark',
+      walletConnectProjectId: 'abc',
+    });
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(await new SettingsService(file).get()).toMatchObject({ theme: 'dark' });
   });

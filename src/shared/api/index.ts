@@ -2,8 +2,16 @@
  * The one API contract between the renderer (or the CLI, or a browser on the headless host) and
  * the main-process services. Each domain lives in its own file; this file only joins them.
  */
+import { chainEvents, chainRequests } from './chain.ts';
+import { chainlinkRequests } from './chainlink.ts';
+import { claimsRequests } from './claims.ts';
 import type { EventMap, ParamsOf, PayloadOf, RequestMap, ResultOf } from './contract.ts';
+import { datasetsRequests } from './datasets.ts';
+import { evalRequests } from './eval.ts';
+import { ipfsRequests } from './ipfs.ts';
 import { jobsEvents, jobsRequests } from './jobs.ts';
+import { pipelinesRequests } from './pipelines.ts';
+import { runsEvents, runsRequests } from './runs.ts';
 import { settingsRequests } from './settings.ts';
 import { systemRequests } from './system.ts';
 
@@ -11,10 +19,20 @@ export const apiRequests = {
   ...systemRequests,
   ...settingsRequests,
   ...jobsRequests,
+  ...runsRequests,
+  ...chainRequests,
+  ...chainlinkRequests,
+  ...ipfsRequests,
+  ...datasetsRequests,
+  ...evalRequests,
+  ...claimsRequests,
+  ...pipelinesRequests,
 } satisfies RequestMap;
 
 export const apiEvents = {
   ...jobsEvents,
+  ...runsEvents,
+  ...chainEvents,
 } satisfies EventMap;
 
 export type ApiRequests = typeof apiRequests;

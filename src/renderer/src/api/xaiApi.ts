@@ -20,9 +20,27 @@ export async function invokeQuery<M extends RequestName>(
   }
 }
 
+export const ALL_TAGS = [
+  'System',
+  'Settings',
+  'Jobs',
+  'Ipfs',
+  'Pins',
+  'Datasets',
+  'Runs',
+  'Chain',
+  'Lineages',
+  'Tokens',
+  'Licences',
+  'Earnings',
+  'Leaderboard',
+  'Claims',
+  'Evaluations',
+] as const;
+
 export const xaiApi = createApi({
   reducerPath: 'xaiApi',
   baseQuery: fakeBaseQuery<ApiErrorData>(),
-  tagTypes: ['System', 'Settings', 'Jobs'],
+  tagTypes: ALL_TAGS,
   endpoints: () => ({}),
 });

@@ -1,19 +1,24 @@
 import { configureStore } from '@reduxjs/toolkit';
 import { setupListeners } from '@reduxjs/toolkit/query';
 import { bridge, client } from '../api/client.ts';
-import { xaiApi } from '../api/xaiApi.ts';
+import { ALL_TAGS, xaiApi } from '../api/xaiApi.ts';
 import { connectionSlice } from '../features/connection/connectionSlice.ts';
 import { jobsSlice } from '../features/jobs/jobsSlice.ts';
+import { metricsListener } from '../features/runs/metricsStore.ts';
+import { runsSlice } from '../features/runs/runsSlice.ts';
 import { apiEventReceived } from './apiEvents.ts';
+import { eventInvalidation } from './eventInvalidation.ts';
 import { WebSocketBridge } from '../api/webSocketBridge.ts';
 
 export const store = configureStore({
   reducer: {
     [xaiApi.reducerPath]: xaiApi.reducer,
     jobs: jobsSlice.reducer,
+    runs: runsSlice.reducer,
     connection: connectionSlice.reducer,
   },
-  middleware: (getDefault) => getDefault().concat(xaiApi.middleware),
+  middleware: (getDefault) =>
+    getDefault().prepend(eventInvalidation.middleware, metricsListener.middleware).concat(xaiApi.middleware),
 });
 
 setupListeners(store.dispatch);
@@ -23,7 +28,7 @@ if (bridge instanceof WebSocketBridge) {
   bridge.onStateChange((state) => {
     store.dispatch(connectionSlice.actions.changed(state));
     // After a reconnect, whatever was fetched may be stale.
-    if (state === 'open') store.dispatch(xaiApi.util.invalidateTags(['System', 'Settings', 'Jobs']));
+    if (state === 'open') store.dispatch(xaiApi.util.invalidateTags([...ALL_TAGS]));
   });
 }
 void client;

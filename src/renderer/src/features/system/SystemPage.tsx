@@ -1,5 +1,6 @@
 import { bridge } from '../../api/client.ts';
 import { ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
+import { ChartSpeedCard } from './ChartSpeedCard.tsx';
 import { useSystemInfoQuery, useLazySystemInfoQuery } from './systemApi.ts';
 
 function formatBytes(n: number): string {
@@ -110,6 +111,7 @@ export function SystemPage() {
           </article>
         </>
       ) : null}
+      <ChartSpeedCard />
     </section>
   );
 }

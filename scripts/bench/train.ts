@@ -1,0 +1,103 @@
+/**
+ * npm run bench:train [-- --iters 2000 --preset cpu-tiny --threads 2 --device cpu --data DIR]
+ *
+ * Trains a preset on tiny-shakespeare (char level, prepared on first use like nanoGPT's prepare.py)
+ * with the preset's schedule, evaluation and checkpoints, and prints as its last line one JSON object:
+ * tokens_per_s and ms_per_iter (median over the steps after a warm-up of 10), iters, train_loss and
+ * val_loss (the final evaluation), params, peak_rss_mb, threads, device.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  configFromPreset,
+  countParams,
+  presetIdSchema,
+  tokensPerStep,
+} from '../../src/shared/engine/config.ts';
+import { deviceRequests, type DeviceRequest } from '../../src/main/engine/device.ts';
+import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
+import { Trainer } from '../../src/main/engine/trainer.ts';
+
+const { values } = parseArgs({
+  options: {
+    iters: { type: 'string', default: '2000' },
+    preset: { type: 'string', default: 'cpu-tiny' },
+    threads: { type: 'string' },
+    device: { type: 'string', default: 'cpu' },
+    data: { type: 'string' },
+    'eval-iters': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const preset = presetIdSchema.parse(values.preset);
+const iters = Number(values.iters);
+const device = values.device as DeviceRequest;
+if (!deviceRequests.includes(device)) throw new Error(`--device must be one of ${deviceRequests.join(', ')}`);
+const config = configFromPreset(preset, {
+  train: {
+    maxIters: iters,
+    lrDecayIters: iters,
+    logInterval: 1,
+    ...(values['eval-iters'] ? { evalIters: Number(values['eval-iters']) } : {}),
+  },
+});
+const data = values.data ?? shakespeareCharDataset();
+const runDir = mkdtempSync(join(tmpdir(), 'xai-bench-'));
+const times: number[] = [];
+let last = { train: NaN, val: NaN };
+const started = performance.now();
+const trainer = await Trainer.create({
+  config,
+  data: { path: data },
+  runDir,
+  device,
+  threads: values.threads ? Number(values.threads) : undefined,
+  onEvent: (e) => {
+    if (e.type === 'metric') {
+      times.push(e.metric.msPerStep);
+      if (!values.quiet && (e.metric.step % 100 === 0 || e.metric.step === 1)) {
+        console.log(
+          `step ${e.metric.step}: loss ${e.metric.loss.toFixed(4)}, ${e.metric.msPerStep.toFixed(1)} ms, ${Math.round(e.metric.tokensPerSec)} tok/s`,
+        );
+      }
+    } else if (e.type === 'eval') {
+      last = { train: e.metric.trainLoss, val: e.metric.valLoss };
+      if (!values.quiet)
+        console.log(
+          `step ${e.metric.step}: train loss ${e.metric.trainLoss.toFixed(4)}, val loss ${e.metric.valLoss.toFixed(4)} (${e.metric.ms.toFixed(0)} ms)`,
+        );
+    } else if (e.type === 'log' && !values.quiet) console.log(e.message);
+  },
+});
+await trainer.run();
+await trainer.close();
+rmSync(runDir, { recursive: true, force: true });
+
+const warm = times.slice(Math.min(10, Math.max(0, times.length - 1)));
+const sorted = [...warm].sort((a, b) => a - b);
+const median =
+  sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]!
+    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+const model = trainer.model;
+console.log(
+  JSON.stringify({
+    bench: 'train',
+    preset,
+    device: trainer.device,
+    threads: trainer.threads,
+    iters,
+    tokens_per_iter: tokensPerStep(config),
+    ms_per_iter: Number(median.toFixed(3)),
+    tokens_per_s: Math.round((tokensPerStep(config) * 1000) / median),
+    train_loss: Number(last.train.toFixed(4)),
+    val_loss: Number(last.val.toFixed(4)),
+    params: countParams(model),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    wall_s: Number(((performance.now() - started) / 1000).toFixed(1)),
+    node: process.version,
+  }),
+);

@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import { runConfigSchema, type ResolvedModelConfig, type RunConfig } from '../../shared/engine/config.ts';
+import type { DatasetRef } from './data.ts';
+import { gptParamLayout, type ParamLayout } from './gpt.ts';
+import { readSafetensors, writeSafetensorsAtomic, type SafeTensor } from './safetensors.ts';
+
+/**
+ * Checkpoints: one safetensors file holding the parameters under nanoGPT's state_dict names (plus
+ * `lm_head.weight`, tied to `transformer.wte.weight`, so `model.load_state_dict` in nanoGPT accepts it),
+ * AdamW's moments as `optimizer.exp_avg.<name>` / `optimizer.exp_avg_sq.<name>`, and in the metadata
+ * the step, the data generator's state, the configuration and the dataset reference. Written
+ * atomically; a run keeps `latest` and `best` (lowest validation loss).
+ */
+export const CHECKPOINT_FORMAT = 'xai-link-checkpoint';
+export const CHECKPOINT_VERSION = '1';
+
+export interface TrainState {
+  /** Optimizer steps completed. */
+  step: number;
+  params: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  /** The training data generator's state (batches drawn so far). */
+  rngState: string;
+  bestValLoss: number | null;
+  trainLoss: number | null;
+  valLoss: number | null;
+  tokensSeen: number;
+  elapsedMs: number;
+}
+
+export interface CheckpointMeta {
+  config: RunConfig;
+  model: ResolvedModelConfig;
+  dataset: DatasetRef;
+  /** tokenizer.json content of the dataset (so a checkpoint samples on its own), or null. */
+  tokenizer: unknown;
+}
+
+export interface Checkpoint extends CheckpointMeta {
+  state: TrainState;
+  layout: ParamLayout;
+  createdAt: string;
+}
+
+/** nanoGPT's model_args names, for tools that read nanoGPT checkpoints. */
+export function nanoGptModelArgs(m: ResolvedModelConfig): Record<string, number | boolean> {
+  return {
+    n_layer: m.nLayer,
+    n_head: m.nHead,
+    n_embd: m.nEmbd,
+    block_size: m.blockSize,
+    bias: m.bias,
+    vocab_size: m.vocabSize,
+    dropout: m.dropout,
+  };
+}
+
+export function saveCheckpoint(
+  path: string,
+  state: TrainState,
+  meta: CheckpointMeta,
+  opts: { optimizer?: boolean } = {},
+): void {
+  const layout = gptParamLayout(meta.model);
+  const tensors: Record<string, SafeTensor> = {};
+  const view = (flat: Float32Array, s: ParamLayout['specs'][number]): SafeTensor => ({
+    dtype: 'F32',
+    shape: s.shape,
+    data: flat.subarray(s.offset, s.offset + s.size),
+  });
+  for (const s of layout.specs) tensors[s.name] = view(state.params, s);
+  tensors['lm_head.weight'] = view(state.params, layout.byName.get('transformer.wte.weight')!);
+  if (opts.optimizer ?? true) {
+    for (const s of layout.specs) {
+      tensors[`optimizer.exp_avg.${s.name}`] = view(state.m, s);
+      tensors[`optimizer.exp_avg_sq.${s.name}`] = view(state.v, s);
+    }
+  }
+  const num = (v: number | null) => (v === null ? '' : String(v));
+  writeSafetensorsAtomic(path, tensors, {
+    format: CHECKPOINT_FORMAT,
+    format_version: CHECKPOINT_VERSION,
+    created_at: new Date().toISOString(),
+    step: String(state.step),
+    rng_state: state.rngState,
+    best_val_loss: num(state.bestValLoss),
+    train_loss: num(state.trainLoss),
+    val_loss: num(state.valLoss),
+    tokens_seen: String(state.tokensSeen),
+    elapsed_ms: String(Math.round(state.elapsedMs)),
+    optimizer: (opts.optimizer ?? true) ? 'adamw' : 'none',
+    config: JSON.stringify(meta.config),
+    model: JSON.stringify(meta.model),
+    model_args: JSON.stringify(nanoGptModelArgs(meta.model)),
+    dataset: JSON.stringify(meta.dataset),
+    ...(meta.tokenizer ? { tokenizer: JSON.stringify(meta.tokenizer) } : {}),
+  });
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+export function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {}): Checkpoint {
+  if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${path}`);
+  const withOptimizer = opts.optimizer ?? true;
+  const file = readSafetensors(path, { only: (n) => withOptimizer || !n.startsWith('optimizer.') });
+  const md = file.metadata;
+  if (md.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(`${path} is not an XAI-Link checkpoint (format "${md.format ?? 'none'}")`);
+  const config = runConfigSchema.parse(JSON.parse(md.config ?? '{}'));
+  const model = JSON.parse(md.model ?? '{}') as ResolvedModelConfig;
+  const layout = gptParamLayout(model);
+  const params = new Float32Array(layout.total);
+  const m = new Float32Array(layout.total);
+  const v = new Float32Array(layout.total);
+  const hasOptimizer = md.optimizer === 'adamw';
+  for (const s of layout.specs) {
+    const put = (flat: Float32Array, name: string) => {
+      const t = file.tensors[name];
+      if (!t) throw new CheckpointError(`${path} lacks tensor ${name}`);
+      if (t.dtype !== 'F32' || t.shape.join(',') !== s.shape.join(',')) {
+        throw new CheckpointError(`${path}: ${name} is ${t.dtype}[${t.shape}], expected F32[${s.shape}]`);
+      }
+      flat.set(t.data as Float32Array, s.offset);
+    };
+    put(params, s.name);
+    if (withOptimizer && hasOptimizer) {
+      put(m, `optimizer.exp_avg.${s.name}`);
+      put(v, `optimizer.exp_avg_sq.${s.name}`);
+    }
+  }
+  const num = (x: string | undefined) => (x === undefined || x === '' ? null : Number(x));
+  return {
+    config,
+    model,
+    layout,
+    dataset: JSON.parse(md.dataset ?? 'null') as DatasetRef,
+    tokenizer: md.tokenizer ? JSON.parse(md.tokenizer) : null,
+    createdAt: md.created_at ?? '',
+    state: {
+      step: Number(md.step ?? 0),
+      params,
+      m,
+      v,
+      rngState: md.rng_state ?? '',
+      bestValLoss: num(md.best_val_loss),
+      trainLoss: num(md.train_loss),
+      valLoss: num(md.val_loss),
+      tokensSeen: Number(md.tokens_seen ?? 0),
+      elapsedMs: Number(md.elapsed_ms ?? 0),
+    },
+  };
+}

@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import {
+  bytesPerToken,
+  datasetManifestSchema,
+  type DatasetManifest,
+  type TokenDtype,
+} from '../../shared/datasets/manifest.ts';
+import type { Rng } from './rng.ts';
+
+/**
+ * Training data: a prepared dataset directory (manifest.json + train.bin + val.bin, nanoGPT's flat
+ * little-endian uint16/uint32 token files) or a bare token file plus its vocabulary size, split 90/10
+ * into train and val like nanoGPT's prepare.py.
+ */
+
+/** A read-only run of tokens (a whole file in memory, or windows read from disk for large files). */
+export interface TokenSource {
+  readonly length: number;
+  /** Copies tokens [start, start + count) into `out` at `outOffset`. */
+  read(start: number, count: number, out: Int32Array, outOffset: number): void;
+  close(): void;
+}
+
+/** Files up to this size are read into memory; larger ones are read window by window. */
+const IN_MEMORY_LIMIT = 1 << 30;
+
+class MemoryTokens implements TokenSource {
+  readonly #data: Uint16Array | Uint32Array;
+  constructor(data: Uint16Array | Uint32Array) {
+    this.#data = data;
+  }
+  get length(): number {
+    return this.#data.length;
+  }
+  read(start: number, count: number, out: Int32Array, outOffset: number): void {
+    const d = this.#data;
+    for (let i = 0; i < count; i++) out[outOffset + i] = d[start + i]!;
+  }
+  close(): void {}
+}
+
+class FileTokens implements TokenSource {
+  readonly #fd: number;
+  readonly #bytes: 2 | 4;
+  readonly #first: number;
+  readonly length: number;
+  #buf = new Uint8Array(0);
+  constructor(path: string, dtype: TokenDtype, firstToken: number, length: number) {
+    this.#fd = openSync(path, 'r');
+    this.#bytes = bytesPerToken(dtype);
+    this.#first = firstToken;
+    this.length = length;
+  }
+  read(start: number, count: number, out: Int32Array, outOffset: number): void {
+    const n = count * this.#bytes;
+    if (this.#buf.length < n) this.#buf = new Uint8Array(n);
+    readSync(this.#fd, this.#buf, 0, n, (this.#first + start) * this.#bytes);
+    const view = new DataView(this.#buf.buffer, 0, n);
+    for (let i = 0; i < count; i++)
+      out[outOffset + i] = this.#bytes === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
+  }
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+/** Tokens [first, first + count) of a token file: in memory up to `inMemoryLimit` bytes, else read window by window. */
+export function openTokens(
+  path: string,
+  dtype: TokenDtype,
+  first = 0,
+  count?: number,
+  inMemoryLimit = IN_MEMORY_LIMIT,
+): TokenSource {
+  const size = statSync(path).size;
+  const bpt = bytesPerToken(dtype);
+  if (size % bpt !== 0) throw new Error(`${path}: ${size} bytes is not a whole number of ${dtype} tokens`);
+  const total = size / bpt;
+  const n = count ?? total - first;
+  if (n * bpt <= inMemoryLimit) {
+    const fd = openSync(path, 'r');
+    try {
+      const bytes = new Uint8Array(n * bpt);
+      readSync(fd, bytes, 0, bytes.length, first * bpt);
+      return new MemoryTokens(
+        dtype === 'uint16' ? new Uint16Array(bytes.buffer) : new Uint32Array(bytes.buffer),
+      );
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return new FileTokens(path, dtype, first, n);
+}
+
+/** Where a run's data came from, stored in its checkpoints. */
+export interface DatasetRef {
+  kind: 'dataset' | 'tokens';
+  /** Absolute path of the dataset directory or token file. */
+  path: string;
+  name: string;
+  vocabSize: number;
+  dtype: TokenDtype;
+  trainTokens: number;
+  valTokens: number;
+  /** sha256 of train.bin (dataset) or of the token file's first 64 MiB and size (bare tokens). */
+  fingerprint: string;
+  tokenizer: { kind: string; sha256: string } | null;
+}
+
+export interface OpenedDataset {
+  ref: DatasetRef;
+  train: TokenSource;
+  val: TokenSource;
+  manifest: DatasetManifest | null;
+  /** tokenizer.json's parsed content when the dataset has one. */
+  tokenizerJson: unknown;
+  close(): void;
+}
+
+export class DataError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.name = 'DataError';
+    this.hint = hint;
+  }
+}
+
+/**
+ * What a dataset is, from its manifest (or a bare file's size), without reading its tokens: enough to
+ * validate a run's configuration on the main thread before a worker starts.
+ */
+export function inspectDataset(
+  path: string,
+  opts: { vocabSize?: number; dtype?: TokenDtype } = {},
+): DatasetRef {
+  const abs = resolve(path);
+  if (!existsSync(abs))
+    throw new DataError(
+      `no dataset at ${abs}`,
+      'pass a prepared dataset directory (with manifest.json) or a token file (.bin)',
+    );
+  if (statSync(abs).isDirectory()) {
+    const m = readManifest(abs);
+    const tokens = (file: string) => statSync(join(abs, file)).size / bytesPerToken(m.dtype);
+    return {
+      kind: 'dataset',
+      path: abs,
+      name: m.name,
+      vocabSize: m.vocabSize,
+      dtype: m.dtype,
+      trainTokens: tokens(m.splits.train.file),
+      valTokens: tokens(m.splits.val.file),
+      fingerprint: m.splits.train.sha256,
+      tokenizer: { kind: m.tokenizer.kind, sha256: m.tokenizer.sha256 },
+    };
+  }
+  if (!opts.vocabSize)
+    throw new DataError(
+      `${abs} is a bare token file`,
+      'say its vocabulary size (--vocab-size N), or pass a prepared dataset directory',
+    );
+  const dtype = opts.dtype ?? (opts.vocabSize <= 65536 ? 'uint16' : 'uint32');
+  const total = Math.floor(statSync(abs).size / bytesPerToken(dtype));
+  const nTrain = Math.floor(total * 0.9);
+  return {
+    kind: 'tokens',
+    path: abs,
+    name: basename(abs),
+    vocabSize: opts.vocabSize,
+    dtype,
+    trainTokens: nTrain,
+    valTokens: total - nTrain,
+    fingerprint: fingerprintFile(abs),
+    tokenizer: null,
+  };
+}
+
+function readManifest(dir: string): DatasetManifest {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new DataError(
+      `${dir} has no manifest.json`,
+      'prepare the dataset first (xai-link prepare), or pass a token file with --vocab-size',
+    );
+  }
+  const parsed = datasetManifestSchema.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  if (!parsed.success)
+    throw new DataError(
+      `${manifestPath} is not a valid dataset manifest: ${parsed.error.issues[0]?.message}`,
+      'prepare the dataset again',
+    );
+  return parsed.data;
+}
+
+/**
+ * Opens a dataset directory or a bare token file. A bare file needs `vocabSize`; its dtype comes from
+ * `dtype` or the vocabulary (uint16 up to 65 536 ids).
+ */
+export function openDataset(
+  path: string,
+  opts: { vocabSize?: number; dtype?: TokenDtype } = {},
+): OpenedDataset {
+  const abs = resolve(path);
+  if (!existsSync(abs))
+    throw new DataError(
+      `no dataset at ${abs}`,
+      'pass a prepared dataset directory (with manifest.json) or a token file (.bin)',
+    );
+  if (statSync(abs).isDirectory()) {
+    const m = readManifest(abs);
+    const train = openTokens(join(abs, m.splits.train.file), m.dtype);
+    const val = openTokens(join(abs, m.splits.val.file), m.dtype);
+    let tokenizerJson: unknown = null;
+    const tokPath = join(abs, m.tokenizer.file);
+    if (existsSync(tokPath)) tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));
+    return {
+      ref: {
+        kind: 'dataset',
+        path: abs,
+        name: m.name,
+        vocabSize: m.vocabSize,
+        dtype: m.dtype,
+        trainTokens: train.length,
+        valTokens: val.length,
+        fingerprint: m.splits.train.sha256,
+        tokenizer: { kind: m.tokenizer.kind, sha256: m.tokenizer.sha256 },
+      },
+      train,
+      val,
+      manifest: m,
+      tokenizerJson,
+      close() {
+        train.close();
+        val.close();
+      },
+    };
+  }
+  if (!opts.vocabSize)
+    throw new DataError(
+      `${abs} is a bare token file`,
+      'say its vocabulary size (--vocab-size N), or pass a prepared dataset directory',
+    );
+  const dtype = opts.dtype ?? (opts.vocabSize <= 65536 ? 'uint16' : 'uint32');
+  const size = statSync(abs).size;
+  const total = Math.floor(size / bytesPerToken(dtype));
+  const nTrain = Math.floor(total * 0.9);
+  const train = openTokens(abs, dtype, 0, nTrain);
+  const val = openTokens(abs, dtype, nTrain, total - nTrain);
+  return {
+    ref: {
+      kind: 'tokens',
+      path: abs,
+      name: basename(abs),
+      vocabSize: opts.vocabSize,
+      dtype,
+      trainTokens: train.length,
+      valTokens: val.length,
+      fingerprint: fingerprintFile(abs),
+      tokenizer: null,
+    },
+    train,
+    val,
+    manifest: null,
+    tokenizerJson: null,
+    close() {
+      train.close();
+      val.close();
+    },
+  };
+}
+
+function fingerprintFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = new Uint8Array(Math.min(size, 64 << 20));
+    readSync(fd, buf, 0, buf.length, 0);
+    return createHash('sha256').update(buf).update(String(size)).digest('hex');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The largest token id in a source (scanned in chunks), to check it against the model's vocabulary. */
+export function maxTokenId(src: TokenSource): number {
+  const chunk = new Int32Array(1 << 20);
+  let max = 0;
+  for (let start = 0; start < src.length; start += chunk.length) {
+    const n = Math.min(chunk.length, src.length - start);
+    src.read(start, n, chunk, 0);
+    for (let i = 0; i < n; i++) if (chunk[i]! > max) max = chunk[i]!;
+  }
+  return max;
+}
+
+/**
+ * nanoGPT's get_batch: B random windows of T + 1 tokens; x = window[0..T), y = window[1..T].
+ * Offsets are uniform in [0, len − T) from the run's seeded generator. Writes into the caller's arrays.
+ */
+export function sampleBatch(
+  rng: Rng,
+  src: TokenSource,
+  batch: number,
+  block: number,
+  x: Int32Array,
+  y: Int32Array,
+  window: Int32Array,
+): void {
+  const span = src.length - block;
+  for (let b = 0; b < batch; b++) {
+    const start = rng.randint(span);
+    src.read(start, block + 1, window, 0);
+    x.set(window.subarray(0, block), b * block);
+    y.set(window.subarray(1, block + 1), b * block);
+  }
+}

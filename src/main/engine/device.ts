@@ -1,0 +1,146 @@
+import { availableParallelism } from 'node:os';
+import ort from 'onnxruntime-node';
+import { explainFailure } from '../system/executionProviders.ts';
+
+/**
+ * Execution devices. CPU works everywhere; WebGPU ships inside onnxruntime-node (Vulkan on Linux,
+ * D3D12 on Windows, Metal on macOS); CUDA needs the provider libraries; DirectML is Windows-only.
+ * "auto" tries the accelerators in order and falls back to the CPU, saying what it tried and why each
+ * one was not used.
+ */
+export const deviceRequests = ['auto', 'cpu', 'webgpu', 'cuda', 'dml'] as const;
+export type DeviceRequest = (typeof deviceRequests)[number];
+export type DeviceName = Exclude<DeviceRequest, 'auto'>;
+
+export interface DeviceAttempt {
+  device: DeviceName;
+  ok: boolean;
+  reason: string;
+}
+
+export interface SessionFactory {
+  device: DeviceName;
+  threads: number;
+  create(model: Uint8Array, opts?: { gpuOutputs?: string[] }): Promise<ort.InferenceSession>;
+}
+
+export class DeviceError extends Error {
+  readonly attempts: DeviceAttempt[];
+  constructor(message: string, attempts: DeviceAttempt[]) {
+    super(message);
+    this.name = 'DeviceError';
+    this.attempts = attempts;
+  }
+}
+
+/** Intra-op threads: the configured count, else one per core. */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export function sessionOptions(
+  device: DeviceName,
+  threads: number,
+  gpuOutputs: string[] = [],
+): ort.InferenceSession.SessionOptions {
+  const opts: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    logSeverityLevel: 3,
+  };
+  if (device === 'cpu') {
+    opts.executionProviders = ['cpu'];
+  } else {
+    // The CPU provider stays as a fallback for any node the accelerator does not implement.
+    opts.executionProviders = [device, 'cpu'];
+    if (gpuOutputs.length > 0 && device === 'webgpu') {
+      opts.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((n) => [n, 'gpu-buffer' as const]));
+    }
+  }
+  return opts;
+}
+
+function factory(device: DeviceName, threads: number): SessionFactory {
+  return {
+    device,
+    threads,
+    create: (model, o = {}) =>
+      ort.InferenceSession.create(model, sessionOptions(device, threads, o.gpuOutputs)),
+  };
+}
+
+const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'webgpu', 'cpu'];
+
+/**
+ * Picks the device: each candidate must create a session for `probeModel` (the real training graph,
+ * so an accelerator that cannot run it is skipped) and run it once via `probeRun`.
+ */
+export async function selectDevice(
+  request: DeviceRequest,
+  opts: {
+    threads?: number;
+    probeModel: Uint8Array;
+    probeRun: (s: ort.InferenceSession, device: DeviceName) => Promise<void>;
+    gpuOutputs?: string[];
+  },
+): Promise<{
+  factory: SessionFactory;
+  session: ort.InferenceSession;
+  attempts: DeviceAttempt[];
+  message: string;
+}> {
+  const threads = opts.threads ?? defaultThreads();
+  const candidates = request === 'auto' ? AUTO_ORDER : [request];
+  const attempts: DeviceAttempt[] = [];
+  for (const device of candidates) {
+    if (device === 'dml' && process.platform !== 'win32') {
+      attempts.push({ device, ok: false, reason: 'DirectML is available on Windows only' });
+      continue;
+    }
+    let session: ort.InferenceSession | undefined;
+    try {
+      const f = factory(device, threads);
+      session = await f.create(opts.probeModel, { gpuOutputs: opts.gpuOutputs });
+      // the CPU runs every graph; an accelerator proves it by running one step
+      if (device !== 'cpu') await opts.probeRun(session, device);
+      attempts.push({
+        device,
+        ok: true,
+        reason: device === 'cpu' ? `${threads} thread${threads === 1 ? '' : 's'}` : 'ran the training graph',
+      });
+      return { factory: f, session, attempts, message: describeChoice(device, threads, attempts) };
+    } catch (e) {
+      await session?.release().catch(() => undefined);
+      attempts.push({
+        device,
+        ok: false,
+        reason: device === 'dml' ? explainFailure('dml', e) : explainFailure(device, e),
+      });
+    }
+  }
+  const tried = attempts.map((a) => `${a.device}: ${a.reason}`).join('; ');
+  throw new DeviceError(
+    request === 'auto'
+      ? `no device could run the training graph (${tried})`
+      : `device "${request}" cannot run the training graph: ${tried}`,
+    attempts,
+  );
+}
+
+function describeChoice(device: DeviceName, threads: number, attempts: DeviceAttempt[]): string {
+  const what =
+    device === 'cpu'
+      ? `CPU (${threads} thread${threads === 1 ? '' : 's'})`
+      : device === 'webgpu'
+        ? 'WebGPU'
+        : device === 'cuda'
+          ? 'CUDA'
+          : 'DirectML';
+  const failed = attempts.filter((a) => !a.ok);
+  if (failed.length === 0) return `Training on ${what}.`;
+  return `Training on ${what}; not used: ${failed.map((a) => `${a.device} (${a.reason})`).join(', ')}.`;
+}

@@ -1,0 +1,84 @@
+import ort from 'onnxruntime-node';
+import { INFERENCE_IO } from './graphs.ts';
+import type { Rng } from './rng.ts';
+
+/**
+ * Autoregressive sampling, as nanoGPT's GPT.generate: crop the context to blockSize, run the model,
+ * take the last position's logits, divide by the temperature, keep the top k, sample from the softmax.
+ * Temperature 0 is greedy decoding.
+ */
+export interface SampleOptions {
+  temperature: number;
+  /** 0 = no top-k filter. */
+  topK: number;
+}
+
+/** Picks the next token from one row of logits. */
+export function sampleFromLogits(logits: Float32Array, opts: SampleOptions, rng: Rng): number {
+  const V = logits.length;
+  if (opts.temperature <= 0) {
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
+    return best;
+  }
+  const scaled = new Float64Array(V);
+  for (let i = 0; i < V; i++) scaled[i] = logits[i]! / opts.temperature;
+  let threshold = -Infinity;
+  if (opts.topK > 0 && opts.topK < V) {
+    const sorted = Float64Array.from(scaled).sort();
+    threshold = sorted[V - opts.topK]!;
+  }
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) if (scaled[i]! >= threshold && scaled[i]! > max) max = scaled[i]!;
+  let sum = 0;
+  for (let i = 0; i < V; i++) {
+    const p = scaled[i]! >= threshold ? Math.exp(scaled[i]! - max) : 0;
+    scaled[i] = p;
+    sum += p;
+  }
+  let u = rng.random() * sum;
+  for (let i = 0; i < V; i++) {
+    u -= scaled[i]!;
+    if (u < 0) return i;
+  }
+  for (let i = V - 1; i >= 0; i--) if (scaled[i]! > 0) return i;
+  return 0;
+}
+
+export interface GenerateOptions extends SampleOptions {
+  prompt: readonly number[];
+  maxNewTokens: number;
+  blockSize: number;
+  vocabSize: number;
+  rng: Rng;
+  /** Extra feeds (the flat `params` of a training-time sampling graph). */
+  extraFeeds?: Record<string, ort.Tensor>;
+  /** Called with each new token; return false to stop early. */
+  onToken?: (id: number) => boolean | void;
+}
+
+/** Runs an inference session (input_ids → logits [1, seq, V]) token by token; returns the new tokens. */
+export async function generate(session: ort.InferenceSession, o: GenerateOptions): Promise<number[]> {
+  const ctx = o.prompt.length > 0 ? [...o.prompt] : [0];
+  const out: number[] = [];
+  for (let n = 0; n < o.maxNewTokens; n++) {
+    const window = ctx.slice(-o.blockSize);
+    const ids = new ort.Tensor(
+      'int64',
+      BigInt64Array.from(window, (v) => BigInt(v)),
+      [1, window.length],
+    );
+    const result = await session.run({ ...o.extraFeeds, [INFERENCE_IO.inputIds]: ids }, [
+      INFERENCE_IO.logits,
+    ]);
+    const logits = result[INFERENCE_IO.logits]!;
+    const data = (logits.location === 'cpu' ? logits.data : await logits.getData()) as Float32Array;
+    const row = data.subarray((window.length - 1) * o.vocabSize, window.length * o.vocabSize);
+    const next = sampleFromLogits(row, o, o.rng);
+    logits.dispose();
+    ctx.push(next);
+    out.push(next);
+    if (o.onToken?.(next) === false) break;
+  }
+  return out;
+}

@@ -1,0 +1,233 @@
+import type { ResolvedModelConfig } from '../../shared/engine/config.ts';
+import type { Dim, Graph, Tensor } from './graph/graph.ts';
+import { checkpoint } from './graph/autodiff.ts';
+import * as op from './graph/ops.ts';
+import { deriveSeed, Rng } from './rng.ts';
+
+/**
+ * GPT exactly as nanoGPT's model.py defines it: token + learned position embeddings, pre-LayerNorm
+ * blocks of causal self-attention and a 4× GELU MLP, a final LayerNorm, and an lm_head tied to the
+ * token embedding. Parameter names and layouts are nanoGPT's state_dict (PyTorch Linear weights are
+ * [out, in]), so a checkpoint loads into nanoGPT by name.
+ */
+
+export interface ParamSpec {
+  /** nanoGPT state_dict name. */
+  name: string;
+  shape: number[];
+  size: number;
+  /** Offset (in floats) in the flat parameter vector. */
+  offset: number;
+  init: { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+  /** AdamW weight decay applies (nanoGPT: every parameter with ≥ 2 dimensions). */
+  decay: boolean;
+}
+
+export interface ParamLayout {
+  specs: ParamSpec[];
+  byName: Map<string, ParamSpec>;
+  /** Total floats. */
+  total: number;
+}
+
+/** The parameters in nanoGPT's named_parameters() order, laid out in one flat vector. */
+export function gptParamLayout(cfg: ResolvedModelConfig): ParamLayout {
+  const c = cfg.nEmbd;
+  const std = 0.02;
+  // Residual projections: normal(0, 0.02/√(2·n_layer)) (GPT-2 paper, nanoGPT's c_proj special case).
+  const projStd = 0.02 / Math.sqrt(2 * cfg.nLayer);
+  const specs: ParamSpec[] = [];
+  let offset = 0;
+  const add = (name: string, shape: number[], init: ParamSpec['init']) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    specs.push({ name, shape, size, offset, init, decay: shape.length >= 2 });
+    offset += size;
+  };
+  const normal = (s: number) => ({ kind: 'normal', std: s }) as const;
+  const ln = (prefix: string) => {
+    add(`${prefix}.weight`, [c], { kind: 'ones' });
+    if (cfg.bias) add(`${prefix}.bias`, [c], { kind: 'zeros' });
+  };
+  const lin = (prefix: string, out: number, inp: number, s: number) => {
+    add(`${prefix}.weight`, [out, inp], normal(s));
+    if (cfg.bias) add(`${prefix}.bias`, [out], { kind: 'zeros' });
+  };
+  add('transformer.wte.weight', [cfg.vocabSize, c], normal(std));
+  add('transformer.wpe.weight', [cfg.blockSize, c], normal(std));
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const h = `transformer.h.${i}`;
+    ln(`${h}.ln_1`);
+    lin(`${h}.attn.c_attn`, 3 * c, c, std);
+    lin(`${h}.attn.c_proj`, c, c, projStd);
+    ln(`${h}.ln_2`);
+    lin(`${h}.mlp.c_fc`, 4 * c, c, std);
+    lin(`${h}.mlp.c_proj`, c, 4 * c, projStd);
+  }
+  ln('transformer.ln_f');
+  return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: offset };
+}
+
+/** nanoGPT's initialisation, drawn in parameter order from a seeded generator. */
+export function initParams(layout: ParamLayout, seed: number): Float32Array {
+  const flat = new Float32Array(layout.total);
+  const rng = new Rng(deriveSeed(seed, 'init'));
+  for (const s of layout.specs) {
+    const view = flat.subarray(s.offset, s.offset + s.size);
+    if (s.init.kind === 'normal') rng.fillNormal(view, s.init.std);
+    else if (s.init.kind === 'ones') view.fill(1);
+  }
+  return flat;
+}
+
+/** Per-parameter tensors cut from a flat [P] vector with one Split node (views for the forward pass). */
+export function paramViews(
+  g: Graph,
+  flat: Tensor,
+  layout: ParamLayout,
+  requiresGrad: boolean,
+): Record<string, Tensor> {
+  const parts = g.scope('params', () =>
+    op.split(
+      g,
+      flat,
+      0,
+      layout.specs.map((s) => s.size),
+    ),
+  );
+  const out: Record<string, Tensor> = {};
+  layout.specs.forEach((s, i) => {
+    const v = g.scope('params', () => op.reshape(g, parts[i]!, s.shape));
+    v.requiresGrad = requiresGrad;
+    out[s.name] = v;
+  });
+  return out;
+}
+
+export interface ForwardOptions {
+  /** Apply dropout (training). */
+  train: boolean;
+  /** Seed of the dropout mask streams (one per dropout site, derived from it). */
+  dropoutSeed?: number;
+  /**
+   * Recompute each transformer block in the backward pass instead of keeping its activations
+   * (activation checkpointing): much less memory for one extra forward pass.
+   */
+  checkpointBlocks?: boolean;
+}
+
+/** A [T, T] additive causal mask: 0 on and below the diagonal, −∞ above (a token sees only its past). */
+export function causalMask(size: number): Float32Array {
+  const m = new Float32Array(size * size);
+  for (let i = 0; i < size; i++) for (let j = i + 1; j < size; j++) m[i * size + j] = -Infinity;
+  return m;
+}
+
+/**
+ * The forward pass: ids [B, T] → logits [B·T, V]. B and T may be symbolic (inference) or fixed
+ * (training, where T = blockSize).
+ */
+export function gptForward(
+  g: Graph,
+  cfg: ResolvedModelConfig,
+  p: Record<string, Tensor>,
+  idx: Tensor,
+  opts: ForwardOptions,
+): Tensor {
+  const [B, T] = idx.shape as [Dim, Dim];
+  if (idx.rank !== 2) throw new Error(`gptForward: ids must be [batch, seq], got ${idx}`);
+  if (typeof T === 'number' && T > cfg.blockSize) {
+    throw new Error(`gptForward: sequence length ${T} exceeds blockSize ${cfg.blockSize}`);
+  }
+  const C = cfg.nEmbd;
+  const H = cfg.nHead;
+  const hs = C / H;
+  const dropP = opts.train ? cfg.dropout : 0;
+  let site = 0;
+  const w = (name: string) => {
+    const t = p[name];
+    if (!t) throw new Error(`gptForward: missing parameter ${name}`);
+    return t;
+  };
+  const bias = (name: string) => (cfg.bias ? w(name) : null);
+
+  /**
+   * Dropout sites in order; in a recomputed block the second pass replays the first pass's masks
+   * (ONNX Runtime's Dropout would draw new ones).
+   */
+  const dropper = (masks: (Tensor | null)[] | null, replay: boolean) => {
+    let k = 0;
+    return (x: Tensor) => {
+      if (dropP <= 0) return x;
+      if (replay) {
+        const mask = masks![k++];
+        return mask ? op.applyDropoutMask(g, x, mask, dropP) : x;
+      }
+      const { y, mask } = op.dropoutWithMask(g, x, dropP, deriveSeed(opts.dropoutSeed ?? 0, 'dropout', site++));
+      masks?.push(mask);
+      return y;
+    };
+  };
+
+  const maskFull = g.constant(causalMask(cfg.blockSize), [cfg.blockSize, cfg.blockSize], 'float32', 'causal_mask');
+  const mask = T === cfg.blockSize ? maskFull : op.slice(g, op.slice(g, maskFull, 0, 0, T), 1, 0, T);
+
+  // x = drop(wte[idx] + wpe[0..T))
+  let x = g.scope('embed', () => {
+    const tok = op.gather(g, w('transformer.wte.weight'), idx); // [B, T, C]
+    const wpe = w('transformer.wpe.weight');
+    const pos = T === cfg.blockSize ? wpe : op.slice(g, wpe, 0, 0, T); // [T, C]
+    return op.reshape(g, dropper(null, false)(op.add(g, tok, pos)), [-1, C]); // [N, C], N = B·T rows
+  });
+
+  for (let l = 0; l < cfg.nLayer; l++) {
+    const h = `transformer.h.${l}`;
+    const names = [
+      `${h}.ln_1.weight`,
+      `${h}.attn.c_attn.weight`,
+      `${h}.attn.c_proj.weight`,
+      `${h}.ln_2.weight`,
+      `${h}.mlp.c_fc.weight`,
+      `${h}.mlp.c_proj.weight`,
+    ];
+    if (cfg.bias) names.push(...names.map((n) => n.replace(/weight$/, 'bias')));
+    const masks: (Tensor | null)[] = [];
+    const block = (xs: readonly Tensor[], replay: boolean) => {
+      const drop = dropper(masks, replay);
+      const xin = xs[0]!;
+      // x = x + attn(ln_1(x))
+      const a = g.scope('attn', () => {
+        const hIn = op.layerNorm(g, xin, w(`${h}.ln_1.weight`), bias(`${h}.ln_1.bias`));
+        const qkv = op.linear(g, hIn, w(`${h}.attn.c_attn.weight`), bias(`${h}.attn.c_attn.bias`)); // [N, 3C]
+        // [N, 3C] → [B, T, 3, H, hs] → [3, B, H, T, hs]: q, k, v per head in one transpose
+        const heads = op.transpose(g, op.reshape(g, qkv, [B, T, 3, H, hs]), [2, 0, 3, 1, 4]);
+        const [q, k, v] = op.split(g, heads, 0, [1, 1, 1]).map((t) => op.reshape(g, t, [B, H, T, hs])) as [
+          Tensor,
+          Tensor,
+          Tensor,
+        ];
+        // att = softmax(q·kᵀ/√hs + causal mask)
+        let att = op.matmul(g, q, k, { transB: true, alpha: 1 / Math.sqrt(hs) }); // [B, H, T, T]
+        att = drop(op.softmax(g, op.add(g, att, mask), -1));
+        const y = op.matmul(g, att, v); // [B, H, T, hs]
+        const merged = op.reshape(g, op.transpose(g, y, [0, 2, 1, 3]), [-1, C]); // [N, C]
+        return drop(op.linear(g, merged, w(`${h}.attn.c_proj.weight`), bias(`${h}.attn.c_proj.bias`)));
+      });
+      const x1 = op.add(g, xin, a);
+      // x = x + mlp(ln_2(x)),  mlp = c_proj(gelu(c_fc(·)))
+      const m = g.scope('mlp', () => {
+        const hIn = op.layerNorm(g, x1, w(`${h}.ln_2.weight`), bias(`${h}.ln_2.bias`));
+        const fc = op.gelu(g, op.linear(g, hIn, w(`${h}.mlp.c_fc.weight`), bias(`${h}.mlp.c_fc.bias`)));
+        return drop(op.linear(g, fc, w(`${h}.mlp.c_proj.weight`), bias(`${h}.mlp.c_proj.bias`)));
+      });
+      return op.add(g, x1, m);
+    };
+    x = opts.checkpointBlocks
+      ? checkpoint(g, `h${l}`, [x], names.map(w), block)
+      : g.scope(`h${l}`, () => block([x], false));
+  }
+  // logits = ln_f(x) · wteᵀ (lm_head tied to the token embedding)
+  return g.scope('head', () => {
+    const xf = op.layerNorm(g, x, w('transformer.ln_f.weight'), bias('transformer.ln_f.bias'));
+    return op.linear(g, xf, w('transformer.wte.weight'), null); // [N, V]
+  });
+}

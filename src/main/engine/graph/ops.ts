@@ -1,0 +1,634 @@
+import {
+  GraphShapeError,
+  normAxis,
+  numel,
+  sameShape,
+  shapeToString,
+  type Dim,
+  type Graph,
+  type Shape,
+  type Tensor,
+} from './graph.ts';
+
+/**
+ * The differentiable op set, llm.c style: each op's forward (the ONNX nodes it emits) and its backward
+ * (the nodes that compute the input gradients from the output gradients) sit side by side, with the
+ * math in a comment. Shapes are checked here, at build time.
+ *
+ * Convention: `dy` is ∂L/∂y for an op's output y; a backward closure returns ∂L/∂x for each input x
+ * (null when the input needs no gradient). The closures run with tape recording off, so they may call
+ * the ops below freely.
+ */
+
+function fail(op: string, message: string): never {
+  throw new GraphShapeError(`${op}: ${message}`);
+}
+
+function requireFloat(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'float32') fail(op, `${t.name} is ${t.dtype}, expected float32`);
+}
+
+// ---- broadcasting ---------------------------------------------------------------------------------
+
+/** NumPy broadcasting of two shapes; symbolic dimensions broadcast only against 1 or themselves. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): Dim[] {
+  const rank = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da === db || db === 1) out.push(da);
+    else if (da === 1) out.push(db);
+    else
+      fail(
+        op,
+        `shapes ${shapeToString(a)} and ${shapeToString(b)} do not broadcast (dimension ${i}: ${da} vs ${db})`,
+      );
+  }
+  return out;
+}
+
+/**
+ * The gradient of a broadcast: ∂L/∂x for x broadcast from `shape` to dy's shape is dy summed over
+ * every broadcast axis (the leading axes x lacks, and the axes where x has size 1).
+ */
+export function sumToShape(g: Graph, dy: Tensor, shape: Shape): Tensor {
+  if (sameShape(dy.shape, shape)) return dy;
+  const lead = dy.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < dy.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && dy.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length === 0 ? dy : reduceSum(g, dy, axes, true);
+  return sameShape(summed.shape, shape) ? summed : reshape(g, summed, shape);
+}
+
+// ---- Add / Sub / Mul / Div ------------------------------------------------------------------------
+
+// y = a + b          ∂a = Σ_broadcast dy,  ∂b = Σ_broadcast dy
+export function add(g: Graph, a: Tensor, b: Tensor): Tensor {
+  requireFloat('add', a, b);
+  const y = g.emit1('Add', [a, b], broadcastShapes('add', a.shape, b.shape), 'float32');
+  g.record('add', [a, b], [y], ([dy]) => [
+    a.requiresGrad ? sumToShape(g, dy!, a.shape) : null,
+    b.requiresGrad ? sumToShape(g, dy!, b.shape) : null,
+  ]);
+  return y;
+}
+
+// y = a - b          ∂a = Σ dy,  ∂b = -Σ dy
+export function sub(g: Graph, a: Tensor, b: Tensor): Tensor {
+  requireFloat('sub', a, b);
+  const y = g.emit1('Sub', [a, b], broadcastShapes('sub', a.shape, b.shape), 'float32');
+  g.record('sub', [a, b], [y], ([dy]) => [
+    a.requiresGrad ? sumToShape(g, dy!, a.shape) : null,
+    b.requiresGrad ? sumToShape(g, neg(g, dy!), b.shape) : null,
+  ]);
+  return y;
+}
+
+// y = a ⊙ b          ∂a = Σ dy ⊙ b,  ∂b = Σ dy ⊙ a
+export function mul(g: Graph, a: Tensor, b: Tensor): Tensor {
+  requireFloat('mul', a, b);
+  const y = g.emit1('Mul', [a, b], broadcastShapes('mul', a.shape, b.shape), 'float32');
+  g.record('mul', [a, b], [y], ([dy]) => [
+    a.requiresGrad ? sumToShape(g, mul(g, dy!, b), a.shape) : null,
+    b.requiresGrad ? sumToShape(g, mul(g, dy!, a), b.shape) : null,
+  ]);
+  return y;
+}
+
+// y = a / b          ∂a = Σ dy / b,  ∂b = -Σ dy ⊙ a / b² = -Σ dy ⊙ y / b
+export function div(g: Graph, a: Tensor, b: Tensor): Tensor {
+  requireFloat('div', a, b);
+  const y = g.emit1('Div', [a, b], broadcastShapes('div', a.shape, b.shape), 'float32');
+  g.record('div', [a, b], [y], ([dy]) => {
+    const da = div(g, dy!, b);
+    return [
+      a.requiresGrad ? sumToShape(g, da, a.shape) : null,
+      b.requiresGrad ? sumToShape(g, neg(g, mul(g, da, y)), b.shape) : null,
+    ];
+  });
+  return y;
+}
+
+// y = x · s (s a constant scalar)          ∂x = dy · s
+export function scale(g: Graph, x: Tensor, s: number): Tensor {
+  requireFloat('scale', x);
+  const y = g.emit1('Mul', [x, g.scalar(s)], x.shape, 'float32');
+  g.record('scale', [x], [y], ([dy]) => [scale(g, dy!, s)]);
+  return y;
+}
+
+// y = -x             ∂x = -dy
+export function neg(g: Graph, x: Tensor): Tensor {
+  const y = g.emit1('Neg', [x], x.shape, x.dtype);
+  g.record('neg', [x], [y], ([dy]) => [neg(g, dy!)]);
+  return y;
+}
+
+// ---- MatMul ---------------------------------------------------------------------------------------
+
+export interface MatMulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** Scales the product (folded into the kernel). */
+  alpha?: number;
+}
+
+/**
+ * Batched matrix product C = α·op(A)·op(B), op = optional transpose of the last two axes, batch axes
+ * broadcast. Plain products use MatMul; transposes and α use com.microsoft FusedMatMul, which folds
+ * them into the GEMM instead of materialising a transposed copy.
+ *
+ * With X = op(A), Y = op(B):  ∂X = α·dC·Yᵀ,  ∂Y = α·Xᵀ·dC; mapped back through the transposes:
+ *   ∂A = α·dC·op(B)ᵀ          (transA = 0)     ∂A = α·op(B)·dCᵀ     (transA = 1)
+ *   ∂B = α·op(A)ᵀ·dC          (transB = 0)     ∂B = α·dCᵀ·op(A)     (transB = 1)
+ */
+export function matmul(g: Graph, a: Tensor, b: Tensor, opts: MatMulOptions = {}): Tensor {
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  const alpha = opts.alpha ?? 1;
+  requireFloat('matmul', a, b);
+  if (a.rank < 2 || b.rank < 2) fail('matmul', `both operands need rank ≥ 2, got ${a} and ${b}`);
+  const [m, ka] = transA
+    ? [a.shape[a.rank - 1]!, a.shape[a.rank - 2]!]
+    : [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];
+  const [kb, n] = transB
+    ? [b.shape[b.rank - 1]!, b.shape[b.rank - 2]!]
+    : [b.shape[b.rank - 2]!, b.shape[b.rank - 1]!];
+  if (ka !== kb) {
+    fail(
+      'matmul',
+      `inner dimensions differ: ${a}${transA ? 'ᵀ' : ''} × ${b}${transB ? 'ᵀ' : ''} (${ka} vs ${kb})`,
+    );
+  }
+  const batch = broadcastShapes('matmul (batch axes)', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const outShape = [...batch, m, n];
+  const y =
+    !transA && !transB && alpha === 1
+      ? g.emit1('MatMul', [a, b], outShape, 'float32')
+      : g.emit1(
+          'FusedMatMul',
+          [a, b],
+          outShape,
+          'float32',
+          { alpha, transA: { int: transA ? 1 : 0 }, transB: { int: transB ? 1 : 0 } },
+          'com.microsoft',
+        );
+  g.record('matmul', [a, b], [y], ([dy]) => {
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (a.requiresGrad) {
+      da = transA
+        ? matmul(g, b, dy!, { transA: transB, transB: true, alpha })
+        : matmul(g, dy!, b, { transB: !transB, alpha });
+      da = sumToShape(g, da, a.shape);
+    }
+    if (b.requiresGrad) {
+      db = transB
+        ? matmul(g, dy!, a, { transA: true, transB: transA, alpha })
+        : matmul(g, a, dy!, { transA: !transA, alpha });
+      db = sumToShape(g, db, b.shape);
+    }
+    return [da, db];
+  });
+  return y;
+}
+
+/**
+ * A PyTorch Linear on rows: y = x·Wᵀ + b, x [M, K], W [N, K] (PyTorch's [out, in] layout), b [N].
+ * One Gemm with transB folded.
+ *   ∂x = dy·W          (Gemm, no transposes)
+ *   ∂W = dyᵀ·x         (Gemm, transA)
+ *   ∂b = Σ_rows dy
+ */
+export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  requireFloat('linear', x, w);
+  if (x.rank !== 2 || w.rank !== 2) fail('linear', `expects x [M,K] and W [N,K], got ${x} and ${w}`);
+  const [m, k] = x.shape as [Dim, Dim];
+  const [n, kw] = w.shape as [Dim, Dim];
+  if (k !== kw) fail('linear', `x ${x} has ${k} features but weight ${w} expects ${kw}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== n)) fail('linear', `bias ${b} must be [${n}]`);
+  const inputs = b ? [x, w, b] : [x, w];
+  const y = g.emit1('Gemm', inputs, [m, n], 'float32', { transB: { int: 1 } });
+  g.record('linear', inputs, [y], ([dy]) => [
+    x.requiresGrad ? g.emit1('Gemm', [dy!, w], [m, k], 'float32') : null,
+    w.requiresGrad ? g.emit1('Gemm', [dy!, x], [n, k], 'float32', { transA: { int: 1 } }) : null,
+    b?.requiresGrad ? reduceSum(g, dy!, [0], false) : null,
+  ]);
+  return y;
+}
+
+// ---- Reshape / Transpose / Split / Concat / Slice -------------------------------------------------
+
+/**
+ * y = x viewed with a new shape. One -1 is allowed: computed at build time when x's size is known,
+ * otherwise left to ONNX Runtime and labelled symbolically (an inference graph's "batch·seq" rows).
+ * ∂x = dy viewed as x.
+ */
+export function reshape(g: Graph, x: Tensor, dims: Shape): Tensor {
+  const shape: Dim[] = [...dims];
+  const onnxDims: Dim[] = [...dims];
+  const inferred = shape.indexOf(-1);
+  const total = numel(x.shape);
+  if (inferred >= 0) {
+    const rest = shape.filter((_, i) => i !== inferred);
+    const known = numel(rest);
+    if (total !== null && known !== null) {
+      if (known === 0 || total % known !== 0)
+        fail('reshape', `cannot infer -1 reshaping ${x} to ${shapeToString(dims)}`);
+      shape[inferred] = total / known;
+      onnxDims[inferred] = total / known;
+    } else {
+      shape[inferred] = divideDims(x.shape, rest) ?? `(${x.shape.join('*')})/(${rest.join('*')})`;
+    }
+  }
+  const target = numel(shape);
+  if (total !== null && target !== null && total !== target) {
+    fail('reshape', `${x} has ${total} elements, ${shapeToString(shape)} has ${target}`);
+  }
+  if (sameShape(shape, x.shape)) return x;
+  const y = g.emit1('Reshape', [x, g.shapeTensor(onnxDims)], shape, x.dtype);
+  g.record('reshape', [x], [y], ([dy]) => [reshape(g, dy!, x.shape)]);
+  return y;
+}
+
+/** A product of dimensions as a numeric factor and a sorted list of symbols ("batch*seq" → 1, [batch, seq]). */
+function factorDims(dims: Shape): { coef: number; syms: string[] } {
+  let coef = 1;
+  const syms: string[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') coef *= d;
+    else
+      for (const part of d.split('*')) {
+        if (/^\d+$/.test(part)) coef *= Number(part);
+        else syms.push(part);
+      }
+  }
+  return { coef, syms: syms.sort() };
+}
+
+/** ∏num / ∏den as a canonical symbolic dimension ("batch*seq"), or null when it does not divide evenly. */
+function divideDims(num: Shape, den: Shape): Dim | null {
+  const a = factorDims(num);
+  const b = factorDims(den);
+  if (b.coef === 0 || a.coef % b.coef !== 0) return null;
+  const syms = [...a.syms];
+  for (const s of b.syms) {
+    const i = syms.indexOf(s);
+    if (i < 0) return null;
+    syms.splice(i, 1);
+  }
+  const coef = a.coef / b.coef;
+  if (syms.length === 0) return coef;
+  return coef === 1 ? syms.join('*') : `${coef}*${syms.join('*')}`;
+}
+
+/** y = x with axes permuted: y.shape[i] = x.shape[perm[i]].  ∂x = dy permuted back by perm⁻¹. */
+export function transpose(g: Graph, x: Tensor, perm: readonly number[]): Tensor {
+  if (perm.length !== x.rank || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
+    fail('transpose', `perm [${perm.join(',')}] is not a permutation of ${x.rank} axes of ${x}`);
+  }
+  const shape = perm.map((p) => x.shape[p]!);
+  const y = g.emit1('Transpose', [x], shape, x.dtype, { perm: { ints: [...perm] } });
+  g.record('transpose', [x], [y], ([dy]) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [transpose(g, dy!, inv)];
+  });
+  return y;
+}
+
+/** Splits x along `axis` into parts of the given sizes.  ∂x = concat of the part gradients (zeros where none). */
+export function split(g: Graph, x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
+  const ax = normAxis(axis, x.rank, 'split');
+  const total = sizes.reduce((s, v) => s + v, 0);
+  if (x.shape[ax] !== total)
+    fail('split', `sizes [${sizes.join(',')}] sum to ${total}, but ${x} has ${x.shape[ax]} along axis ${ax}`);
+  const outs = g.emit(
+    'Split',
+    [x, g.vector([...sizes])],
+    sizes.map((s) => ({ shape: x.shape.map((d, i) => (i === ax ? s : d)), dtype: x.dtype })),
+    { axis: { int: ax } },
+  );
+  g.record('split', [x], outs, (dys) => [
+    concat(
+      g,
+      dys.map((dy, i) => dy ?? zeros(g, outs[i]!.shape)),
+      ax,
+    ),
+  ]);
+  return outs;
+}
+
+/** Joins tensors along `axis`.  ∂xᵢ = the matching slice of dy. */
+export function concat(g: Graph, xs: readonly Tensor[], axis: number): Tensor {
+  const first = xs[0];
+  if (!first) fail('concat', 'needs at least one tensor');
+  const ax = normAxis(axis, first.rank, 'concat');
+  let total = 0;
+  for (const x of xs) {
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+      fail('concat', `${x} does not match ${first} outside axis ${ax}`);
+    }
+    const d = x.shape[ax];
+    if (typeof d !== 'number') fail('concat', `axis ${ax} of ${x} must be static`);
+    total += d;
+  }
+  if (xs.length === 1) return first;
+  const y = g.emit1(
+    'Concat',
+    [...xs],
+    first.shape.map((d, i) => (i === ax ? total : d)),
+    first.dtype,
+    { axis: { int: ax } },
+  );
+  g.record('concat', [...xs], [y], ([dy]) => {
+    const parts = split(
+      g,
+      dy!,
+      ax,
+      xs.map((x) => x.shape[ax] as number),
+    );
+    return parts.map((p, i) => (xs[i]!.requiresGrad ? p : null));
+  });
+  return y;
+}
+
+/**
+ * y = x[start:end] along `axis` (end may be a symbolic dimension, e.g. the sequence length).
+ * ∂x = dy padded with zeros back to x's extent (static shapes only).
+ */
+export function slice(g: Graph, x: Tensor, axis: number, start: number, end: Dim): Tensor {
+  const ax = normAxis(axis, x.rank, 'slice');
+  const extent = x.shape[ax]!;
+  if (typeof end === 'number' && typeof extent === 'number' && (start < 0 || end > extent || start >= end)) {
+    fail('slice', `[${start}:${end}] is outside axis ${ax} of ${x}`);
+  }
+  const shape = x.shape.map((d, i) => (i === ax ? (typeof end === 'number' ? end - start : end) : d));
+  if (start === 0 && end === extent) return x;
+  const y = g.emit1('Slice', [x, g.vector([start]), g.dimTensor(end), g.vector([ax])], shape, x.dtype);
+  g.record('slice', [x], [y], ([dy]) => {
+    if (typeof end !== 'number' || typeof extent !== 'number') fail('slice', 'gradient needs static bounds');
+    const pads = new Array<number>(2 * x.rank).fill(0);
+    pads[ax] = start;
+    pads[x.rank + ax] = extent - end;
+    return [g.emit1('Pad', [dy!, g.vector(pads)], x.shape, 'float32')];
+  });
+  return y;
+}
+
+/** A tensor of zeros made at run time (ConstantOfShape), so large zero tensors never sit in the model file. */
+export function zeros(g: Graph, shape: Shape): Tensor {
+  return g.emit1('ConstantOfShape', [g.shapeTensor(shape)], shape, 'float32', {
+    value: { name: 'value', dataType: 1, dims: [1], raw: new Uint8Array(4) },
+  });
+}
+
+// ---- Gather (embedding lookup) --------------------------------------------------------------------
+
+/**
+ * Embedding lookup y[i, :] = table[idx[i], :] for table [V, C] and integer ids of any shape.
+ * Backward is a scatter-add: ∂table[v, :] = Σ_{i: idx[i] = v} dy[i, :] (ScatterND, reduction "add",
+ * into zeros), since one row may be looked up many times in a batch.
+ */
+export function gather(g: Graph, table: Tensor, idx: Tensor): Tensor {
+  requireFloat('gather', table);
+  if (table.rank !== 2) fail('gather', `table ${table} must be [V, C]`);
+  if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail('gather', `ids ${idx} must be int32 or int64`);
+  const y = g.emit1('Gather', [table, idx], [...idx.shape, table.shape[1]!], 'float32', { axis: { int: 0 } });
+  g.record('gather', [table], [y], ([dy]) => {
+    const ids64 =
+      idx.dtype === 'int64' ? idx : g.emit1('Cast', [idx], idx.shape, 'int64', { to: { int: 7 } });
+    const ids = g.emit1('Unsqueeze', [ids64, g.vector([-1])], [...idx.shape, 1], 'int64');
+    return [
+      g.emit1('ScatterND', [zeros(g, table.shape), ids, dy!], table.shape, 'float32', { reduction: 'add' }),
+    ];
+  });
+  return y;
+}
+
+// ---- LayerNormalization ---------------------------------------------------------------------------
+
+/**
+ * LayerNorm over the last axis (ONNX LayerNormalization, one fused kernel, which also returns the
+ * row mean μ and 1/σ = 1/√(var + ε)):
+ *   x̂ = (x − μ)/σ,   y = x̂ ⊙ w + b
+ * Backward, per row of C features, with g = dy ⊙ w:
+ *   ∂w = Σ_rows dy ⊙ x̂,   ∂b = Σ_rows dy
+ *   ∂x = (1/σ) · (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂))
+ */
+export function layerNorm(g: Graph, x: Tensor, w: Tensor, b: Tensor | null, eps = 1e-5): Tensor {
+  requireFloat('layerNorm', x, w);
+  const c = x.shape[x.rank - 1]!;
+  if (w.rank !== 1 || w.shape[0] !== c) fail('layerNorm', `weight ${w} must be [${c}] for input ${x}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== c)) fail('layerNorm', `bias ${b} must be [${c}] for input ${x}`);
+  const statShape = [...x.shape.slice(0, -1), 1];
+  const [y, mean, invStd] = g.emit(
+    'LayerNormalization',
+    b ? [x, w, b] : [x, w],
+    [
+      { shape: x.shape, dtype: 'float32' },
+      { shape: statShape, dtype: 'float32' },
+      { shape: statShape, dtype: 'float32' },
+    ],
+    { axis: { int: -1 }, epsilon: eps },
+  ) as [Tensor, Tensor, Tensor];
+  const inputs = b ? [x, w, b] : [x, w];
+  g.record('layerNorm', inputs, [y], ([dy]) => {
+    const rows = Array.from({ length: x.rank - 1 }, (_, i) => i);
+    const xhat = mul(g, sub(g, x, mean), invStd);
+    const dw = w.requiresGrad ? reduceSum(g, mul(g, dy!, xhat), rows, false) : null;
+    const db = b?.requiresGrad ? reduceSum(g, dy!, rows, false) : null;
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      const gw = mul(g, dy!, w);
+      const meanG = reduceMean(g, gw, [-1], true);
+      const meanGX = reduceMean(g, mul(g, gw, xhat), [-1], true);
+      dx = mul(g, sub(g, sub(g, gw, meanG), mul(g, xhat, meanGX)), invStd);
+    }
+    return b ? [dx, dw, db] : [dx, dw];
+  });
+  return y;
+}
+
+// ---- GELU -----------------------------------------------------------------------------------------
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * Exact GELU, as PyTorch's nn.GELU() (nanoGPT's MLP):
+ *   Φ(x) = ½(1 + erf(x/√2)),   y = x·Φ(x)
+ * Backward:  ∂x = dy · (Φ(x) + x·φ(x)),   φ(x) = exp(−x²/2)/√(2π)
+ * Φ(x) from the forward pass is kept for the backward pass (one Erf per element, not two).
+ */
+export function gelu(g: Graph, x: Tensor): Tensor {
+  requireFloat('gelu', x);
+  const f = (op: string, a: Tensor, b: Tensor) => g.emit1(op, [a, b], x.shape, 'float32');
+  const erf = g.emit1('Erf', [f('Mul', x, g.scalar(SQRT1_2))], x.shape, 'float32');
+  const cdf = f('Add', f('Mul', erf, g.scalar(0.5)), g.scalar(0.5));
+  const y = f('Mul', x, cdf);
+  g.record('gelu', [x], [y], ([dy]) => {
+    // Φ(x) + x·φ(x) = Φ(x) + x·exp(−x²/2)/√(2π)
+    const e = g.emit1('Exp', [f('Mul', f('Mul', x, g.scalar(-0.5)), x)], x.shape, 'float32');
+    const xpdf = f('Mul', f('Mul', x, g.scalar(INV_SQRT_2PI)), e);
+    return [f('Mul', dy!, f('Add', cdf, xpdf))];
+  });
+  return y;
+}
+
+// ---- Softmax --------------------------------------------------------------------------------------
+
+/**
+ * y = softmax(x) along `axis`: yᵢ = exp(xᵢ)/Σⱼexp(xⱼ). A causal mask is an added constant of 0 / −∞
+ * before it (its gradient passes through unchanged).
+ * Backward (Jacobian diag(y) − yyᵀ applied to dy):  ∂x = y ⊙ (dy − Σⱼ dyⱼyⱼ)
+ */
+export function softmax(g: Graph, x: Tensor, axis = -1): Tensor {
+  requireFloat('softmax', x);
+  const ax = normAxis(axis, x.rank, 'softmax');
+  const y = g.emit1('Softmax', [x], x.shape, 'float32', { axis: { int: ax } });
+  g.record('softmax', [x], [y], ([dy]) => {
+    const dot = reduceSum(g, mul(g, dy!, y), [ax], true);
+    return [mul(g, sub(g, dy!, dot), y)];
+  });
+  return y;
+}
+
+// ---- Cross-entropy --------------------------------------------------------------------------------
+
+/**
+ * Mean cross-entropy of logits [N, V] against integer targets [N] (PyTorch F.cross_entropy):
+ *   L = −(1/N) Σᵢ log softmax(zᵢ)[tᵢ]   (SoftmaxCrossEntropyLoss, which also returns log-probabilities)
+ * Backward:  ∂zᵢ = (softmax(zᵢ) − onehot(tᵢ)) · dL / N
+ */
+export function crossEntropy(g: Graph, logits: Tensor, targets: Tensor): Tensor {
+  requireFloat('crossEntropy', logits);
+  if (logits.rank !== 2) fail('crossEntropy', `logits ${logits} must be [N, V]`);
+  if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0])
+    fail('crossEntropy', `targets ${targets} must be [${logits.shape[0]}] for logits ${logits}`);
+  if (targets.dtype !== 'int64' && targets.dtype !== 'int32')
+    fail('crossEntropy', `targets ${targets} must be int32 or int64`);
+  const [n, v] = logits.shape as [Dim, Dim];
+  const [loss, logProb] = g.emit(
+    'SoftmaxCrossEntropyLoss',
+    [logits, targets],
+    [
+      { shape: [], dtype: 'float32' },
+      { shape: [n, v], dtype: 'float32' },
+    ],
+    { reduction: 'mean' },
+  ) as [Tensor, Tensor];
+  g.record('crossEntropy', [logits], [loss], ([dL]) => {
+    if (typeof n !== 'number' || typeof v !== 'number') fail('crossEntropy', 'gradient needs static shapes');
+    const t64 =
+      targets.dtype === 'int64'
+        ? targets
+        : g.emit1('Cast', [targets], targets.shape, 'int64', { to: { int: 7 } });
+    const onehot = g.emit1('OneHot', [t64, g.vector([v]), g.vector([0, 1], 'float32')], [n, v], 'float32', {
+      axis: { int: -1 },
+    });
+    const diff = g.emit1('Sub', [g.emit1('Exp', [logProb], [n, v], 'float32'), onehot], [n, v], 'float32');
+    return [g.emit1('Mul', [diff, g.emit1('Mul', [dL!, g.scalar(1 / n)], [], 'float32')], [n, v], 'float32')];
+  });
+  return loss;
+}
+
+// ---- Reductions -----------------------------------------------------------------------------------
+
+function reducedShape(
+  op: string,
+  x: Tensor,
+  axes: readonly number[],
+  keepdims: boolean,
+): { axes: number[]; shape: Dim[] } {
+  const norm = [...new Set(axes.map((a) => normAxis(a, x.rank, op)))].sort((p, q) => p - q);
+  const shape: Dim[] = [];
+  x.shape.forEach((d, i) => {
+    if (!norm.includes(i)) shape.push(d);
+    else if (keepdims) shape.push(1);
+  });
+  return { axes: norm, shape };
+}
+
+/** Broadcasts a reduced gradient back over the reduced axes. */
+function expandBack(g: Graph, dy: Tensor, x: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const kept = keepdims
+    ? dy
+    : reshape(
+        g,
+        dy,
+        x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+      );
+  return g.emit1('Expand', [kept, g.shapeTensor(x.shape)], x.shape, 'float32');
+}
+
+// y = Σ_axes x           ∂x = dy broadcast over the reduced axes
+export function reduceSum(g: Graph, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  requireFloat('reduceSum', x);
+  const r = reducedShape('reduceSum', x, axes, keepdims);
+  const y = g.emit1('ReduceSum', [x, g.vector(r.axes)], r.shape, 'float32', {
+    keepdims: { int: keepdims ? 1 : 0 },
+  });
+  g.record('reduceSum', [x], [y], ([dy]) => [expandBack(g, dy!, x, r.axes, keepdims)]);
+  return y;
+}
+
+// y = mean_axes x        ∂x = dy / n broadcast over the reduced axes (n = number of reduced elements)
+export function reduceMean(g: Graph, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  requireFloat('reduceMean', x);
+  const r = reducedShape('reduceMean', x, axes, keepdims);
+  const y = g.emit1('ReduceMean', [x, g.vector(r.axes)], r.shape, 'float32', {
+    keepdims: { int: keepdims ? 1 : 0 },
+  });
+  g.record('reduceMean', [x], [y], ([dy]) => {
+    const n = numel(r.axes.map((a) => x.shape[a]!));
+    if (n === null) fail('reduceMean', 'gradient needs static reduced axes');
+    return [expandBack(g, scale(g, dy!, 1 / n), x, r.axes, keepdims)];
+  });
+  return y;
+}
+
+// ---- Dropout --------------------------------------------------------------------------------------
+
+/**
+ * Inverted dropout (training mode): y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p) (ONNX Dropout, which
+ * returns the mask). Backward: ∂x = dy ⊙ m / (1 − p).
+ * The mask stream comes from ONNX Runtime's generator seeded by `seed`.
+ */
+export function dropout(g: Graph, x: Tensor, p: number, seed: number): Tensor {
+  return dropoutWithMask(g, x, p, seed).y;
+}
+
+/** Dropout that also returns its mask (to replay it in a recomputed segment with `applyDropoutMask`). */
+export function dropoutWithMask(g: Graph, x: Tensor, p: number, seed: number): { y: Tensor; mask: Tensor | null } {
+  requireFloat('dropout', x);
+  if (p <= 0) return { y: x, mask: null };
+  if (p >= 1) fail('dropout', `probability ${p} must be below 1`);
+  const [y, mask] = g.emit(
+    'Dropout',
+    [x, g.scalar(p), g.vector([1], 'bool', true)],
+    [
+      { shape: x.shape, dtype: 'float32' },
+      { shape: x.shape, dtype: 'bool' },
+    ],
+    { seed: { int: seed } },
+  ) as [Tensor, Tensor];
+  g.record('dropout', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p)]);
+  return { y, mask };
+}
+
+function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number): Tensor {
+  const kept = g.emit1('Where', [mask, x, g.scalar(0)], x.shape, 'float32');
+  return g.emit1('Mul', [kept, g.scalar(1 / (1 - p))], x.shape, 'float32');
+}
+
+/** y = x ⊙ m / (1 − p) for a given boolean mask m (a replayed dropout).  ∂x = dy ⊙ m / (1 − p). */
+export function applyDropoutMask(g: Graph, x: Tensor, mask: Tensor, p: number): Tensor {
+  if (!sameShape(mask.shape, x.shape)) fail('dropout', `mask ${mask} does not match ${x}`);
+  const y = maskAndScale(g, x, mask, p);
+  g.record('dropoutMask', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p)]);
+  return y;
+}

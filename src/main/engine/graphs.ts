@@ -1,0 +1,218 @@
+import type { ResolvedModelConfig, TrainConfig } from '../../shared/engine/config.ts';
+import { gradients } from './graph/autodiff.ts';
+import { Graph, type Tensor } from './graph/graph.ts';
+import * as op from './graph/ops.ts';
+import { gptForward, paramViews, type ParamLayout } from './gpt.ts';
+
+/**
+ * The ONNX graphs the engine runs:
+ *  - the training step: forward, cross-entropy, backward, global-norm clipping and AdamW in ONE graph,
+ *    parameters and optimizer state in as flat [P] vectors and out as their updated values;
+ *  - the accumulation micro-step (forward + backward, gradient summed into a [P] accumulator);
+ *  - the evaluation graph (forward + loss);
+ *  - the inference graph (ids → logits), which is also the exported model.
+ */
+
+export const TRAIN_IO = {
+  params: 'params',
+  m: 'adam_m',
+  v: 'adam_v',
+  idx: 'idx',
+  targets: 'targets',
+  lr: 'lr',
+  step: 'step',
+  gradAcc: 'grad_acc',
+  paramsOut: 'params_out',
+  mOut: 'adam_m_out',
+  vOut: 'adam_v_out',
+  gradAccOut: 'grad_acc_out',
+  loss: 'loss',
+  gradNorm: 'grad_norm',
+  logits: 'logits',
+} as const;
+
+export interface TrainGraphOptions {
+  model: ResolvedModelConfig;
+  train: TrainConfig;
+  layout: ParamLayout;
+  /**
+   * 'step': one full optimizer step (no accumulation, or the last micro-batch, adding `grad_acc`);
+   * 'micro': a micro-batch that only adds its gradient into `grad_acc`.
+   */
+  kind: 'step' | 'micro';
+  /** Seed for the dropout mask streams. */
+  dropoutSeed: number;
+  /** Recompute transformer blocks in the backward pass (activation checkpointing). */
+  checkpointBlocks?: boolean;
+}
+
+function forwardLoss(
+  g: Graph,
+  o: {
+    model: ResolvedModelConfig;
+    layout: ParamLayout;
+    batch: number;
+    train: boolean;
+    dropoutSeed?: number;
+    checkpointBlocks?: boolean;
+  },
+) {
+  const { model, layout, batch } = o;
+  const P = layout.total;
+  const T = model.blockSize;
+  const flat = g.input(TRAIN_IO.params, 'float32', [P]);
+  const idx = g.input(TRAIN_IO.idx, 'int32', [batch, T]);
+  const targets = g.input(TRAIN_IO.targets, 'int32', [batch, T]);
+  const params = paramViews(g, flat, layout, o.train);
+  const logits = gptForward(g, model, params, idx, {
+    train: o.train,
+    dropoutSeed: o.dropoutSeed,
+    checkpointBlocks: o.checkpointBlocks,
+  });
+  const loss = op.crossEntropy(g, logits, op.reshape(g, targets, [batch * T]));
+  return { flat, params, logits, loss };
+}
+
+/** The flat gradient [P]: every parameter's gradient flattened and joined in layout order. */
+function flatGradient(
+  g: Graph,
+  loss: Tensor,
+  params: Record<string, Tensor>,
+  layout: ParamLayout,
+  seed?: Tensor,
+): Tensor {
+  const wrt = layout.specs.map((s) => params[s.name]!);
+  const grads = gradients(g, loss, wrt, seed);
+  return g.scope('grad', () =>
+    g.emit1(
+      'Concat',
+      grads.map((d, i) => op.reshape(g, d, [layout.specs[i]!.size])),
+      [layout.total],
+      'float32',
+      { axis: { int: 0 } },
+    ),
+  );
+}
+
+export function buildTrainGraph(o: TrainGraphOptions): Graph {
+  const { model, train, layout, kind } = o;
+  const P = layout.total;
+  const g = new Graph(kind === 'step' ? 'train_step' : 'train_micro_step');
+  const accumulate = train.gradAccumSteps > 1;
+  const { flat, params, loss } = forwardLoss(g, {
+    model,
+    layout,
+    batch: train.batchSize,
+    train: true,
+    dropoutSeed: o.dropoutSeed,
+    checkpointBlocks: o.checkpointBlocks,
+  });
+  g.output(loss, TRAIN_IO.loss);
+  // With accumulation each micro-batch contributes ∂(loss/K): the seed of the backward pass is 1/K.
+  const seed = accumulate ? g.scalar(1 / train.gradAccumSteps) : undefined;
+  let grad = flatGradient(g, loss, params, layout, seed);
+  if (accumulate) grad = g.emit1('Add', [g.input(TRAIN_IO.gradAcc, 'float32', [P]), grad], [P], 'float32');
+  if (kind === 'micro') {
+    g.output(grad, TRAIN_IO.gradAccOut);
+    return g;
+  }
+  g.scope('adamw', () => emitAdamW(g, o, flat, grad));
+  return g;
+}
+
+/**
+ * Global-norm clipping and AdamW (PyTorch's torch.optim.AdamW, decoupled weight decay), on flat vectors:
+ *   ‖g‖ = √Σg²,   c = min(1, clip/(‖g‖ + 1e-6))            (torch.nn.utils.clip_grad_norm_)
+ *   m ← β₁m + (1−β₁)·c·g,   v ← β₂v + (1−β₂)·c²·g²
+ *   p ← p·(1 − lr·wd·decayMask) − a·m / (√v + ε'),
+ *   with bias correction folded into scalars: a = lr·√(1−β₂ᵗ)/(1−β₁ᵗ), ε' = ε·√(1−β₂ᵗ)
+ * (algebraically PyTorch's lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)). The clip factor rides on the scalar
+ * multipliers, so clipping costs no pass over the gradient. lr and t are inputs: the schedule lives
+ * outside the graph.
+ */
+function emitAdamW(g: Graph, o: TrainGraphOptions, p: Tensor, grad: Tensor): void {
+  const { train, layout } = o;
+  const P = layout.total;
+  const vec = [P];
+  const s = (v: number) => g.scalar(v);
+  const sc = (opType: string, ...ins: Tensor[]) => g.emit1(opType, ins, [], 'float32');
+  const v1 = (opType: string, ...ins: Tensor[]) => g.emit1(opType, ins, vec, 'float32');
+  const m = g.input(TRAIN_IO.m, 'float32', vec);
+  const v = g.input(TRAIN_IO.v, 'float32', vec);
+  const lr = g.input(TRAIN_IO.lr, 'float32', []);
+  const t = g.input(TRAIN_IO.step, 'float32', []);
+
+  const norm = sc('Sqrt', g.emit1('ReduceSumSquare', [grad], [], 'float32', { keepdims: { int: 0 } }));
+  g.output(norm, TRAIN_IO.gradNorm);
+  const coef =
+    train.gradClip > 0 ? sc('Min', s(1), sc('Div', s(train.gradClip), sc('Add', norm, s(1e-6)))) : s(1);
+
+  const { beta1: b1, beta2: b2 } = train;
+  const bc1 = sc('Sub', s(1), sc('Pow', s(b1), t));
+  const sqrtBc2 = sc('Sqrt', sc('Sub', s(1), sc('Pow', s(b2), t)));
+  const stepSize = sc('Div', sc('Mul', lr, sqrtBc2), bc1);
+  const epsHat = sc('Mul', s(train.eps), sqrtBc2);
+
+  const mNew = v1('Add', v1('Mul', m, s(b1)), v1('Mul', grad, sc('Mul', coef, s(1 - b1))));
+  const gg = v1('Mul', grad, grad);
+  const vNew = v1('Add', v1('Mul', v, s(b2)), v1('Mul', gg, sc('Mul', sc('Mul', coef, coef), s(1 - b2))));
+  const update = v1('Mul', v1('Div', mNew, v1('Add', v1('Sqrt', vNew), epsHat)), stepSize);
+
+  let decayed = p;
+  if (train.weightDecay > 0) {
+    const mask = new Float32Array(P);
+    for (const spec of layout.specs) if (spec.decay) mask.fill(1, spec.offset, spec.offset + spec.size);
+    const maskT = g.constant(mask, vec, 'float32', 'decay_mask');
+    // factor = 1 − lr·wd on decayed parameters, 1 elsewhere
+    const factor = v1('Sub', s(1), v1('Mul', maskT, sc('Mul', lr, s(train.weightDecay))));
+    decayed = v1('Mul', p, factor);
+  }
+  g.output(v1('Sub', decayed, update), TRAIN_IO.paramsOut);
+  g.output(mNew, TRAIN_IO.mOut);
+  g.output(vNew, TRAIN_IO.vOut);
+}
+
+/** Forward + mean loss for a batch (evaluation), optionally the logits [B·T, V] too. */
+export function buildEvalGraph(o: {
+  model: ResolvedModelConfig;
+  layout: ParamLayout;
+  batch: number;
+  logits?: boolean;
+}): Graph {
+  const g = new Graph('eval');
+  const { logits, loss } = forwardLoss(g, { model: o.model, layout: o.layout, batch: o.batch, train: false });
+  g.output(loss, TRAIN_IO.loss);
+  if (o.logits) g.output(logits, TRAIN_IO.logits);
+  return g;
+}
+
+export const INFERENCE_IO = { inputIds: 'input_ids', logits: 'logits', params: 'params' } as const;
+
+/**
+ * The inference graph: input_ids int64 [batch, seq] → logits float [batch, seq, vocab], seq ≤ blockSize.
+ * Weights are initializers under their nanoGPT names (the exported model), or one flat `params`
+ * input (sampling during training, without rebuilding the session each time).
+ */
+export function buildInferenceGraph(o: {
+  model: ResolvedModelConfig;
+  layout: ParamLayout;
+  weights: Float32Array | 'input';
+}): Graph {
+  const { model, layout } = o;
+  const g = new Graph('gpt');
+  const ids = g.input(INFERENCE_IO.inputIds, 'int64', ['batch', 'seq']);
+  let params: Record<string, Tensor>;
+  if (o.weights === 'input') {
+    params = paramViews(g, g.input(INFERENCE_IO.params, 'float32', [layout.total]), layout, false);
+  } else {
+    const flat = o.weights;
+    if (flat.length !== layout.total)
+      throw new Error(`buildInferenceGraph: ${flat.length} weights for a model of ${layout.total}`);
+    params = {};
+    for (const s of layout.specs)
+      params[s.name] = g.constant(flat.subarray(s.offset, s.offset + s.size), s.shape, 'float32', s.name);
+  }
+  const logits = gptForward(g, model, params, ids, { train: false });
+  g.output(op.reshape(g, logits, ['batch', 'seq', model.vocabSize]), INFERENCE_IO.logits);
+  return g;
+}

@@ -1,0 +1,224 @@
+import ort from 'onnxruntime-node';
+import type { DeviceName } from './device.ts';
+import { TRAIN_IO } from './graphs.ts';
+
+/**
+ * Runs training steps on one ONNX Runtime session and owns the state buffers.
+ *
+ * CPU: two sets of flat [P] buffers (params, m, v) ping-pong: step k reads set A and writes its
+ * outputs straight into set B (pre-allocated fetches, no copies, no allocation per step), step k + 1
+ * reads B and writes A.
+ * GPU (WebGPU): the updated state stays on the device (`preferredOutputLocation: 'gpu-buffer'`) and
+ * is fed back as is; it is downloaded only for checkpoints, evaluation and sampling.
+ */
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+}
+
+interface CpuSet {
+  p: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  tp: ort.Tensor;
+  tm: ort.Tensor;
+  tv: ort.Tensor;
+}
+
+export const GPU_STATE_OUTPUTS = [TRAIN_IO.paramsOut, TRAIN_IO.mOut, TRAIN_IO.vOut];
+
+export class StepRunner {
+  readonly device: DeviceName;
+  readonly size: number;
+  readonly batch: number;
+  readonly block: number;
+  readonly #step: ort.InferenceSession;
+  readonly #micro: ort.InferenceSession | null;
+  readonly #accum: number;
+  readonly #gpu: boolean;
+  readonly #sets: [CpuSet, CpuSet];
+  #cur = 0;
+  /** Device-resident state (GPU mode), or null while the CPU set holds the state. */
+  #dev: { p: ort.Tensor; m: ort.Tensor; v: ort.Tensor } | null = null;
+  readonly x: Int32Array;
+  readonly y: Int32Array;
+  readonly #tx: ort.Tensor;
+  readonly #ty: ort.Tensor;
+  readonly #lr = new Float32Array(1);
+  readonly #t = new Float32Array(1);
+  readonly #tlr: ort.Tensor;
+  readonly #tt: ort.Tensor;
+  readonly #loss = new Float32Array(1);
+  readonly #gn = new Float32Array(1);
+  readonly #tloss: ort.Tensor;
+  readonly #tgn: ort.Tensor;
+  readonly #gacc: [Float32Array, Float32Array] | null;
+  readonly #tgacc: [ort.Tensor, ort.Tensor] | null;
+  readonly #microLoss = new Float32Array(1);
+  readonly #tMicroLoss: ort.Tensor;
+
+  constructor(o: {
+    device: DeviceName;
+    step: ort.InferenceSession;
+    micro: ort.InferenceSession | null;
+    size: number;
+    batch: number;
+    block: number;
+    accum: number;
+    gpuState: boolean;
+  }) {
+    this.device = o.device;
+    this.size = o.size;
+    this.batch = o.batch;
+    this.block = o.block;
+    this.#step = o.step;
+    this.#micro = o.micro;
+    this.#accum = o.accum;
+    this.#gpu = o.gpuState;
+    const mk = (n: number): CpuSet => {
+      const p = new Float32Array(n);
+      const m = new Float32Array(n);
+      const v = new Float32Array(n);
+      return { p, m, v, tp: this.#f32(p), tm: this.#f32(m), tv: this.#f32(v) };
+    };
+    // On the GPU path the state lives on the device after the first step: one CPU set is enough.
+    this.#sets = [mk(o.size), mk(o.gpuState ? 0 : o.size)];
+    this.x = new Int32Array(o.batch * o.block);
+    this.y = new Int32Array(o.batch * o.block);
+    this.#tx = new ort.Tensor('int32', this.x, [o.batch, o.block]);
+    this.#ty = new ort.Tensor('int32', this.y, [o.batch, o.block]);
+    this.#tlr = new ort.Tensor('float32', this.#lr, []);
+    this.#tt = new ort.Tensor('float32', this.#t, []);
+    this.#tloss = new ort.Tensor('float32', this.#loss, []);
+    this.#tgn = new ort.Tensor('float32', this.#gn, []);
+    this.#tMicroLoss = new ort.Tensor('float32', this.#microLoss, []);
+    if (o.accum > 1) {
+      const a = new Float32Array(o.size);
+      const b = new Float32Array(o.size);
+      this.#gacc = [a, b];
+      this.#tgacc = [this.#f32(a), this.#f32(b)];
+    } else {
+      this.#gacc = null;
+      this.#tgacc = null;
+    }
+  }
+
+  #f32(a: Float32Array): ort.Tensor {
+    return new ort.Tensor('float32', a, [a.length]);
+  }
+
+  /** Loads parameters and optimizer moments (copied into the runner's buffers). */
+  setState(params: Float32Array, m: Float32Array, v: Float32Array): void {
+    this.#disposeDevice();
+    const s = this.#sets[this.#cur]!;
+    s.p.set(params);
+    s.m.set(m);
+    s.v.set(v);
+  }
+
+  /**
+   * The current state on the CPU. On the CPU path these are views of the live buffers, valid until
+   * the step after next; copy them to keep them longer.
+   */
+  async state(): Promise<{ params: Float32Array; m: Float32Array; v: Float32Array }> {
+    if (this.#dev) {
+      const [p, m, v] = await Promise.all([
+        this.#dev.p.getData(),
+        this.#dev.m.getData(),
+        this.#dev.v.getData(),
+      ]);
+      return { params: p as Float32Array, m: m as Float32Array, v: v as Float32Array };
+    }
+    const s = this.#sets[this.#cur]!;
+    return { params: s.p, m: s.m, v: s.v };
+  }
+
+  /** The current parameters as a CPU tensor (for the evaluation and sampling sessions). */
+  async paramsTensor(): Promise<ort.Tensor> {
+    if (this.#dev) return this.#f32((await this.#dev.p.getData()) as Float32Array);
+    return this.#sets[this.#cur]!.tp;
+  }
+
+  /**
+   * One optimizer step: `fill(x, y)` writes each micro-batch into the runner's id buffers.
+   * Returns the mean micro-batch loss and the gradient norm before clipping.
+   */
+  async step(lr: number, t: number, fill: (x: Int32Array, y: Int32Array) => void): Promise<StepResult> {
+    this.#lr[0] = lr;
+    this.#t[0] = t;
+    let lossSum = 0;
+    let accIn: ort.Tensor | null = null;
+    if (this.#gacc && this.#tgacc && this.#micro) {
+      this.#gacc[0].fill(0);
+      accIn = this.#tgacc[0];
+      for (let k = 0; k < this.#accum - 1; k++) {
+        fill(this.x, this.y);
+        const out = this.#tgacc[(k + 1) % 2]!;
+        const src = this.#dev ? this.#dev.p : this.#sets[this.#cur]!.tp;
+        await this.#micro.run(
+          {
+            [TRAIN_IO.params]: src,
+            [TRAIN_IO.idx]: this.#tx,
+            [TRAIN_IO.targets]: this.#ty,
+            [TRAIN_IO.gradAcc]: accIn,
+          },
+          { [TRAIN_IO.gradAccOut]: out, [TRAIN_IO.loss]: this.#tMicroLoss },
+        );
+        lossSum += this.#microLoss[0]!;
+        accIn = out;
+      }
+    }
+    fill(this.x, this.y);
+    const feeds: Record<string, ort.Tensor> = {
+      [TRAIN_IO.idx]: this.#tx,
+      [TRAIN_IO.targets]: this.#ty,
+      [TRAIN_IO.lr]: this.#tlr,
+      [TRAIN_IO.step]: this.#tt,
+    };
+    if (accIn) feeds[TRAIN_IO.gradAcc] = accIn;
+    if (this.#gpu) {
+      const src = this.#dev ?? {
+        p: this.#sets[this.#cur]!.tp,
+        m: this.#sets[this.#cur]!.tm,
+        v: this.#sets[this.#cur]!.tv,
+      };
+      feeds[TRAIN_IO.params] = src.p;
+      feeds[TRAIN_IO.m] = src.m;
+      feeds[TRAIN_IO.v] = src.v;
+      const out = await this.#step.run(feeds, [...GPU_STATE_OUTPUTS, TRAIN_IO.loss, TRAIN_IO.gradNorm]);
+      this.#disposeDevice();
+      this.#dev = { p: out[TRAIN_IO.paramsOut]!, m: out[TRAIN_IO.mOut]!, v: out[TRAIN_IO.vOut]! };
+      const loss = Number((await out[TRAIN_IO.loss]!.getData())[0]);
+      const gradNorm = Number((await out[TRAIN_IO.gradNorm]!.getData())[0]);
+      return { loss: (lossSum + loss) / this.#accum, gradNorm };
+    }
+    const src = this.#sets[this.#cur]!;
+    const dst = this.#sets[1 - this.#cur]!;
+    feeds[TRAIN_IO.params] = src.tp;
+    feeds[TRAIN_IO.m] = src.tm;
+    feeds[TRAIN_IO.v] = src.tv;
+    await this.#step.run(feeds, {
+      [TRAIN_IO.paramsOut]: dst.tp,
+      [TRAIN_IO.mOut]: dst.tm,
+      [TRAIN_IO.vOut]: dst.tv,
+      [TRAIN_IO.loss]: this.#tloss,
+      [TRAIN_IO.gradNorm]: this.#tgn,
+    });
+    this.#cur = 1 - this.#cur;
+    return { loss: (lossSum + this.#loss[0]!) / this.#accum, gradNorm: this.#gn[0]! };
+  }
+
+  #disposeDevice(): void {
+    if (!this.#dev) return;
+    this.#dev.p.dispose();
+    this.#dev.m.dispose();
+    this.#dev.v.dispose();
+    this.#dev = null;
+  }
+
+  async release(): Promise<void> {
+    this.#disposeDevice();
+    await this.#step.release();
+    await this.#micro?.release();
+  }
+}

@@ -1,0 +1,193 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiError } from '../../shared/api/errors.ts';
+import type { RunStatus } from '../../shared/api/runs.ts';
+import { EventBus } from '../rpc/eventBus.ts';
+import { prepareCharDataset, shakespearePath } from '../engine/testing/charDataset.ts';
+import { RunsService, type CreateRunParams } from './runsService.ts';
+
+let root: string;
+let dataDir: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'xai-runs-test-'));
+  dataDir = prepareCharDataset(
+    readFileSync(shakespearePath(), 'utf8').slice(0, 30_000),
+    join(root, 'data'),
+    'shakespeare-30k',
+  );
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const params = (over: Partial<CreateRunParams> = {}): CreateRunParams => ({
+  data: { path: dataDir },
+  preset: 'cpu-tiny',
+  model: { nLayer: 1, nEmbd: 16, nHead: 2, blockSize: 16 },
+  train: {
+    batchSize: 4,
+    maxIters: 20,
+    evalInterval: 10,
+    evalIters: 2,
+    warmupIters: 2,
+    sampleTokens: 8,
+    logInterval: 5,
+  },
+  device: 'cpu',
+  threads: 1,
+  start: true,
+  ...over,
+});
+
+function waitFor(events: EventBus, runId: string, statuses: RunStatus[]): Promise<RunStatus> {
+  return new Promise((resolve) => {
+    const off = events.on('run.status', (p) => {
+      if (p.runId === runId && statuses.includes(p.status)) {
+        off();
+        resolve(p.status);
+      }
+    });
+  });
+}
+
+describe('RunsService', () => {
+  it('creates and trains a run, streams events, keeps everything on disk; list/get survive a restart', async () => {
+    const events = new EventBus();
+    const seen: string[] = [];
+    events.subscribe((name) => seen.push(name));
+    const runs = new RunsService({ runsDir: join(root, 'runs'), events });
+    const run = await runs.create(params({ name: 'tiny' }));
+    expect(run).toMatchObject({
+      name: 'tiny',
+      status: 'starting',
+      maxIters: 20,
+      tokensPerStep: 64,
+      data: { name: 'shakespeare-30k', tokenizer: 'char' },
+    });
+    expect(await waitFor(events, run.id, ['completed', 'failed'])).toBe('completed');
+    for (const e of ['run.status', 'run.metrics', 'run.eval', 'run.checkpoint', 'run.sample', 'run.log'])
+      expect(seen).toContain(e);
+
+    const restarted = new RunsService({ runsDir: join(root, 'runs'), events: new EventBus() });
+    const listed = restarted.list();
+    expect(listed.map((r) => [r.id, r.status, r.step])).toEqual([[run.id, 'completed', 20]]);
+    const detail = restarted.get(run.id);
+    expect(detail.metrics.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([5, 10, 15, 20]);
+    expect(detail.metrics.filter((m) => m.kind === 'eval').map((m) => m.step)).toEqual([0, 10, 20]);
+    expect(detail.checkpoints.map((c) => [c.kind, c.step])).toEqual([
+      ['latest', 20],
+      ['best', 20],
+    ]);
+    expect(detail.checkpoints[0]!.isBest).toBe(true);
+    expect(detail.samples).toHaveLength(1);
+    expect(detail.run.device).toMatchObject({ used: 'cpu', threads: 1 });
+
+    // sampling and export from the stored checkpoint; the exported model loads in plain ONNX Runtime
+    await expect(
+      restarted.sample({
+        runId: run.id,
+        checkpoint: 'best',
+        prompt: 'KING',
+        maxNewTokens: 1,
+        temperature: 1,
+        topK: 0,
+      }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+      field: 'prompt',
+      message: expect.stringMatching(/'K' .* is not in the char tokenizer's vocabulary/),
+    });
+    const s1 = await restarted.sample({
+      runId: run.id,
+      checkpoint: 'best',
+      prompt: 'First',
+      maxNewTokens: 12,
+      temperature: 0.8,
+      topK: 10,
+      seed: 3,
+    });
+    expect(s1.text).toHaveLength(12);
+    const out = join(root, 'exported.onnx');
+    const exported = await restarted.export({ runId: run.id, checkpoint: 'best', outPath: out });
+    expect(exported).toMatchObject({ path: out, step: 20 });
+    const s2 = await restarted.sample({
+      path: out,
+      checkpoint: 'best',
+      prompt: 'First',
+      maxNewTokens: 12,
+      temperature: 0.8,
+      topK: 10,
+      seed: 3,
+    });
+    expect(s2.text).toBe(s1.text);
+    const plain = await ort.InferenceSession.create(out);
+    expect(plain.inputNames).toEqual(['input_ids']);
+    expect(plain.outputNames).toEqual(['logits']);
+    await plain.release();
+  });
+
+  it('rejects invalid configurations with the field and what to change, before anything runs', async () => {
+    const runs = new RunsService({ runsDir: join(root, 'runs-bad'), events: new EventBus() });
+    const fail = (p: CreateRunParams) =>
+      runs.create(p).then(
+        () => null,
+        (e: unknown) => e as ApiError,
+      );
+    const e1 = await fail(params({ model: { nEmbd: 30, nHead: 4 } }));
+    expect(e1).toMatchObject({ code: 'INVALID_PARAMS', field: 'model.nEmbd' });
+    expect(e1?.message).toMatch(/divisible by nHead \(4\): use nEmbd 28 or 32/);
+    const e2 = await fail(params({ model: { blockSize: 4000 } }));
+    expect(e2).toMatchObject({ code: 'INVALID_PARAMS', field: 'model.blockSize' });
+    expect(e2?.message).toMatch(/does not fit the val split \(3000 tokens\)/);
+    const e3 = await fail(params({ data: { path: join(root, 'nope') } }));
+    expect(e3).toMatchObject({ code: 'INVALID_PARAMS', field: 'data.path' });
+    expect(runs.list()).toEqual([]);
+  });
+
+  it('a run whose process died shows as interrupted and resumes from its latest checkpoint', async () => {
+    const events = new EventBus();
+    const runsDir = join(root, 'runs-int');
+    const runs = new RunsService({ runsDir, events });
+    const run = await runs.create(
+      params({
+        train: { batchSize: 4, maxIters: 30, evalInterval: 10, evalIters: 2, warmupIters: 2, logInterval: 1 },
+      }),
+    );
+    const stopAt = new Promise<void>((resolve) => {
+      const off = events.on('run.checkpoint', (p) => {
+        if (p.runId === run.id && p.checkpoint.step === 10) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await stopAt;
+    runs.stop(run.id);
+    expect(await waitFor(events, run.id, ['stopped', 'failed'])).toBe('stopped');
+    // simulate a crash: the record says running, owned by a process that no longer exists
+    const file = join(runs.get(run.id).run.runDir, 'run.json');
+    const rec = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...rec,
+        status: 'running',
+        owner: { pid: 2 ** 22 + 12345, host: hostname(), since: '' },
+      }),
+    );
+    const after = new RunsService({ runsDir, events });
+    expect(after.list()[0]).toMatchObject({ id: run.id, status: 'interrupted' });
+    await expect(async () => after.pause(run.id)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    const resumed = await after.resume(run.id);
+    expect(resumed.status).toBe('starting');
+    expect(await waitFor(events, run.id, ['completed', 'failed'])).toBe('completed');
+    const metrics = after
+      .get(run.id)
+      .metrics.filter((m) => m.kind === 'train')
+      .map((m) => m.step);
+    expect(metrics).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(existsSync(join(resumed.runDir, 'checkpoints', 'latest.safetensors'))).toBe(true);
+  });
+});
