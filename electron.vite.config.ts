@@ -9,6 +9,8 @@ import { defineConfig } from 'electron-vite';
  */
 const separateEntries = {
   'system-probeProvidersChild': 'src/main/system/probeProvidersChild.ts',
+  'engine-trainWorker': 'src/main/engine/trainWorker.ts',
+  'eval-evalWorker': 'src/main/eval/evalWorker.ts',
 };
 
 export default defineConfig({

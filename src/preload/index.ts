@@ -2,7 +2,7 @@
  * The bridge between the sandboxed renderer and main: exposes the API contract as `window.xai`
  * (invoke a request, listen to events) and nothing else. No Node, no ipcRenderer, no channels of choice.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { XaiBridge } from '../shared/api/bridge.ts';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../shared/api/wire.ts';
 
@@ -16,6 +16,7 @@ const bridge: XaiBridge = {
       ipcRenderer.removeListener(IPC_EVENT_CHANNEL, handler);
     };
   },
+  pathForFile: (file) => webUtils.getPathForFile(file),
   runtime: {
     electron: process.versions.electron ?? '',
     chromium: process.versions.chrome ?? '',

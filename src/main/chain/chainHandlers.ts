@@ -1,6 +1,7 @@
 import type { chainRequests } from '../../shared/api/chain.ts';
 import type { HandlersFor } from '../rpc/dispatcher.ts';
 import type { ChainService } from './chainService.ts';
+import { forwardRpc } from './rpcPassthrough.ts';
 
 export function chainHandlers(chain: () => ChainService): HandlersFor<typeof chainRequests> {
   return {
@@ -10,6 +11,7 @@ export function chainHandlers(chain: () => ChainService): HandlersFor<typeof cha
     'chain.configure': ({ network }) => chain().configure(network),
     'chain.deploy': (p) => chain().deploy(p),
     'chain.contracts': () => chain().contracts(),
+    'chain.rpc': async ({ method, params }) => forwardRpc(await chain().rpcEndpoint(), method, params),
     'lineage.create': ({ params, signer }) => chain().createLineage(params, signer),
     'lineage.get': ({ lineageId }) => chain().lineage(lineageId),
     'lineage.list': () => chain().lineages(),

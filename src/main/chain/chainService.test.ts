@@ -22,6 +22,7 @@ import {
   sortAttestations,
   type Improvement,
 } from '../../shared/chain/eip712.ts';
+import { forwardRpc, isForwardable } from './rpcPassthrough.ts';
 import { ChainService } from './chainService.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -180,8 +181,21 @@ describe('embedded chain', () => {
       code: 'FAILED_PRECONDITION',
       message: expect.stringContaining('NothingToWithdraw'),
     });
+    // The UI's wallet reaches the node through chain.rpc: standard methods pass, node control does not.
+    const endpoint = await chain.rpcEndpoint();
+    expect(endpoint).toEqual({ rpcUrl: started.rpcUrl, embedded: true });
+    expect(await forwardRpc(endpoint, 'eth_chainId', [])).toEqual({ result: '0x7a69' });
+    expect(await forwardRpc(endpoint, 'eth_getBalance', ['0xnot-an-address', 'latest'])).toMatchObject({
+      error: { code: expect.any(Number), message: expect.any(String) },
+    });
+    await expect(forwardRpc(endpoint, 'anvil_setBalance', [])).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+    });
+    expect(isForwardable('evm_mine', true)).toBe(true);
+    expect(isForwardable('evm_mine', false)).toBe(false);
     // The same node seen as an RPC network: dev accounts are refused there.
     await chain.configure({ kind: 'rpc', rpcUrl: started.rpcUrl! });
+    expect(await chain.rpcEndpoint()).toEqual({ rpcUrl: started.rpcUrl, embedded: false });
     await expect(chain.withdraw({ devAccount: 1 })).rejects.toThrow(
       /dev accounts exist only on the embedded chain/,
     );

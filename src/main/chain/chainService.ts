@@ -183,6 +183,14 @@ export class ChainService {
     }
   }
 
+  /** Where JSON-RPC for the configured network goes, without starting anything; null when the embedded chain is down. */
+  async rpcEndpoint(): Promise<{ rpcUrl: string; embedded: boolean } | null> {
+    const network = this.network();
+    if (network.kind === 'rpc') return { rpcUrl: network.rpcUrl, embedded: false };
+    const running = await this.embedded.running();
+    return running ? { rpcUrl: running.rpcUrl, embedded: true } : null;
+  }
+
   /** Starts the embedded chain (deploying on first start) or checks the RPC network. */
   async start(opts: { detached?: boolean } = {}): Promise<ChainStatus> {
     await this.#contracts(opts);

@@ -44,7 +44,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command may report failure without throwing (e.g. a training run that ended "failed").
+    return Number(process.exitCode ?? 0) || 0;
   } catch (e) {
     return reportError(e);
   } finally {

@@ -7,7 +7,8 @@ import type { JobProgress } from '../../shared/api/jobs.ts';
 export class ProgressBar {
   readonly #stream: NodeJS.WriteStream;
   readonly #tty: boolean;
-  readonly #started = Date.now();
+  /** ETA is measured from the start of the current stage: stages of one job progress at different rates. */
+  #stageStarted = Date.now();
   #lastDecile = -1;
   #lastStage = '';
   #lastDraw = 0;
@@ -19,12 +20,13 @@ export class ProgressBar {
   }
 
   update(stage: string, done: number, total: number | null, unit = '', extra = ''): void {
+    if (stage !== this.#lastStage) this.#stageStarted = Date.now();
     const fraction = total && total > 0 ? Math.min(1, done / total) : null;
     if (!this.#tty) {
       const decile = fraction === null ? -1 : Math.floor(fraction * 10);
       if (stage !== this.#lastStage || decile > this.#lastDecile) {
         this.#lastStage = stage;
-        this.#lastDecile = stage !== this.#lastStage ? -1 : decile;
+        this.#lastDecile = decile;
         this.#stream.write(`${this.#line(stage, done, total, unit, fraction, extra)}\n`);
       }
       return;
@@ -64,7 +66,7 @@ export class ProgressBar {
       fraction === null ? '' : `[${'#'.repeat(Math.round(fraction * barWidth)).padEnd(barWidth, '.')}] `;
     const count = total === null ? `${fmt(done)} ${unit}` : `${fmt(done)}/${fmt(total)} ${unit}`;
     const pct = fraction === null ? '' : ` ${(fraction * 100).toFixed(0)}%`;
-    const elapsed = (Date.now() - this.#started) / 1000;
+    const elapsed = (Date.now() - this.#stageStarted) / 1000;
     const eta =
       fraction && fraction > 0 && fraction < 1
         ? ` ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}`

@@ -48,8 +48,10 @@ export function sessionOptions(
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
+    // The arena keeps the first step's peak and reuses it; a memory pattern on top of it would hold a
+    // second copy of the peak (measured: 2.2 vs 1.4 GB for baby at batch 8), for no speed gain here.
     enableCpuMemArena: true,
-    enableMemPattern: true,
+    enableMemPattern: false,
     logSeverityLevel: 3,
   };
   if (device === 'cpu') {

@@ -160,12 +160,12 @@ function emitAdamW(g: Graph, o: TrainGraphOptions, p: Tensor, grad: Tensor): voi
 
   let decayed = p;
   if (train.weightDecay > 0) {
-    const mask = new Float32Array(P);
+    const mask = new Uint8Array(P);
     for (const spec of layout.specs) if (spec.decay) mask.fill(1, spec.offset, spec.offset + spec.size);
-    const maskT = g.constant(mask, vec, 'float32', 'decay_mask');
-    // factor = 1 − lr·wd on decayed parameters, 1 elsewhere
-    const factor = v1('Sub', s(1), v1('Mul', maskT, sc('Mul', lr, s(train.weightDecay))));
-    decayed = v1('Mul', p, factor);
+    const maskT = g.constant(mask, vec, 'bool', 'decay_mask');
+    // p·(1 − lr·wd) on decayed parameters, p elsewhere
+    const factor = sc('Sub', s(1), sc('Mul', lr, s(train.weightDecay)));
+    decayed = g.emit1('Where', [maskT, v1('Mul', p, factor), p], vec, 'float32');
   }
   g.output(v1('Sub', decayed, update), TRAIN_IO.paramsOut);
   g.output(mNew, TRAIN_IO.mOut);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,13 @@ beforeAll(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>app</title>');
   writeFileSync(join(dir, 'secret.txt'), 'do not serve');
+  const uploads = join(dir, 'data', 'tmp', 'uploads');
+  for (const name of ['old', 'fresh']) {
+    mkdirSync(join(uploads, name), { recursive: true });
+    writeFileSync(join(uploads, name, 'input.txt'), name);
+  }
+  const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+  utimesSync(join(uploads, 'old'), twoDaysAgo, twoDaysAgo);
   host = await startHeadlessHost({ core: createAppCore(services), rendererDir, port: 0 });
 });
 afterAll(async () => {
@@ -120,6 +127,11 @@ describe('headless host', () => {
     expect(await status({})).toBe(401);
     expect(await status({ cookie: cookie(), origin: 'http://evil.example' })).toBe(403);
     expect(await status({ origin: `http://127.0.0.1:${host.port}` }, `?token=${host.token}`)).toBe('open');
+  });
+
+  it('removes uploads older than a day when it starts, and keeps recent ones', () => {
+    expect(existsSync(join(dir, 'data', 'tmp', 'uploads', 'old'))).toBe(false);
+    expect(existsSync(join(dir, 'data', 'tmp', 'uploads', 'fresh', 'input.txt'))).toBe(true);
   });
 
   it('stores uploads in the data directory', async () => {

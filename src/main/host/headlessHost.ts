@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +17,17 @@ export const TOKEN_COOKIE = 'xai_link_token';
 export const WS_PATH = '/api/ws';
 export const UPLOAD_PATH = '/api/upload';
 const MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
+/** Uploads are inputs on their way into a dataset, which keeps its own copy; older ones are removed at start. */
+const UPLOAD_MAX_AGE_MS = 24 * 3600 * 1000;
+
+async function pruneOldUploads(uploadsDir: string, now = Date.now()): Promise<void> {
+  const entries = await readdir(uploadsDir).catch(() => [] as string[]);
+  for (const name of entries) {
+    const path = join(uploadsDir, name);
+    const info = await stat(path).catch(() => null);
+    if (info && now - info.mtimeMs > UPLOAD_MAX_AGE_MS) await rm(path, { recursive: true, force: true });
+  }
+}
 
 export interface HeadlessHostOptions {
   core: AppCore;
@@ -48,6 +59,7 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
   const token = opts.token ?? randomBytes(32).toString('hex');
   const tokenBytes = Buffer.from(token);
   const { core } = opts;
+  await pruneOldUploads(join(core.services.dataDir.tmp, 'uploads'));
   const csp = contentSecurityPolicy();
   const baseHeaders = {
     'content-security-policy': csp,

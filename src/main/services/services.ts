@@ -93,7 +93,13 @@ export function createServices(opts: ServicesOptions): AppServices {
       return ipfs;
     },
     get proof() {
-      proof ??= createProofServices({ dataDir, ipfs: () => services.ipfs, chain: () => services.chain, datasets, jobs });
+      proof ??= createProofServices({
+        dataDir,
+        ipfs: () => services.ipfs,
+        chain: () => services.chain,
+        datasets,
+        jobs,
+      });
       return proof;
     },
     get chainlink() {

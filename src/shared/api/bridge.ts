@@ -9,6 +9,11 @@ export interface XaiBridge {
   invoke(method: string, params: unknown): Promise<ResultEnvelope>;
   /** Listens to every contract event; returns the unsubscribe function. */
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /**
+   * Desktop only: the path on disk of a file the user chose or dropped (Electron's
+   * webUtils.getPathForFile). In a browser, files are uploaded to the host instead.
+   */
+  pathForFile?(file: File): string;
   /** Where the bridge runs, for the System page. */
   readonly runtime: { readonly electron: string; readonly chromium: string; readonly node: string };
 }

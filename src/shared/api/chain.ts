@@ -17,6 +17,13 @@ import { addressSchema, deploymentSchema, uintStringSchema } from '../chain/depl
 const weiSchema = uintStringSchema;
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
+/** A JSON-RPC reply as the endpoint gave it: errors are data here (viem decodes reverts from them). */
+export const rpcReplySchema = z.union([
+  z.object({ error: z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() }) }),
+  z.object({ result: z.unknown() }),
+]);
+export type RpcReply = z.infer<typeof rpcReplySchema>;
+
 /** Who signs a write. */
 export const signerSchema = z.union([
   /** One of anvil's unlocked dev accounts (0-9); embedded chain only. */
@@ -280,6 +287,15 @@ export const chainRequests = {
       recordInRepo: z.boolean().default(true),
     }),
     result: deploymentSchema,
+  }),
+  'chain.rpc': request({
+    description:
+      "Forwards one JSON-RPC call to the configured network for the UI's wallet, so the page needs no direct connection to the RPC endpoint (eth_*, net_*, web3_*; evm_mine on the embedded chain).",
+    params: z.strictObject({
+      method: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'a JSON-RPC method name'),
+      params: z.array(z.unknown()).max(32).default([]),
+    }),
+    result: rpcReplySchema,
   }),
   'chain.contracts': request({
     description:

@@ -620,8 +620,10 @@ export function dropoutWithMask(g: Graph, x: Tensor, p: number, seed: number): {
   return { y, mask };
 }
 
+/** x ⊙ m / (1 − p) as Cast + Mul: ONNX Runtime's Where takes temporary buffers of twice its output. */
 function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number): Tensor {
-  const kept = g.emit1('Where', [mask, x, g.scalar(0)], x.shape, 'float32');
+  const m = g.emit1('Cast', [mask], mask.shape, 'float32', { to: { int: 1 } });
+  const kept = g.emit1('Mul', [x, m], x.shape, 'float32');
   return g.emit1('Mul', [kept, g.scalar(1 / (1 - p))], x.shape, 'float32');
 }
 

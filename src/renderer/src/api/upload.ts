@@ -1,4 +1,4 @@
-import { inElectron } from './client.ts';
+import { bridge } from './client.ts';
 
 export interface UploadedFile {
   /** Where the host stored it (under the data directory's tmp/uploads): pass this path to a request. */
@@ -9,17 +9,22 @@ export interface UploadedFile {
 
 /**
  * Browser file → a path on the machine that runs XAI-Link. On the headless host the file is POSTed to
- * /api/upload (same origin; the access token travels in the host's cookie) with upload progress. The
- * desktop app has no upload endpoint: it needs a native file dialog (not in the contract yet), so the
- * caller offers a path field there instead.
+ * /api/upload (same origin; the access token travels in the host's cookie) with upload progress. In the
+ * desktop app the file chooser and drag-and-drop give real files, whose paths the preload resolves.
  */
 export function uploadFile(
   file: File,
   onProgress?: (sent: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<UploadedFile> {
-  if (inElectron)
-    return Promise.reject(new Error('Uploads need the headless host; type the file path instead.'));
+  if (bridge.pathForFile) {
+    // Desktop app: the file is already on this machine; use it where it is.
+    const path = bridge.pathForFile(file);
+    if (!path)
+      return Promise.reject(new Error(`${file.name} has no path on disk; choose a file from a folder.`));
+    onProgress?.(file.size, file.size);
+    return Promise.resolve({ path, bytes: file.size, name: file.name });
+  }
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/upload?name=${encodeURIComponent(file.name)}`);
@@ -41,6 +46,3 @@ export function uploadFile(
     xhr.send(file);
   });
 }
-
-/** Whether this UI can upload files (browser on the headless host) or needs typed paths (desktop app). */
-export const canUpload = !inElectron;

@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type DragEvent } from 'react';
-import { canUpload, uploadFile } from '../api/upload.ts';
+import { uploadFile } from '../api/upload.ts';
 import { formatBytes } from '../util/format.ts';
 
 export interface PickedFile {
@@ -12,7 +12,7 @@ export interface PickedFile {
 /**
  * Choose input files: drop them on the zone or pick them with the file dialog (the browser uploads them
  * to the host), or type a path on the machine that runs XAI-Link (for files already there, and in the
- * desktop app until it has a native file dialog).
+ * desktop app, where the picked file is used where it is).
  */
 export function FilePicker({
   label,
@@ -55,57 +55,55 @@ export function FilePicker({
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    if (disabled || !canUpload) return;
+    if (disabled) return;
     const files = [...e.dataTransfer.files];
     if (files.length > 0) void upload(multiple ? files : files.slice(0, 1));
   };
 
   return (
     <div className="file-picker">
-      {canUpload ? (
-        <div
-          className={`drop-zone${dragging ? ' drop-zone-active' : ''}`}
-          onDragOver={(e) => {
-            e.preventDefault();
-            setDragging(true);
-          }}
-          onDragLeave={() => setDragging(false)}
-          onDrop={onDrop}
-          data-testid="drop-zone"
-        >
-          <p>
-            <strong>{label}</strong>: drop {multiple ? 'files' : 'a file'} here, or{' '}
-            <button
-              type="button"
-              className="secondary small-button"
-              onClick={() => input.current?.click()}
-              disabled={disabled || progress !== null}
-            >
-              choose {multiple ? 'files' : 'a file'}…
-            </button>
-          </p>
-          <input
-            ref={input}
-            id={`${id}-file`}
-            type="file"
-            accept={accept}
-            multiple={multiple}
-            hidden
-            aria-label={label}
-            onChange={(e) => void upload([...(e.target.files ?? [])])}
-          />
-          {progress ? (
-            <div role="status" className="small">
-              Uploading {progress.name}: {formatBytes(progress.sent)} of {formatBytes(progress.total)}
-              <progress
-                max={progress.total || 1}
-                value={progress.sent}
-                aria-label={`Upload of ${progress.name}`}
-              />
-            </div>
-          ) : null}
-        </div>
-      ) : null}
+      <div
+        className={`drop-zone${dragging ? ' drop-zone-active' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+        data-testid="drop-zone"
+      >
+        <p>
+          <strong>{label}</strong>: drop {multiple ? 'files' : 'a file'} here, or{' '}
+          <button
+            type="button"
+            className="secondary small-button"
+            onClick={() => input.current?.click()}
+            disabled={disabled || progress !== null}
+          >
+            choose {multiple ? 'files' : 'a file'}…
+          </button>
+        </p>
+        <input
+          ref={input}
+          id={`${id}-file`}
+          type="file"
+          accept={accept}
+          multiple={multiple}
+          hidden
+          aria-label={label}
+          onChange={(e) => void upload([...(e.target.files ?? [])])}
+        />
+        {progress ? (
+          <div role="status" className="small">
+            Uploading {progress.name}: {formatBytes(progress.sent)} of {formatBytes(progress.total)}
+            <progress
+              max={progress.total || 1}
+              value={progress.sent}
+              aria-label={`Upload of ${progress.name}`}
+            />
+          </div>
+        ) : null}
+      </div>
       <form
         className="inline-form"
         onSubmit={(e) => {
@@ -120,7 +118,7 @@ export function FilePicker({
         }}
       >
         <label htmlFor={`${id}-path`} className="muted small">
-          {canUpload ? 'or a path on the machine running XAI-Link' : `${label}: a path on this machine`}
+          or a path on the machine running XAI-Link
         </label>
         <input
           id={`${id}-path`}

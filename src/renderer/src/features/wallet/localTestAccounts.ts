@@ -1,8 +1,8 @@
 import { createConnector } from '@wagmi/core';
+import { appRpc } from './appRpc.ts';
 import {
   getAddress,
   numberToHex,
-  RpcRequestError,
   SwitchChainError,
   UserRejectedRequestError,
   type Address,
@@ -19,7 +19,7 @@ interface Provider {
 /**
  * The embedded chain's development accounts as a wallet. anvil keeps these accounts unlocked and answers
  * eth_sendTransaction and eth_signTypedData_v4 for them itself, so this connector only forwards JSON-RPC to
- * anvil on 127.0.0.1: no private key is ever in the renderer. They are public test keys, worthless outside
+ * anvil (through the app): no private key is ever in the renderer. They are public test keys, worthless outside
  * the local chain; the UI says so wherever they appear.
  *
  * (The same idea as wagmi's `mock` connector, with the account chosen in the UI and remembered.)
@@ -28,37 +28,11 @@ export function localTestAccounts(params: { rpcUrl: string; chainId: number; acc
   let index = readIndex(params.accounts.length);
   let connected = localStorage.getItem(`${STORAGE_KEY}.connected`) === '1';
   let emit: ((accounts: readonly Address[]) => void) | null = null;
-  let nextId = 1;
 
   const current = (): Address => getAddress(params.accounts[index]!);
 
-  const forward = async (method: string, rpcParams: unknown): Promise<unknown> => {
-    let res: Response;
-    try {
-      res = await fetch(params.rpcUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: rpcParams ?? [] }),
-      });
-    } catch (e) {
-      throw new Error(
-        `The local chain at ${params.rpcUrl} does not answer (${(e as Error).message}). Start it on the Wallet page.`,
-        { cause: e },
-      );
-    }
-    const body = (await res.json()) as {
-      result?: unknown;
-      error?: { code: number; message: string; data?: unknown };
-    };
-    if (body.error) {
-      throw new RpcRequestError({
-        body: { method, params: rpcParams },
-        error: body.error,
-        url: params.rpcUrl,
-      });
-    }
-    return body.result;
-  };
+  // anvil answers for its unlocked accounts; the call goes through the app (see appRpc.ts).
+  const forward = (method: string, rpcParams: unknown): Promise<unknown> => appRpc(method, rpcParams ?? []);
 
   const request = (async ({ method, params: p }: { method: string; params?: unknown }) => {
     switch (method) {

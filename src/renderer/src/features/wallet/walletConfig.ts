@@ -1,4 +1,5 @@
-import { createConfig, http, injected, type Config, type CreateConnectorFn } from '@wagmi/core';
+import { createConfig, injected, type Config, type CreateConnectorFn } from '@wagmi/core';
+import { appRpcTransport } from './appRpc.ts';
 import { walletConnect } from '@wagmi/connectors/walletConnect';
 import { defineChain, type Address, type Chain } from 'viem';
 import { sepolia } from 'viem/chains';
@@ -57,7 +58,7 @@ export function buildWalletConfig(net: WalletNetwork, walletConnectProjectId: st
   return createConfig({
     chains: [chain],
     connectors,
-    transports: { [chain.id]: http(net.rpcUrl, { retryCount: 1 }) },
+    transports: { [chain.id]: appRpcTransport },
     // The local chain mines instantly; public networks need patience.
     pollingInterval: net.chainId === EMBEDDED_CHAIN_ID ? 500 : 4000,
   });
