@@ -192,6 +192,8 @@ describe('embedded chain', () => {
       code: 'INVALID_PARAMS',
     });
     expect(isForwardable('evm_mine', true)).toBe(true);
+    expect(isForwardable('eth_signTypedData_v4', false)).toBe(true);
+    expect(isForwardable('debug_traceTransaction', true)).toBe(false);
     expect(isForwardable('evm_mine', false)).toBe(false);
     // The same node seen as an RPC network: dev accounts are refused there.
     await chain.configure({ kind: 'rpc', rpcUrl: started.rpcUrl! });

@@ -9,7 +9,7 @@ import type { RpcReply } from '../../shared/api/chain.ts';
  * (anvil_*, hardhat_*, debug_*, admin_*, personal_*) never do, and evm_mine only on the embedded chain,
  * where the UI mines an empty block so that a commitment's age is seen on chain.
  */
-const ALLOWED = /^(eth|net|web3)_[A-Za-z0-9]+$/;
+const ALLOWED = /^(eth|net|web3)_[A-Za-z0-9_]+$/;
 const EMBEDDED_ONLY = new Set(['evm_mine']);
 const TIMEOUT_MS = 30_000;
 

@@ -25,8 +25,19 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[], seed?:
 /**
  * The reverse pass over `tape` from the given output gradients; returns every gradient it reached.
  * Also used on the local tape of a recomputed (checkpointed) segment.
+ *
+ * `eager`: tensors (parameters) whose gradients must be computed as soon as possible. ONNX Runtime
+ * orders nodes by a depth-first walk back from the outputs, so a weight gradient, needed only by the
+ * final update, would run after the rest of the backward pass and keep its inputs (activations)
+ * alive until then. Each such gradient is tied into the same op's activation gradient as
+ * `dx + 0·Σ dW[0]`, which puts it on the critical path.
  */
-export function backprop(g: Graph, tape: readonly TapeEntry[], seeds: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
+export function backprop(
+  g: Graph,
+  tape: readonly TapeEntry[],
+  seeds: Map<Tensor, Tensor>,
+  eager?: ReadonlySet<Tensor>,
+): Map<Tensor, Tensor> {
   const grads = new Map(seeds);
   const wasRecording = g.recording;
   g.recording = false;
@@ -35,7 +46,10 @@ export function backprop(g: Graph, tape: readonly TapeEntry[], seeds: Map<Tensor
       const entry = tape[i]!;
       const gOut = entry.outputs.map((o) => grads.get(o) ?? null);
       if (gOut.every((d) => d === null)) continue;
-      const gIn = g.scope(`grad.${entry.op}`, () => entry.backward(gOut));
+      const gIn = g.scope(`grad.${entry.op}`, () => {
+        const d = entry.backward(gOut);
+        return eager ? tieEagerGradients(g, entry.inputs, d, eager) : d;
+      });
       entry.inputs.forEach((input, j) => {
         const d = gIn[j];
         if (!d || !input.requiresGrad) return;
@@ -52,6 +66,37 @@ export function backprop(g: Graph, tape: readonly TapeEntry[], seeds: Map<Tensor
     g.recording = wasRecording;
   }
   return grads;
+}
+
+/** The first element of a tensor, as a tensor of the same rank with every dimension 1. */
+function firstElement(g: Graph, t: Tensor, rank = t.rank): Tensor {
+  const one = g.emit1('Slice', [t, g.vector(t.shape.map(() => 0)), g.vector(t.shape.map(() => 1))], t.shape.map(() => 1), 'float32');
+  if (rank === t.rank) return one;
+  const shape = new Array<number>(rank).fill(1);
+  return g.emit1('Reshape', [one, g.vector(shape)], shape, 'float32');
+}
+
+function tieEagerGradients(
+  g: Graph,
+  inputs: readonly Tensor[],
+  gIn: (Tensor | null | undefined)[],
+  eager: ReadonlySet<Tensor>,
+): (Tensor | null | undefined)[] {
+  const target = inputs.findIndex((x, j) => !eager.has(x) && x.requiresGrad && gIn[j]);
+  if (target < 0) return gIn;
+  const dx = gIn[target]!;
+  let tie: Tensor | null = null;
+  inputs.forEach((x, j) => {
+    const d = gIn[j];
+    if (!d || !eager.has(x)) return;
+    const e = firstElement(g, d, dx.rank);
+    tie = tie ? g.emit1('Add', [tie, e], e.shape, 'float32') : e;
+  });
+  if (!tie) return gIn;
+  const zero = g.emit1('Mul', [tie, g.scalar(0)], (tie as Tensor).shape, 'float32');
+  const out = [...gIn];
+  out[target] = g.emit1('Add', [dx, zero], dx.shape, 'float32');
+  return out;
 }
 
 /**
@@ -123,14 +168,13 @@ export function checkpoint(
         g.tape = saved;
         g.recording = false;
       }
-      const grads = backprop(g, local, new Map([[rebuilt, dy!]]));
+      const grads = backprop(g, local, new Map([[rebuilt, dy!]]), new Set(params));
       // the barrier for the next segment: Σ of the first element of each parameter gradient
       let b: Tensor | null = null;
       for (const p of params) {
         const d = grads.get(p);
         if (!d) continue;
-        const one = g.emit1('Slice', [d, g.vector(d.shape.map(() => 0)), g.vector(d.shape.map(() => 1))], d.shape.map(() => 1), 'float32');
-        const s = g.emit1('Reshape', [one, g.vector(first.shape.map(() => 1))], first.shape, 'float32');
+        const s = firstElement(g, d, first.rank);
         b = b ? g.emit1('Add', [b, s], first.shape, 'float32') : s;
       }
       g.checkpointBarrier = b;
