@@ -25,25 +25,6 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-p = argparse.ArgumentParser()
-p.add_argument("--data", required=True, help="dataset dir with train.bin / val.bin (uint16)")
-p.add_argument("--iters", type=int, default=2000)
-p.add_argument("--torch-threads", type=int, default=1)
-p.add_argument("--eval-interval", type=int, default=250)
-p.add_argument("--eval-iters", type=int, default=20)
-p.add_argument("--vocab", type=int, default=65)
-p.add_argument("--n-layer", type=int, default=4)
-p.add_argument("--n-head", type=int, default=4)
-p.add_argument("--n-embd", type=int, default=128)
-p.add_argument("--block", type=int, default=64)
-p.add_argument("--batch", type=int, default=12)
-p.add_argument("--dropout", type=float, default=0.0)
-p.add_argument("--quiet", action="store_true")
-args = p.parse_args()
-torch.set_num_threads(args.torch_threads)
-torch.manual_seed(1337)
-
-
 class LayerNorm(nn.Module):
     def __init__(self, ndim, bias):
         super().__init__()
@@ -144,19 +125,19 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
 
 
-c = Cfg()
-c.vocab_size, c.n_layer, c.n_head, c.n_embd = args.vocab, args.n_layer, args.n_head, args.n_embd
-c.block_size, c.bias, c.dropout = args.block, False, args.dropout
-model = GPT(c)
-params = sum(p_.numel() for p_ in model.parameters())
-decay = [p_ for p_ in model.parameters() if p_.dim() >= 2]
-nodecay = [p_ for p_ in model.parameters() if p_.dim() < 2]
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": nodecay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99))
+def build(vocab=65, n_layer=4, n_head=4, n_embd=128, block=64, dropout=0.0):
+    """nanoGPT's model and AdamW (decay on >=2-D parameters), shakespeare_char hyperparameters."""
+    c = Cfg()
+    c.vocab_size, c.n_layer, c.n_head, c.n_embd = vocab, n_layer, n_head, n_embd
+    c.block_size, c.bias, c.dropout = block, False, dropout
+    model = GPT(c)
+    decay = [p_ for p_ in model.parameters() if p_.dim() >= 2]
+    nodecay = [p_ for p_ in model.parameters() if p_.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": nodecay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99))
+    return model, opt
 
-lr, min_lr, warmup, decay_iters = 1e-3, 1e-4, 100, args.iters
 
-
-def get_lr(it):
+def get_lr(it, decay_iters, lr=1e-3, min_lr=1e-4, warmup=100):
     if it < warmup:
         return lr * (it + 1) / (warmup + 1)
     if it > decay_iters:
@@ -165,70 +146,96 @@ def get_lr(it):
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
 
 
-def get_batch(split):
-    data = np.memmap(os.path.join(args.data, f"{split}.bin"), dtype=np.uint16, mode="r")
-    ix = torch.randint(len(data) - args.block, (args.batch,))
-    x = torch.stack([torch.from_numpy(data[i : i + args.block].astype(np.int64)) for i in ix])
-    y = torch.stack([torch.from_numpy(data[i + 1 : i + 1 + args.block].astype(np.int64)) for i in ix])
-    return x, y
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True, help="dataset dir with train.bin / val.bin (uint16)")
+    p.add_argument("--iters", type=int, default=2000)
+    p.add_argument("--torch-threads", type=int, default=1)
+    p.add_argument("--eval-interval", type=int, default=250)
+    p.add_argument("--eval-iters", type=int, default=20)
+    p.add_argument("--vocab", type=int, default=65)
+    p.add_argument("--n-layer", type=int, default=4)
+    p.add_argument("--n-head", type=int, default=4)
+    p.add_argument("--n-embd", type=int, default=128)
+    p.add_argument("--block", type=int, default=64)
+    p.add_argument("--batch", type=int, default=12)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(args.torch_threads)
+    torch.manual_seed(args.seed)
+    model, opt = build(args.vocab, args.n_layer, args.n_head, args.n_embd, args.block, args.dropout)
+    params = sum(p_.numel() for p_ in model.parameters())
+    def get_batch(split):
+        data = np.memmap(os.path.join(args.data, f"{split}.bin"), dtype=np.uint16, mode="r")
+        ix = torch.randint(len(data) - args.block, (args.batch,))
+        x = torch.stack([torch.from_numpy(data[i : i + args.block].astype(np.int64)) for i in ix])
+        y = torch.stack([torch.from_numpy(data[i + 1 : i + 1 + args.block].astype(np.int64)) for i in ix])
+        return x, y
 
 
-@torch.no_grad()
-def estimate_loss():
-    out = {}
-    model.eval()
-    for split in ["train", "val"]:
-        losses = torch.zeros(args.eval_iters)
-        for k in range(args.eval_iters):
-            losses[k] = model(*get_batch(split)).item()
-        out[split] = losses.mean().item()
-    model.train()
-    return out
+    @torch.no_grad()
+    def estimate_loss():
+        out = {}
+        model.eval()
+        for split in ["train", "val"]:
+            losses = torch.zeros(args.eval_iters)
+            for k in range(args.eval_iters):
+                losses[k] = model(*get_batch(split)).item()
+            out[split] = losses.mean().item()
+        model.train()
+        return out
 
 
-times = []
-last = {}
-start = time.time()
-X, Y = get_batch("train")
-for it in range(args.iters + 1):
-    for g in opt.param_groups:
-        g["lr"] = get_lr(it)
-    if it % args.eval_interval == 0 or it == args.iters:
-        last = estimate_loss()
-        if not args.quiet:
-            print(f"step {it}: train loss {last['train']:.4f}, val loss {last['val']:.4f}", flush=True)
-    if it == args.iters:
-        break
-    t0 = time.time()
-    loss = model(X, Y)
+    times = []
+    last = {}
+    start = time.time()
     X, Y = get_batch("train")
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    opt.step()
-    opt.zero_grad(set_to_none=True)
-    lossf = loss.item()
-    times.append((time.time() - t0) * 1000)
-    if not args.quiet and it % 100 == 0:
-        print(f"iter {it}: loss {lossf:.4f}, time {times[-1]:.2f}ms", flush=True)
-
-ms = statistics.median(times[10:])
-tokens = args.batch * args.block
-print(
-    json.dumps(
-        dict(
-            bench="train-pytorch",
-            torch=torch.__version__,
-            torch_threads=torch.get_num_threads(),
-            openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
-            blas=torch.__config__.show().split("BLAS_INFO=")[-1].split(",")[0] if "BLAS_INFO" in torch.__config__.show() else "?",
-            iters=args.iters,
-            ms_per_iter=round(ms, 3),
-            tokens_per_s=round(tokens * 1000 / ms),
-            train_loss=round(last["train"], 4),
-            val_loss=round(last["val"], 4),
-            params=params,
-            peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            wall_s=round(time.time() - start, 1),
+    for it in range(args.iters + 1):
+        for g in opt.param_groups:
+            g["lr"] = get_lr(it, args.iters)
+        if it % args.eval_interval == 0 or it == args.iters:
+            last = estimate_loss()
+            if not args.quiet:
+                print(f"step {it}: train loss {last['train']:.4f}, val loss {last['val']:.4f}", flush=True)
+        if it == args.iters:
+            break
+        t0 = time.time()
+        loss = model(X, Y)
+        X, Y = get_batch("train")
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        lossf = loss.item()
+        times.append((time.time() - t0) * 1000)
+        if not args.quiet and it % 100 == 0:
+            print(f"iter {it}: loss {lossf:.4f}, time {times[-1]:.2f}ms", flush=True)
+    
+    ms = statistics.median(times[min(10, len(times) - 1) :])
+    tokens = args.batch * args.block
+    print(
+        json.dumps(
+            dict(
+                bench="train-pytorch",
+                torch=torch.__version__,
+                torch_threads=torch.get_num_threads(),
+                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
+                blas=torch.__config__.show().split("BLAS_INFO=")[-1].split(",")[0] if "BLAS_INFO" in torch.__config__.show() else "?",
+                seed=args.seed,
+                iters=args.iters,
+                ms_per_iter=round(ms, 3),
+                tokens_per_s=round(tokens * 1000 / ms),
+                train_loss=round(last["train"], 4),
+                val_loss=round(last["val"], 4),
+                params=params,
+                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                wall_s=round(time.time() - start, 1),
+            )
         )
     )
-)
+    
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,8 @@ const { values } = parseArgs({
     device: { type: 'string', default: 'cpu' },
     data: { type: 'string' },
     'eval-iters': { type: 'string' },
+    seed: { type: 'string' },
+    'eval-interval': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -42,6 +44,8 @@ const config = configFromPreset(preset, {
     lrDecayIters: iters,
     logInterval: 1,
     ...(values['eval-iters'] ? { evalIters: Number(values['eval-iters']) } : {}),
+    ...(values.seed ? { seed: Number(values.seed) } : {}),
+    ...(values['eval-interval'] ? { evalInterval: Number(values['eval-interval']) } : {}),
   },
 });
 const data = values.data ?? shakespeareCharDataset();

@@ -38,21 +38,37 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
+export interface SessionTuning {
+  /**
+   * Large activations: no CPU arena. The arena keeps the largest step's memory and grows with
+   * fragmentation (baby preset: 3.8 GB after two steps, against a 2.5 GB peak with plain malloc, which
+   * also gives the memory back between steps); small models run faster with it.
+   */
+  lean?: boolean;
+}
+
 export function sessionOptions(
   device: DeviceName,
   threads: number,
   gpuOutputs: string[] = [],
+  tuning: SessionTuning = {},
 ): ort.InferenceSession.SessionOptions {
+  const spin = process.env.XAI_LINK_ORT_SPIN;
   const opts: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    // The arena keeps the first step's peak and reuses it; a memory pattern on top of it would hold a
-    // second copy of the peak (measured: 2.2 vs 1.4 GB for baby at batch 8), for no speed gain here.
-    enableCpuMemArena: true,
+    enableCpuMemArena: !tuning.lean,
+    // A memory pattern on top of the arena holds a second copy of the peak (2.2 vs 1.4 GB for baby at
+    // batch 8) for no measurable speed gain.
     enableMemPattern: false,
     logSeverityLevel: 3,
+    extra: {
+      session: {
+        ...(spin === '0' || spin === '1' ? { intra_op: { allow_spinning: spin } } : {}),
+      },
+    },
   };
   if (device === 'cpu') {
     opts.executionProviders = ['cpu'];
@@ -66,12 +82,12 @@ export function sessionOptions(
   return opts;
 }
 
-function factory(device: DeviceName, threads: number): SessionFactory {
+function factory(device: DeviceName, threads: number, tuning: SessionTuning): SessionFactory {
   return {
     device,
     threads,
     create: (model, o = {}) =>
-      ort.InferenceSession.create(model, sessionOptions(device, threads, o.gpuOutputs)),
+      ort.InferenceSession.create(model, sessionOptions(device, threads, o.gpuOutputs, tuning)),
   };
 }
 
@@ -88,6 +104,7 @@ export async function selectDevice(
     probeModel: Uint8Array;
     probeRun: (s: ort.InferenceSession, device: DeviceName) => Promise<void>;
     gpuOutputs?: string[];
+    tuning?: SessionTuning;
   },
 ): Promise<{
   factory: SessionFactory;
@@ -105,7 +122,7 @@ export async function selectDevice(
     }
     let session: ort.InferenceSession | undefined;
     try {
-      const f = factory(device, threads);
+      const f = factory(device, threads, opts.tuning ?? {});
       session = await f.create(opts.probeModel, { gpuOutputs: opts.gpuOutputs });
       // the CPU runs every graph; an accelerator proves it by running one step
       if (device !== 'cpu') await opts.probeRun(session, device);

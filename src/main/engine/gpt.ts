@@ -162,13 +162,23 @@ export function gptForward(
         const mask = masks![k++];
         return mask ? op.applyDropoutMask(g, x, mask, dropP) : x;
       }
-      const { y, mask } = op.dropoutWithMask(g, x, dropP, deriveSeed(opts.dropoutSeed ?? 0, 'dropout', site++));
+      const { y, mask } = op.dropoutWithMask(
+        g,
+        x,
+        dropP,
+        deriveSeed(opts.dropoutSeed ?? 0, 'dropout', site++),
+      );
       masks?.push(mask);
       return y;
     };
   };
 
-  const maskFull = g.constant(causalMask(cfg.blockSize), [cfg.blockSize, cfg.blockSize], 'float32', 'causal_mask');
+  const maskFull = g.constant(
+    causalMask(cfg.blockSize),
+    [cfg.blockSize, cfg.blockSize],
+    'float32',
+    'causal_mask',
+  );
   const mask = T === cfg.blockSize ? maskFull : op.slice(g, op.slice(g, maskFull, 0, 0, T), 1, 0, T);
 
   // x = drop(wte[idx] + wpe[0..T))

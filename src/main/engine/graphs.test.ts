@@ -69,17 +69,32 @@ describe('activation checkpointing', () => {
       const x = Int32Array.from({ length: B * m2.blockSize }, () => rng.randint(m2.vocabSize));
       const train = trainConfig({ accum: 2, clip: 1 });
       const grad = async (checkpointBlocks: boolean) => {
-        const g = buildTrainGraph({ model: m2, train, layout: lay, kind: 'micro', dropoutSeed: 9, checkpointBlocks });
+        const g = buildTrainGraph({
+          model: m2,
+          train,
+          layout: lay,
+          kind: 'micro',
+          dropoutSeed: 9,
+          checkpointBlocks,
+        });
         // a fresh session: each Dropout node starts its mask stream from its seed
         const s = await ort.InferenceSession.create(g.encode());
         const out = await s.run({
           [TRAIN_IO.params]: new ort.Tensor('float32', params, [lay.total]),
           [TRAIN_IO.idx]: new ort.Tensor('int32', x, [B, m2.blockSize]),
-          [TRAIN_IO.targets]: new ort.Tensor('int32', x.map((v) => (v + 1) % m2.vocabSize), [B, m2.blockSize]),
+          [TRAIN_IO.targets]: new ort.Tensor(
+            'int32',
+            x.map((v) => (v + 1) % m2.vocabSize),
+            [B, m2.blockSize],
+          ),
           [TRAIN_IO.gradAcc]: new ort.Tensor('float32', new Float32Array(lay.total), [lay.total]),
         });
         await s.release();
-        return { grad: out[TRAIN_IO.gradAccOut]!.data as Float32Array, loss: Number(out[TRAIN_IO.loss]!.data[0]), nodes: g.nodeCount };
+        return {
+          grad: out[TRAIN_IO.gradAccOut]!.data as Float32Array,
+          loss: Number(out[TRAIN_IO.loss]!.data[0]),
+          nodes: g.nodeCount,
+        };
       };
       const stored = await grad(false);
       const recomputed = await grad(true);

@@ -66,6 +66,8 @@ export class StepRunner {
     block: number;
     accum: number;
     gpuState: boolean;
+    /** The starting state (adopted as the first buffer set, not copied); zeros when omitted. */
+    initial?: { params: Float32Array; m: Float32Array; v: Float32Array };
   }) {
     this.device = o.device;
     this.size = o.size;
@@ -75,14 +77,16 @@ export class StepRunner {
     this.#micro = o.micro;
     this.#accum = o.accum;
     this.#gpu = o.gpuState;
-    const mk = (n: number): CpuSet => {
-      const p = new Float32Array(n);
-      const m = new Float32Array(n);
-      const v = new Float32Array(n);
+    const mk = (n: number, init?: { params: Float32Array; m: Float32Array; v: Float32Array }): CpuSet => {
+      const p = init?.params ?? new Float32Array(n);
+      const m = init?.m ?? new Float32Array(n);
+      const v = init?.v ?? new Float32Array(n);
+      if (p.length !== n || m.length !== n || v.length !== n)
+        throw new Error(`StepRunner: state of the wrong size (expected ${n})`);
       return { p, m, v, tp: this.#f32(p), tm: this.#f32(m), tv: this.#f32(v) };
     };
     // On the GPU path the state lives on the device after the first step: one CPU set is enough.
-    this.#sets = [mk(o.size), mk(o.gpuState ? 0 : o.size)];
+    this.#sets = [mk(o.size, o.initial), mk(o.gpuState ? 0 : o.size)];
     this.x = new Int32Array(o.batch * o.block);
     this.y = new Int32Array(o.batch * o.block);
     this.#tx = new ort.Tensor('int32', this.x, [o.batch, o.block]);

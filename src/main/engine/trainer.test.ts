@@ -156,7 +156,8 @@ describe('Trainer', () => {
     const one = await train(join(root, 'accum-1'), small({ maxIters: 8, batchSize: 4, gradAccumSteps: 1 }));
     const two = await train(join(root, 'accum-2'), small({ maxIters: 8, batchSize: 2, gradAccumSteps: 2 }));
     expect(two.done.status).toBe('completed');
-    for (let step = 1; step <= 8; step++) expect(Math.abs(two.losses.get(step)! - one.losses.get(step)!)).toBeLessThan(2e-4);
+    for (let step = 1; step <= 8; step++)
+      expect(Math.abs(two.losses.get(step)! - one.losses.get(step)!)).toBeLessThan(2e-4);
   });
 
   it('rejects invalid configurations before anything runs, saying what to change', () => {

@@ -12,6 +12,7 @@ import ort from 'onnxruntime-node';
 import type { CheckpointInfo, EvalMetric, MetricRecord, Sample, TrainMetric } from '../../shared/api/runs.ts';
 import type { TokenDtype } from '../../shared/datasets/manifest.ts';
 import {
+  activationBytes,
   usesActivationCheckpointing,
   checkConfigAgainstData,
   countParams,
@@ -32,6 +33,7 @@ import {
   type TokenSource,
 } from './data.ts';
 import { selectDevice, type DeviceName, type DeviceRequest, type SessionFactory } from './device.ts';
+import { collectGarbage } from './gc.ts';
 import { generate } from './generate.ts';
 import { gptParamLayout, initParams, type ParamLayout } from './gpt.ts';
 import { buildEvalGraph, buildInferenceGraph, buildTrainGraph, INFERENCE_IO, TRAIN_IO } from './graphs.ts';
@@ -101,6 +103,9 @@ export class ConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/** Above this much activation memory per step, sessions run without the CPU arena (see SessionTuning). */
+const LEAN_THRESHOLD_BYTES = 256 << 20;
 
 export const RUN_FILES = {
   metrics: 'metrics.jsonl',
@@ -178,6 +183,8 @@ export class Trainer {
     reject: (e: unknown) => void;
   }[] = [];
   readonly #window: Int32Array;
+  /** Large activations: memory before speed (see SessionTuning.lean). */
+  readonly #lean: boolean;
 
   private constructor(
     o: TrainerOptions,
@@ -198,6 +205,7 @@ export class Trainer {
       };
       maxIters: number;
       tokenizer: Tokenizer | null;
+      lean: boolean;
     },
   ) {
     this.#o = o;
@@ -220,6 +228,7 @@ export class Trainer {
     this.#elapsedMs = init.state.elapsedMs;
     this.#maxIters = init.maxIters;
     this.#tokenizer = init.tokenizer;
+    this.#lean = init.lean;
     this.#window = new Int32Array(this.model.blockSize + 1);
   }
 
@@ -248,10 +257,18 @@ export class Trainer {
       const dropoutSeed = deriveSeed(config.train.seed, 'dropout', startStep);
       const train = { ...config.train, maxIters };
       const checkpointBlocks = usesActivationCheckpointing(config, model);
-      const stepBytes = buildTrainGraph({ model, train, layout, kind: 'step', dropoutSeed, checkpointBlocks }).encode();
+      const lean = activationBytes(model, config.train.batchSize) > LEAN_THRESHOLD_BYTES;
+      const stepBytes = buildTrainGraph({
+        model,
+        train,
+        layout,
+        kind: 'step',
+        dropoutSeed,
+        checkpointBlocks,
+      }).encode();
       const accum = config.train.gradAccumSteps;
-      const zeros = new Float32Array(layout.total);
       const probeRun = async (s: ort.InferenceSession) => {
+        const zeros = new Float32Array(layout.total);
         const B = config.train.batchSize;
         const T = model.blockSize;
         const ids = new ort.Tensor('int32', new Int32Array(B * T), [B, T]);
@@ -274,6 +291,7 @@ export class Trainer {
         probeModel: stepBytes,
         probeRun,
         gpuOutputs: GPU_STATE_OUTPUTS,
+        tuning: { lean },
       });
       let micro: ort.InferenceSession | null = null;
       if (accum > 1) {
@@ -297,13 +315,21 @@ export class Trainer {
         block: model.blockSize,
         accum,
         gpuState: chosen.factory.device === 'webgpu',
+        // adopted, not copied: no second copy of the state lingers until a garbage collection
+        initial: resumeFrom
+          ? { params: resumeFrom.state.params, m: resumeFrom.state.m, v: resumeFrom.state.v }
+          : {
+              params: initParams(layout, config.train.seed),
+              m: new Float32Array(layout.total),
+              v: new Float32Array(layout.total),
+            },
       });
       let rng: Rng;
       if (resumeFrom) {
-        runner.setState(resumeFrom.state.params, resumeFrom.state.m, resumeFrom.state.v);
         rng = new Rng(resumeFrom.state.rngState);
+        // the state now belongs to the runner
+        resumeFrom.state.params = resumeFrom.state.m = resumeFrom.state.v = new Float32Array(0);
       } else {
-        runner.setState(initParams(layout, config.train.seed), zeros, zeros);
         rng = new Rng(deriveSeed(config.train.seed, 'batches'));
       }
       let tokenizer: Tokenizer | null = null;
@@ -330,6 +356,7 @@ export class Trainer {
         },
         maxIters,
         tokenizer,
+        lean,
       });
     } catch (e) {
       ds.close();
@@ -447,6 +474,7 @@ export class Trainer {
       const { loss, gradNorm } = await this.#runner.step(lr, step + 1, (x, y) =>
         sampleBatch(this.#rng, this.#ds.train, t.batchSize, this.model.blockSize, x, y, this.#window),
       );
+      if (this.#lean) collectGarbage();
       const ms = performance.now() - started;
       if (!Number.isFinite(loss))
         throw new Error(

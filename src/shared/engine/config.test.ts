@@ -106,7 +106,10 @@ describe('validation', () => {
 
 describe('overrides', () => {
   it('leave unset fields to the preset (no defaults filled in)', () => {
-    expect(runOverridesSchema.parse({ model: {}, train: { maxIters: 10 } })).toEqual({ model: {}, train: { maxIters: 10 } });
+    expect(runOverridesSchema.parse({ model: {}, train: { maxIters: 10 } })).toEqual({
+      model: {},
+      train: { maxIters: 10 },
+    });
     expect(() => runOverridesSchema.parse({ model: { nHead: 0 } })).toThrow(/at least 1/);
     expect(() => runOverridesSchema.parse({ train: { nope: 1 } })).toThrow(/Unrecognized key/);
     expect(configFromPreset('baby', { train: { maxIters: 10 } }).model.dropout).toBe(0.2);

@@ -299,7 +299,8 @@ export function activationBytes(m: ResolvedModelConfig, batchSize: number): numb
   const n = batchSize * m.blockSize;
   // per layer: ~14 [N, C] tensors (LN outputs, q/k/v, projections, 4C MLP activations) and the
   // attention probabilities [B, H, T, T] (twice with dropout)
-  const perLayer = n * 14 * m.nEmbd + batchSize * m.nHead * m.blockSize * m.blockSize * (m.dropout > 0 ? 2 : 1);
+  const perLayer =
+    n * 14 * m.nEmbd + batchSize * m.nHead * m.blockSize * m.blockSize * (m.dropout > 0 ? 2 : 1);
   return 4 * (m.nLayer * perLayer + n * m.vocabSize * 2);
 }
 

@@ -1,4 +1,11 @@
-import { GraphShapeError, sameShape, shapeToString, type Graph, type TapeEntry, type Tensor } from './graph.ts';
+import {
+  GraphShapeError,
+  sameShape,
+  shapeToString,
+  type Graph,
+  type TapeEntry,
+  type Tensor,
+} from './graph.ts';
 import { zeros } from './ops.ts';
 
 /**
@@ -16,7 +23,9 @@ import { zeros } from './ops.ts';
 export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[] {
   if (loss.rank !== 0) throw new GraphShapeError(`gradients: the loss ${loss} must be a scalar`);
   if (!loss.requiresGrad) {
-    throw new GraphShapeError(`gradients: the loss ${loss} does not depend on any input that requires a gradient`);
+    throw new GraphShapeError(
+      `gradients: the loss ${loss} does not depend on any input that requires a gradient`,
+    );
   }
   const grads = backprop(g, g.tape, new Map([[loss, seed ?? g.scalar(1)]]));
   return wrt.map((w) => grads.get(w) ?? zeros(g, w.shape));
@@ -70,7 +79,12 @@ export function backprop(
 
 /** The first element of a tensor, as a tensor of the same rank with every dimension 1. */
 function firstElement(g: Graph, t: Tensor, rank = t.rank): Tensor {
-  const one = g.emit1('Slice', [t, g.vector(t.shape.map(() => 0)), g.vector(t.shape.map(() => 1))], t.shape.map(() => 1), 'float32');
+  const one = g.emit1(
+    'Slice',
+    [t, g.vector(t.shape.map(() => 0)), g.vector(t.shape.map(() => 1))],
+    t.shape.map(() => 1),
+    'float32',
+  );
   if (rank === t.rank) return one;
   const shape = new Array<number>(rank).fill(1);
   return g.emit1('Reshape', [one, g.vector(shape)], shape, 'float32');

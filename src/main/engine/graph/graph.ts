@@ -381,12 +381,14 @@ export class Graph {
       outputs: n.outputs.map((t) => t.name),
       attributes: n.attributes,
     }));
-    const initializers: OnnxTensor[] = this.#initializers.filter(({ tensor }) => used.has(tensor)).map(({ tensor, raw }) => ({
-      name: tensor.name,
-      dataType: onnxTypeOf[tensor.dtype],
-      dims: tensor.shape as number[],
-      raw,
-    }));
+    const initializers: OnnxTensor[] = this.#initializers
+      .filter(({ tensor }) => used.has(tensor))
+      .map(({ tensor, raw }) => ({
+        name: tensor.name,
+        dataType: onnxTypeOf[tensor.dtype],
+        dims: tensor.shape as number[],
+        raw,
+      }));
     const valueInfo = (t: Tensor) => ({ name: t.name, elemType: onnxTypeOf[t.dtype], shape: [...t.shape] });
     const opsets = [{ domain: '', version: this.opset }];
     if (this.#usesMicrosoftDomain) opsets.push({ domain: 'com.microsoft', version: 1 });

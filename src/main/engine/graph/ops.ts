@@ -603,7 +603,12 @@ export function dropout(g: Graph, x: Tensor, p: number, seed: number): Tensor {
 }
 
 /** Dropout that also returns its mask (to replay it in a recomputed segment with `applyDropoutMask`). */
-export function dropoutWithMask(g: Graph, x: Tensor, p: number, seed: number): { y: Tensor; mask: Tensor | null } {
+export function dropoutWithMask(
+  g: Graph,
+  x: Tensor,
+  p: number,
+  seed: number,
+): { y: Tensor; mask: Tensor | null } {
   requireFloat('dropout', x);
   if (p <= 0) return { y: x, mask: null };
   if (p >= 1) fail('dropout', `probability ${p} must be below 1`);
@@ -616,13 +621,19 @@ export function dropoutWithMask(g: Graph, x: Tensor, p: number, seed: number): {
     ],
     { seed: { int: seed } },
   ) as [Tensor, Tensor];
-  g.record('dropout', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p)]);
+  g.record('dropout', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p, true)]);
   return { y, mask };
 }
 
-/** x ⊙ m / (1 − p) as Cast + Mul: ONNX Runtime's Where takes temporary buffers of twice its output. */
-function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number): Tensor {
-  const m = g.emit1('Cast', [mask], mask.shape, 'float32', { to: { int: 1 } });
+/**
+ * x ⊙ m / (1 − p) as Cast + Mul (ONNX Runtime's Where takes temporary buffers of twice its output).
+ * `viaUint8` casts through uint8: the backward's copy of the float mask then differs from the
+ * forward's, so common-subexpression elimination cannot merge them into one float mask kept alive
+ * from the forward pass to the backward pass (4 bytes per element instead of the mask's 1).
+ */
+function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number, viaUint8 = false): Tensor {
+  const src = viaUint8 ? g.emit1('Cast', [mask], mask.shape, 'int32', { to: { int: 6 } }) : mask;
+  const m = g.emit1('Cast', [src], mask.shape, 'float32', { to: { int: 1 } });
   const kept = g.emit1('Mul', [x, m], x.shape, 'float32');
   return g.emit1('Mul', [kept, g.scalar(1 / (1 - p))], x.shape, 'float32');
 }
@@ -631,6 +642,6 @@ function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number): Tensor {
 export function applyDropoutMask(g: Graph, x: Tensor, mask: Tensor, p: number): Tensor {
   if (!sameShape(mask.shape, x.shape)) fail('dropout', `mask ${mask} does not match ${x}`);
   const y = maskAndScale(g, x, mask, p);
-  g.record('dropoutMask', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p)]);
+  g.record('dropoutMask', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p, true)]);
   return y;
 }

@@ -23,7 +23,10 @@ export function shakespearePath(): string {
     resolve(here, '../../../../resources/tinyshakespeare.txt'),
   ].filter((p): p is string => Boolean(p));
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`tinyshakespeare.txt not found (looked in ${candidates.join(', ')}; set XAI_LINK_SHAKESPEARE)`);
+  if (!found)
+    throw new Error(
+      `tinyshakespeare.txt not found (looked in ${candidates.join(', ')}; set XAI_LINK_SHAKESPEARE)`,
+    );
   return found;
 }
 
