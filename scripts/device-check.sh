@@ -7,9 +7,10 @@
 # What it does (scripts/bench/device-check.ts): probes the execution providers (cpu, webgpu, cuda),
 # checks that one training step on each accelerator gives the CPU's loss, gradient norm and updated
 # parameters (tolerance 1e-4), trains cpu-tiny (150 steps) on every usable provider and the baby preset
-# (40 steps) on the accelerators, each capped at 45 s, with the model state kept on the device
-# (WebGPU: preferredOutputLocation gpu-buffer). Prints PASS / FAIL / SKIP lines, a "tokens/s" line per
-# provider and preset, and a final JSON line. Exit status 0 when nothing failed.
+# (40 steps) on the accelerators, each capped at 45 s, and checks that --device auto picks the fastest
+# device. Prints PASS / FAIL / SKIP lines, a "tokens/s" line per provider and preset, and a final JSON line.
+# Exit status 0 when nothing failed. WebGPU state stays in host memory between steps unless
+# XAI_LINK_WEBGPU_STATE=device (which aborted onnxruntime-node 1.30 on an H100; see src/main/engine/device.ts).
 #
 # Expects:
 #   - the repository with node_modules carried along: node_modules/.bin/node (Node 22; the system node is
@@ -18,6 +19,9 @@
 #   - WebGPU (bundled in onnxruntime-node, Dawn) runs on Vulkan on Linux: the Vulkan loader
 #     (libvulkan.so.1, Debian/Ubuntu package libvulkan1) and the NVIDIA Vulkan ICD (nvidia_icd.json, shipped
 #     with the NVIDIA driver's GL/Vulkan libraries). Without them the webgpu provider FAILs with "no adapter".
+#     The NVIDIA ICD (libGLX_nvidia.so.0) also needs the GL dispatch and X11 client libraries (Debian:
+#     libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0
+#     libmd0 libx11-xcb1); on a bare machine unpack them and point VK_DRIVER_FILES at nvidia_icd.json.
 #   - CUDA: onnxruntime-node was installed with its CUDA download skipped (.npmrc), so the cuda provider is
 #     reported as SKIP unless its provider libraries were added; it is not required.
 set -u

@@ -147,7 +147,7 @@ for (const p of providers) {
   }
 }
 
-// 3. short runs: state stays on the device, the loss falls; tokens/s per provider and preset
+// 3. short runs: the loss falls on every device; tokens/s per provider and preset
 async function timedRun(device: DeviceName, preset: PresetId, iters: number): Promise<void> {
   const key = `${device} ${preset}`;
   const config = configFromPreset(preset, {
@@ -218,6 +218,34 @@ for (const p of usable) await timedRun(p, 'cpu-tiny', Number(values['tiny-iters'
 for (const p of usable) {
   if (p === 'cpu') skip('cpu baby', 'too slow for this check on a CPU');
   else await timedRun(p, 'baby', Number(values['baby-iters']));
+}
+
+// 4. "auto" takes the fastest device that works (timed), not the first accelerator that works
+if (usable.length > 1) {
+  let trainer: Trainer | null = null;
+  try {
+    trainer = await Trainer.create({
+      config: configFromPreset('cpu-tiny', { train: { maxIters: 1 } }),
+      data: { path: dataDir },
+      runDir: join(work, 'run-auto'),
+      device: 'auto',
+      writeFiles: false,
+      onEvent: () => undefined,
+    });
+    const speed = (d: string) => Number(results[`${d} cpu-tiny`]?.tokens_per_s ?? 0);
+    const fastest = usable.reduce((a, b) => (speed(b) > speed(a) ? b : a));
+    summary.auto = { device: trainer.device, message: trainer.deviceMessage };
+    if (trainer.device === fastest) pass('auto picks the fastest device', trainer.deviceMessage);
+    else
+      fail(
+        'auto picks the fastest device',
+        `${trainer.device}, but ${fastest} was faster: ${trainer.deviceMessage}`,
+      );
+  } catch (e) {
+    fail('auto picks the fastest device', e);
+  } finally {
+    await trainer?.close().catch(() => undefined);
+  }
 }
 
 rmSync(work, { recursive: true, force: true });

@@ -91,11 +91,24 @@ function factory(device: DeviceName, threads: number, tuning: SessionTuning): Se
   };
 }
 
+/**
+ * Whether WebGPU training keeps its state (parameters, AdamW moments) on the GPU between steps, feeding
+ * each step's gpu-buffer outputs back as the next step's inputs. With onnxruntime-node 1.30 on an
+ * NVIDIA H100 (Vulkan) that aborted the process with an uncaught native exception on the second step
+ * (scripts/device-check.sh, 2026-11-26), so by default the state makes a round trip through host
+ * memory each step — correct everywhere, slower for large models. XAI_LINK_WEBGPU_STATE=device opts in.
+ */
+export function webgpuStateOnDevice(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.XAI_LINK_WEBGPU_STATE === 'device';
+}
+
 const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'webgpu', 'cpu'];
 
 /**
- * Picks the device: each candidate must create a session for `probeModel` (the real training graph,
- * so an accelerator that cannot run it is skipped) and run it once via `probeRun`.
+ * Picks the device. Each candidate must create a session for `probeModel` (the real training graph, so
+ * an accelerator that cannot run it is skipped) and run it via `probeRun`. With "auto", when more than
+ * one device works, each runs one warm-up and one timed step and the fastest wins: a GPU is not always
+ * faster (on an H100, ONNX Runtime's WebGPU provider ran cpu-tiny 5x slower than the 16-core CPU).
  */
 export async function selectDevice(
   request: DeviceRequest,
@@ -115,6 +128,7 @@ export async function selectDevice(
   const threads = opts.threads ?? defaultThreads();
   const candidates = request === 'auto' ? AUTO_ORDER : [request];
   const attempts: DeviceAttempt[] = [];
+  const usable: { factory: SessionFactory; session: ort.InferenceSession; attempt: DeviceAttempt }[] = [];
   for (const device of candidates) {
     if (device === 'dml' && process.platform !== 'win32') {
       attempts.push({ device, ok: false, reason: 'DirectML is available on Windows only' });
@@ -126,12 +140,13 @@ export async function selectDevice(
       session = await f.create(opts.probeModel, { gpuOutputs: opts.gpuOutputs });
       // the CPU runs every graph; an accelerator proves it by running one step
       if (device !== 'cpu') await opts.probeRun(session, device);
-      attempts.push({
+      const attempt: DeviceAttempt = {
         device,
         ok: true,
         reason: device === 'cpu' ? `${threads} thread${threads === 1 ? '' : 's'}` : 'ran the training graph',
-      });
-      return { factory: f, session, attempts, message: describeChoice(device, threads, attempts) };
+      };
+      attempts.push(attempt);
+      usable.push({ factory: f, session, attempt });
     } catch (e) {
       await session?.release().catch(() => undefined);
       attempts.push({
@@ -141,13 +156,42 @@ export async function selectDevice(
       });
     }
   }
-  const tried = attempts.map((a) => `${a.device}: ${a.reason}`).join('; ');
-  throw new DeviceError(
-    request === 'auto'
-      ? `no device could run the training graph (${tried})`
-      : `device "${request}" cannot run the training graph: ${tried}`,
+  if (usable.length === 0) {
+    const tried = attempts.map((a) => `${a.device}: ${a.reason}`).join('; ');
+    throw new DeviceError(
+      request === 'auto'
+        ? `no device could run the training graph (${tried})`
+        : `device "${request}" cannot run the training graph: ${tried}`,
+      attempts,
+    );
+  }
+  let best = usable[0]!;
+  if (usable.length > 1) {
+    let bestMs = Infinity;
+    for (const u of usable) {
+      if (u.factory.device === 'cpu') await opts.probeRun(u.session, 'cpu'); // warm-up (accelerators had theirs)
+      const t0 = performance.now();
+      await opts.probeRun(u.session, u.factory.device);
+      const ms = performance.now() - t0;
+      u.attempt.reason += `, ${ms.toFixed(0)} ms/step`;
+      if (ms < bestMs) {
+        bestMs = ms;
+        best = u;
+      }
+    }
+    for (const u of usable) {
+      if (u !== best) {
+        u.attempt.reason += ' (slower)';
+        await u.session.release().catch(() => undefined);
+      }
+    }
+  }
+  return {
+    factory: best.factory,
+    session: best.session,
     attempts,
-  );
+    message: describeChoice(best.factory.device, threads, attempts),
+  };
 }
 
 function describeChoice(device: DeviceName, threads: number, attempts: DeviceAttempt[]): string {
@@ -159,7 +203,9 @@ function describeChoice(device: DeviceName, threads: number, attempts: DeviceAtt
         : device === 'cuda'
           ? 'CUDA'
           : 'DirectML';
-  const failed = attempts.filter((a) => !a.ok);
-  if (failed.length === 0) return `Training on ${what}.`;
-  return `Training on ${what}; not used: ${failed.map((a) => `${a.device} (${a.reason})`).join(', ')}.`;
+  const chosen = attempts.find((a) => a.ok && a.device === device);
+  const notUsed = attempts.filter((a) => a !== chosen);
+  const timing = chosen && /ms\/step/.test(chosen.reason) ? ` (${chosen.reason.split(', ').at(-1)})` : '';
+  if (notUsed.length === 0) return `Training on ${what}.`;
+  return `Training on ${what}${timing}; not used: ${notUsed.map((a) => `${a.device} (${a.reason})`).join(', ')}.`;
 }

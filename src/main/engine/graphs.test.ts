@@ -191,3 +191,28 @@ describe('training step: clipping + AdamW', () => {
     ]);
   });
 });
+
+describe('node fan-out', () => {
+  it('no Split or Concat node of the training graph has more than MAX_NODE_FAN parts (WebGPU binds at most 16 buffers)', async () => {
+    const { MAX_NODE_FAN } = await import('./graph/ops.ts');
+    // 4 layers without bias: 26 parameter tensors, so the flat vector needs a tree of Splits and Concats.
+    const tiny: ResolvedModelConfig = { ...model, nLayer: 4, bias: false };
+    const tinyLayout = gptParamLayout(tiny);
+    expect(tinyLayout.specs.length).toBeGreaterThan(MAX_NODE_FAN * 2);
+    const config = runConfigSchema.parse({ model: tiny, train: { batchSize: 2, maxIters: 10 } });
+    const graph = buildTrainGraph({
+      model: tiny,
+      train: config.train,
+      layout: tinyLayout,
+      kind: 'step',
+      dropoutSeed: 1,
+    }).toModel().graph;
+    const wide = graph.nodes.filter(
+      (n) =>
+        (n.opType === 'Split' && n.outputs.length > MAX_NODE_FAN) ||
+        (n.opType === 'Concat' && n.inputs.length > MAX_NODE_FAN),
+    );
+    expect(wide).toEqual([]);
+    expect(graph.nodes.some((n) => n.opType === 'Split')).toBe(true);
+  });
+});

@@ -91,12 +91,11 @@ function flatGradient(
       const s = g.emit1('ReduceSumSquare', [d], [], 'float32', { keepdims: { int: 0 } });
       sumSquares = sumSquares ? g.emit1('Add', [sumSquares, s], [], 'float32') : s;
     }
-    const flat = g.emit1(
-      'Concat',
+    // op.concat builds a tree of narrow Concat nodes (see MAX_NODE_FAN); nothing differentiates this.
+    const flat = op.concat(
+      g,
       grads.map((d, i) => op.reshape(g, d, [layout.specs[i]!.size])),
-      [layout.total],
-      'float32',
-      { axis: { int: 0 } },
+      0,
     );
     return { flat, sumSquares: sumSquares! };
   });

@@ -32,7 +32,13 @@ import {
   type OpenedDataset,
   type TokenSource,
 } from './data.ts';
-import { selectDevice, type DeviceName, type DeviceRequest, type SessionFactory } from './device.ts';
+import {
+  selectDevice,
+  webgpuStateOnDevice,
+  type DeviceName,
+  type DeviceRequest,
+  type SessionFactory,
+} from './device.ts';
 import { collectGarbage } from './gc.ts';
 import { generate } from './generate.ts';
 import { gptParamLayout, initParams, type ParamLayout } from './gpt.ts';
@@ -290,7 +296,7 @@ export class Trainer {
         threads: o.threads,
         probeModel: stepBytes,
         probeRun,
-        gpuOutputs: GPU_STATE_OUTPUTS,
+        gpuOutputs: webgpuStateOnDevice() ? GPU_STATE_OUTPUTS : [],
         tuning: { lean },
       });
       let micro: ort.InferenceSession | null = null;
@@ -314,7 +320,7 @@ export class Trainer {
         batch: config.train.batchSize,
         block: model.blockSize,
         accum,
-        gpuState: chosen.factory.device === 'webgpu',
+        gpuState: chosen.factory.device === 'webgpu' && webgpuStateOnDevice(),
         // adopted, not copied: no second copy of the state lingers until a garbage collection
         initial: resumeFrom
           ? { params: resumeFrom.state.params, m: resumeFrom.state.m, v: resumeFrom.state.v }

@@ -300,12 +300,41 @@ export function transpose(g: Graph, x: Tensor, perm: readonly number[]): Tensor 
   return y;
 }
 
+/**
+ * The most parts one Split or Concat node gets. WebGPU binds each input and output of a kernel as a
+ * storage buffer and allows 16 per shader stage, so a Split of the whole parameter vector into ~30
+ * tensors fails there ("Too many storage buffers in shader"). Wider ones are built as a tree of
+ * nodes of at most this fan: the same values, one extra copy per level.
+ */
+export const MAX_NODE_FAN = 8;
+
+/** Cuts `n` consecutive items into at most MAX_NODE_FAN groups of near-equal count. */
+function groupRanges(n: number): [number, number][] {
+  const groups = Math.min(MAX_NODE_FAN, Math.ceil(n / MAX_NODE_FAN));
+  const per = Math.ceil(n / groups);
+  const out: [number, number][] = [];
+  for (let start = 0; start < n; start += per) out.push([start, Math.min(n, start + per)]);
+  return out;
+}
+
 /** Splits x along `axis` into parts of the given sizes.  ∂x = concat of the part gradients (zeros where none). */
 export function split(g: Graph, x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
   const ax = normAxis(axis, x.rank, 'split');
   const total = sizes.reduce((s, v) => s + v, 0);
   if (x.shape[ax] !== total)
     fail('split', `sizes [${sizes.join(',')}] sum to ${total}, but ${x} has ${x.shape[ax]} along axis ${ax}`);
+  if (sizes.length > MAX_NODE_FAN) {
+    const ranges = groupRanges(sizes.length);
+    const groups = split(
+      g,
+      x,
+      ax,
+      ranges.map(([a, b]) => sizes.slice(a, b).reduce((s, v) => s + v, 0)),
+    );
+    return ranges.flatMap(([a, b], i) =>
+      b - a === 1 ? [groups[i]!] : split(g, groups[i]!, ax, sizes.slice(a, b)),
+    );
+  }
   const outs = g.emit(
     'Split',
     [x, g.vector([...sizes])],
@@ -337,6 +366,13 @@ export function concat(g: Graph, xs: readonly Tensor[], axis: number): Tensor {
     total += d;
   }
   if (xs.length === 1) return first;
+  if (xs.length > MAX_NODE_FAN) {
+    return concat(
+      g,
+      groupRanges(xs.length).map(([a, b]) => concat(g, xs.slice(a, b), ax)),
+      ax,
+    );
+  }
   const y = g.emit1(
     'Concat',
     [...xs],
