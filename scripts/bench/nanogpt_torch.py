@@ -125,11 +125,11 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
 
 
-def build(vocab=65, n_layer=4, n_head=4, n_embd=128, block=64, dropout=0.0):
+def build(vocab=65, n_layer=4, n_head=4, n_embd=128, block=64, dropout=0.0, bias=False):
     """nanoGPT's model and AdamW (decay on >=2-D parameters), shakespeare_char hyperparameters."""
     c = Cfg()
     c.vocab_size, c.n_layer, c.n_head, c.n_embd = vocab, n_layer, n_head, n_embd
-    c.block_size, c.bias, c.dropout = block, False, dropout
+    c.block_size, c.bias, c.dropout = block, bias, dropout
     model = GPT(c)
     decay = [p_ for p_ in model.parameters() if p_.dim() >= 2]
     nodecay = [p_ for p_ in model.parameters() if p_.dim() < 2]

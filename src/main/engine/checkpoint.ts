@@ -10,9 +10,14 @@ import { readSafetensors, writeSafetensorsAtomic, type SafeTensor } from './safe
  * AdamW's moments as `optimizer.exp_avg.<name>` / `optimizer.exp_avg_sq.<name>`, and in the metadata
  * the step, the data generator's state, the configuration and the dataset reference. Written
  * atomically; a run keeps `latest` and `best` (lowest validation loss).
+ *
+ * Format versions: 1 kept the state of an xoshiro128** batch generator (`rng_state`, 32 hex digits);
+ * 2 keeps PyTorch's generator (`rng_state` = `mt19937:…`, see torchRng.ts) and the prefetched training
+ * batch (`pending_batch`, a JSON array of offsets), the order nanoGPT draws in (batches.ts). Both load;
+ * a version-1 run resumes with its old generator.
  */
 export const CHECKPOINT_FORMAT = 'xai-link-checkpoint';
-export const CHECKPOINT_VERSION = '1';
+export const CHECKPOINT_VERSION = '2';
 
 export interface TrainState {
   /** Optimizer steps completed. */
@@ -20,8 +25,10 @@ export interface TrainState {
   params: Float32Array;
   m: Float32Array;
   v: Float32Array;
-  /** The training data generator's state (batches drawn so far). */
+  /** The batch generator's state (batches drawn so far): `mt19937:…` (version 2) or 32 hex digits (version 1). */
   rngState: string;
+  /** Offsets of the training batch already drawn for the next step (version 2), or null/absent. */
+  pendingBatch?: number[] | null;
   bestValLoss: number | null;
   trainLoss: number | null;
   valLoss: number | null;
@@ -84,6 +91,7 @@ export function saveCheckpoint(
     created_at: new Date().toISOString(),
     step: String(state.step),
     rng_state: state.rngState,
+    ...(state.pendingBatch ? { pending_batch: JSON.stringify(state.pendingBatch) } : {}),
     best_val_loss: num(state.bestValLoss),
     train_loss: num(state.trainLoss),
     val_loss: num(state.valLoss),
@@ -112,6 +120,11 @@ export function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {})
   const md = file.metadata;
   if (md.format !== CHECKPOINT_FORMAT)
     throw new CheckpointError(`${path} is not an XAI-Link checkpoint (format "${md.format ?? 'none'}")`);
+  const version = Number(md.format_version ?? '1');
+  if (!(version >= 1 && version <= Number(CHECKPOINT_VERSION)))
+    throw new CheckpointError(
+      `${path} is checkpoint format ${md.format_version}, newer than this XAI-Link reads (${CHECKPOINT_VERSION}): update XAI-Link`,
+    );
   const config = runConfigSchema.parse(JSON.parse(md.config ?? '{}'));
   const model = JSON.parse(md.model ?? '{}') as ResolvedModelConfig;
   const layout = gptParamLayout(model);
@@ -148,6 +161,7 @@ export function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {})
       m,
       v,
       rngState: md.rng_state ?? '',
+      pendingBatch: md.pending_batch ? (JSON.parse(md.pending_batch) as number[]) : null,
       bestValLoss: num(md.best_val_loss),
       trainLoss: num(md.train_loss),
       valLoss: num(md.val_loss),

@@ -7,7 +7,6 @@ import {
   type DatasetManifest,
   type TokenDtype,
 } from '../../shared/datasets/manifest.ts';
-import type { Rng } from './rng.ts';
 
 /**
  * Training data: a prepared dataset directory (manifest.json + train.bin + val.bin, nanoGPT's flat
@@ -298,10 +297,10 @@ export function maxTokenId(src: TokenSource): number {
 
 /**
  * nanoGPT's get_batch: B random windows of T + 1 tokens; x = window[0..T), y = window[1..T].
- * Offsets are uniform in [0, len − T) from the run's seeded generator. Writes into the caller's arrays.
+ * Offsets are uniform in [0, len − T) from the given generator. Writes into the caller's arrays.
  */
 export function sampleBatch(
-  rng: Rng,
+  rng: { randint(n: number): number },
   src: TokenSource,
   batch: number,
   block: number,
@@ -310,10 +309,22 @@ export function sampleBatch(
   window: Int32Array,
 ): void {
   const span = src.length - block;
-  for (let b = 0; b < batch; b++) {
-    const start = rng.randint(span);
+  const offsets = Array.from({ length: batch }, () => rng.randint(span));
+  readBatch(src, offsets, block, x, y, window);
+}
+
+/** The windows at `offsets`: x[b] = tokens [o, o + T), y[b] = tokens [o + 1, o + T]. */
+export function readBatch(
+  src: TokenSource,
+  offsets: readonly number[],
+  block: number,
+  x: Int32Array,
+  y: Int32Array,
+  window: Int32Array,
+): void {
+  offsets.forEach((start, b) => {
     src.read(start, block + 1, window, 0);
     x.set(window.subarray(0, block), b * block);
     y.set(window.subarray(1, block + 1), b * block);
-  }
+  });
 }

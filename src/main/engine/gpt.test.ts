@@ -6,6 +6,7 @@ import { gptForward, gptParamLayout, initParams, paramViews } from './gpt.ts';
 import { buildEvalGraph, buildInferenceGraph, INFERENCE_IO, TRAIN_IO } from './graphs.ts';
 import type { Tensor } from './graph/graph.ts';
 import { Rng } from './rng.ts';
+import { TorchGenerator } from './torchRng.ts';
 
 const tiny: ResolvedModelConfig = {
   nLayer: 2,
@@ -68,6 +69,29 @@ describe('GPT parameters', () => {
     expect(layout.specs.filter((s) => s.decay).every((s) => s.shape.length === 2)).toBe(true);
     expect(initParams(layout, 7)).toEqual(flat);
   });
+
+  it("gives nanoGPT's weights for the same seed: torch.manual_seed(7); GPT(...) in PyTorch 1.13", () => {
+    // nanoGPT's GPT (scripts/bench/nanogpt_torch.py build(11, 2, 2, 16, 8, bias=True)) after torch.manual_seed(7)
+    const layout = gptParamLayout(tiny);
+    const gen = new TorchGenerator(7);
+    const flat = initParams(layout, gen);
+    const at = (name: string, ...idx: number[]) =>
+      Array.from(
+        new Uint32Array(Float32Array.from(idx, (i) => flat[layout.byName.get(name)!.offset + i]!).buffer),
+      );
+    const last = (name: string) => layout.byName.get(name)!.size - 1;
+    expect(at('transformer.wte.weight', 0, 1, 2, last('transformer.wte.weight'))).toEqual([
+      0xbb8755d0, 0xbc7377c2, 0x3d6d14eb, 0xbb3200ae,
+    ]);
+    expect(at('transformer.wpe.weight', 0, 1)).toEqual([0xbc312d7d, 0x3c51ca6c]);
+    expect(at('transformer.h.0.attn.c_attn.weight', 0, 1)).toEqual([0x3b38b950, 0xbb93f896]);
+    expect(at('transformer.h.1.attn.c_proj.weight', 0, 1)).toEqual([0xbc2c464b, 0x3c5b4f00]);
+    const p = last('transformer.h.1.mlp.c_proj.weight');
+    expect(at('transformer.h.1.mlp.c_proj.weight', p - 1, p)).toEqual([0x3c7a120b, 0x3c706343]);
+    expect(flat.reduce((a, v) => a + Math.abs(v), 0)).toBeCloseTo(161.29736439194903, 9);
+    // the generator is left where PyTorch's is: torch.randint(1000, (3,)) next
+    expect([gen.randint(1000), gen.randint(1000), gen.randint(1000)]).toEqual([678, 302, 473]);
+  });
 });
 
 describe('GPT forward', () => {
@@ -91,7 +115,9 @@ describe('GPT forward', () => {
         { name: 'ids', shape: [2, 4], dtype: 'int32', ints: [0, 3, 4, 1, 2, 2, 0, 4] },
       ],
       (g, [flat, ids]) => gptForward(g, cfg, paramViews(g, flat!, layout, true), ids!, { train: false }),
-      { maxPerInput: 60, eps: 1e-3, seed: 5 },
+      // float32 central differences of this loss (|loss| ~ 10², gradients up to ~500) carry noise of about
+      // ulp(loss)/(2·eps) ≈ 0.015, so the absolute tolerance sits above that (it held for seeds 1–12)
+      { maxPerInput: 60, eps: 1e-3, atol: 0.05, seed: 5 },
     );
     expect(r.failures, r.worst).toEqual([]);
   });

@@ -2,7 +2,8 @@ import type { ResolvedModelConfig } from '../../shared/engine/config.ts';
 import type { Dim, Graph, Tensor } from './graph/graph.ts';
 import { checkpoint } from './graph/autodiff.ts';
 import * as op from './graph/ops.ts';
-import { deriveSeed, Rng } from './rng.ts';
+import { deriveSeed } from './rng.ts';
+import { TorchGenerator } from './torchRng.ts';
 
 /**
  * GPT exactly as nanoGPT's model.py defines it: token + learned position embeddings, pre-LayerNorm
@@ -67,15 +68,68 @@ export function gptParamLayout(cfg: ResolvedModelConfig): ParamLayout {
   return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: offset };
 }
 
-/** nanoGPT's initialisation, drawn in parameter order from a seeded generator. */
-export function initParams(layout: ParamLayout, seed: number): Float32Array {
+/**
+ * nanoGPT's initialisation, draw for draw as PyTorch makes it after `torch.manual_seed(seed)` (pass a
+ * seed, or the run's generator to continue its stream), so the same seed gives the same weights as
+ * nanoGPT. GPT.__init__ consumes the generator in this order:
+ *
+ * 1. module construction: wte and wpe (nn.Embedding: normal_(0, 1)), then per block c_attn, attn.c_proj,
+ *    c_fc, mlp.c_proj (nn.Linear: kaiming_uniform_(a=√5) on the weight, then uniform_ on the bias when
+ *    bias=True), then lm_head (nn.Linear, no bias); LayerNorms draw nothing;
+ * 2. `self.apply(_init_weights)`, children before parents in registration order: wte, wpe, each block's
+ *    c_attn, attn.c_proj, c_fc, mlp.c_proj (normal_(0, 0.02), biases zeroed), then lm_head: wte and
+ *    lm_head share one tensor, so it is drawn twice and lm_head's draw is the one that stays;
+ * 3. normal_(0, 0.02/√(2·n_layer)) on every `c_proj.weight` in named_parameters order.
+ *
+ * Draws whose values are overwritten later are skipped (the generator advances by what they consume).
+ */
+export function initParams(layout: ParamLayout, seed: number | TorchGenerator): Float32Array {
+  const gen = typeof seed === 'number' ? new TorchGenerator(seed) : seed;
   const flat = new Float32Array(layout.total);
-  const rng = new Rng(deriveSeed(seed, 'init'));
-  for (const s of layout.specs) {
-    const view = flat.subarray(s.offset, s.offset + s.size);
-    if (s.init.kind === 'normal') rng.fillNormal(view, s.init.std);
-    else if (s.init.kind === 'ones') view.fill(1);
+  const spec = (name: string) => {
+    const s = layout.byName.get(name);
+    if (!s) throw new Error(`initParams: the layout has no ${name}`);
+    return s;
+  };
+  const view = (name: string) => {
+    const s = spec(name);
+    return flat.subarray(s.offset, s.offset + s.size);
+  };
+  const wte = spec('transformer.wte.weight');
+  const wpe = spec('transformer.wpe.weight');
+  const bias = layout.byName.has('transformer.ln_f.bias');
+  let nLayer = 0;
+  while (layout.byName.has(`transformer.h.${nLayer}.ln_1.weight`)) nLayer++;
+  const linears = (l: number) =>
+    ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `transformer.h.${l}.${m}`);
+  // 1. construction: nn.Embedding normal_(0, 1), nn.Linear kaiming_uniform_ (+ bias uniform_)
+  gen.skipNormal(wte.size);
+  gen.skipNormal(wpe.size);
+  for (let l = 0; l < nLayer; l++) {
+    for (const m of linears(l)) {
+      gen.skipUniform(spec(`${m}.weight`).size);
+      if (bias) gen.skipUniform(spec(`${m}.bias`).size);
+    }
   }
+  gen.skipUniform(wte.size); // lm_head.weight, [vocab, n_embd] like wte
+  // 2. _init_weights, post-order
+  gen.skipNormal(wte.size); // redrawn by lm_head below
+  gen.normal_(view(wpe.name), 0, 0.02);
+  for (let l = 0; l < nLayer; l++) {
+    for (const m of linears(l)) {
+      if (m.endsWith('c_proj'))
+        gen.skipNormal(spec(`${m}.weight`).size); // redrawn in 3.
+      else gen.normal_(view(`${m}.weight`), 0, 0.02);
+    }
+  }
+  gen.normal_(view(wte.name), 0, 0.02); // lm_head, tied to wte
+  // 3. residual projections (GPT-2 paper), in named_parameters order
+  const projStd = 0.02 / Math.sqrt(2 * nLayer);
+  for (let l = 0; l < nLayer; l++) {
+    gen.normal_(view(`transformer.h.${l}.attn.c_proj.weight`), 0, projStd);
+    gen.normal_(view(`transformer.h.${l}.mlp.c_proj.weight`), 0, projStd);
+  }
+  for (const s of layout.specs) if (s.init.kind === 'ones') view(s.name).fill(1);
   return flat;
 }
 

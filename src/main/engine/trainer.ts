@@ -23,15 +23,9 @@ import {
 } from '../../shared/engine/config.ts';
 import { learningRateAt } from '../../shared/engine/schedule.ts';
 import { loadTokenizer, type Tokenizer } from '../../shared/tokenizers/tokenizer.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.ts';
-import {
-  maxTokenId,
-  openDataset,
-  sampleBatch,
-  type DatasetRef,
-  type OpenedDataset,
-  type TokenSource,
-} from './data.ts';
+import { LegacyBatchStream, TorchBatchStream, type BatchStream } from './batches.ts';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.ts';
+import { maxTokenId, openDataset, type DatasetRef, type OpenedDataset } from './data.ts';
 import {
   selectDevice,
   webgpuStateOnDevice,
@@ -45,15 +39,20 @@ import { gptParamLayout, initParams, type ParamLayout } from './gpt.ts';
 import { buildEvalGraph, buildInferenceGraph, buildTrainGraph, INFERENCE_IO, TRAIN_IO } from './graphs.ts';
 import { GPU_STATE_OUTPUTS, StepRunner } from './runner.ts';
 import { deriveSeed, Rng } from './rng.ts';
+import { TorchGenerator } from './torchRng.ts';
 
 /**
  * The training loop (nanoGPT's train.py), usable in any thread: the worker (worker.ts) runs it off the
  * main thread; the CLI, the benchmark and the tests may run it directly.
  *
- * Per step: sample a batch with the run's seeded generator, run the one-graph training step (forward,
- * loss, backward, clipping, AdamW), log. Every evalInterval steps: estimate train and val loss, write
- * the latest checkpoint and, if val improved, the best one. Between steps it honours pause, stop and
- * sample requests.
+ * Per step: take the batch drawn for it, run the one-graph training step (forward, loss, backward,
+ * clipping, AdamW), draw the next batch, log. Every evalInterval steps, before the step: estimate train
+ * and val loss, write the latest checkpoint and, if val improved, the best one. Between steps it honours
+ * pause, stop and sample requests.
+ *
+ * Random draws are nanoGPT's: PyTorch's generator seeded with train.seed makes the initial weights,
+ * then every training and evaluation batch in train.py's order (batches.ts), so a seed gives the run
+ * nanoGPT gives with that seed. Dropout masks (p > 0) come from their own streams.
  *
  * Files in the run directory: metrics.jsonl (one MetricRecord per line), samples.jsonl,
  * checkpoints/latest.safetensors and checkpoints/best.safetensors.
@@ -163,7 +162,7 @@ export class Trainer {
   readonly #ds: OpenedDataset;
   readonly #runner: StepRunner;
   readonly #factory: SessionFactory;
-  readonly #rng: Rng;
+  readonly #batches: BatchStream;
   readonly #maxIters: number;
   readonly #tokenizer: Tokenizer | null;
   #evalSession: ort.InferenceSession | null = null;
@@ -171,6 +170,11 @@ export class Trainer {
   #step: number;
   #startStep: number;
   #resumed: boolean;
+  /**
+   * The evaluation the resumed checkpoint was written after (its step's), so the loop does not repeat it
+   * (that would draw its batches twice) and a checkpoint at the same step keeps it.
+   */
+  #resumedEval: { step: number; trainLoss: number | null; valLoss: number } | null;
   #bestVal: number | null;
   #lastTrainLoss: number | null = null;
   #lastEval: EvalMetric | null = null;
@@ -188,7 +192,6 @@ export class Trainer {
     resolve: (s: Sample) => void;
     reject: (e: unknown) => void;
   }[] = [];
-  readonly #window: Int32Array;
   /** Large activations: memory before speed (see SessionTuning.lean). */
   readonly #lean: boolean;
 
@@ -203,7 +206,8 @@ export class Trainer {
       message: string;
       state: {
         step: number;
-        rng: Rng;
+        batches: BatchStream;
+        resumedEval: { step: number; trainLoss: number | null; valLoss: number } | null;
         bestVal: number | null;
         tokensSeen: number;
         elapsedMs: number;
@@ -225,7 +229,8 @@ export class Trainer {
     this.device = init.factory.device;
     this.threads = init.factory.threads;
     this.deviceMessage = init.message;
-    this.#rng = init.state.rng;
+    this.#batches = init.state.batches;
+    this.#resumedEval = init.state.resumedEval;
     this.#step = init.state.step;
     this.#startStep = init.state.step;
     this.#resumed = init.state.resumed;
@@ -235,7 +240,6 @@ export class Trainer {
     this.#maxIters = init.maxIters;
     this.#tokenizer = init.tokenizer;
     this.#lean = init.lean;
-    this.#window = new Int32Array(this.model.blockSize + 1);
   }
 
   /** Validates, opens the data, builds the graphs, picks the device and loads or initialises the state. */
@@ -260,6 +264,34 @@ export class Trainer {
       const maxIters = o.maxIters ?? config.train.maxIters;
       const layout = gptParamLayout(model);
       const startStep = resumeFrom?.state.step ?? 0;
+      // one PyTorch generator: the initialisation, then the batches (nanoGPT's order)
+      const gen = resumeFrom ? null : new TorchGenerator(config.train.seed);
+      const initial = resumeFrom
+        ? { params: resumeFrom.state.params, m: resumeFrom.state.m, v: resumeFrom.state.v }
+        : {
+            params: initParams(layout, gen!),
+            m: new Float32Array(layout.total),
+            v: new Float32Array(layout.total),
+          };
+      const splits = { train: ds.train, val: ds.val, batch: config.train.batchSize, block: model.blockSize };
+      let batches: BatchStream;
+      if (!resumeFrom) batches = new TorchBatchStream(gen!, splits);
+      else {
+        const st = resumeFrom.state;
+        if (TorchGenerator.isState(st.rngState)) {
+          if (!st.pendingBatch)
+            throw new CheckpointError(
+              `${latest} has a generator state but no pending_batch: it cannot resume`,
+            );
+          batches = new TorchBatchStream(new TorchGenerator(st.rngState), splits, st.pendingBatch);
+        } else if (/^[0-9a-f]{32}$/.test(st.rngState)) {
+          batches = new LegacyBatchStream(new Rng(st.rngState), config.train.seed, splits);
+        } else {
+          throw new CheckpointError(
+            `${latest} holds no batch generator state ("${st.rngState.slice(0, 20)}"): it cannot resume; start a new run from its weights instead`,
+          );
+        }
+      }
       const dropoutSeed = deriveSeed(config.train.seed, 'dropout', startStep);
       const train = { ...config.train, maxIters };
       const checkpointBlocks = usesActivationCheckpointing(config, model);
@@ -322,22 +354,10 @@ export class Trainer {
         accum,
         gpuState: chosen.factory.device === 'webgpu' && webgpuStateOnDevice(),
         // adopted, not copied: no second copy of the state lingers until a garbage collection
-        initial: resumeFrom
-          ? { params: resumeFrom.state.params, m: resumeFrom.state.m, v: resumeFrom.state.v }
-          : {
-              params: initParams(layout, config.train.seed),
-              m: new Float32Array(layout.total),
-              v: new Float32Array(layout.total),
-            },
+        initial,
       });
-      let rng: Rng;
-      if (resumeFrom) {
-        rng = new Rng(resumeFrom.state.rngState);
-        // the state now belongs to the runner
-        resumeFrom.state.params = resumeFrom.state.m = resumeFrom.state.v = new Float32Array(0);
-      } else {
-        rng = new Rng(deriveSeed(config.train.seed, 'batches'));
-      }
+      // the state now belongs to the runner
+      if (resumeFrom) resumeFrom.state.params = resumeFrom.state.m = resumeFrom.state.v = new Float32Array(0);
       let tokenizer: Tokenizer | null = null;
       const tokJson = ds.tokenizerJson ?? resumeFrom?.tokenizer ?? null;
       if (tokJson) tokenizer = await loadTokenizer(tokJson).catch(() => null);
@@ -354,7 +374,15 @@ export class Trainer {
         message: chosen.message,
         state: {
           step: startStep,
-          rng,
+          batches,
+          resumedEval:
+            resumeFrom?.state.valLoss != null
+              ? {
+                  step: startStep,
+                  trainLoss: resumeFrom.state.trainLoss,
+                  valLoss: resumeFrom.state.valLoss,
+                }
+              : null,
           bestVal: resumeFrom?.state.bestValLoss ?? null,
           tokensSeen: resumeFrom?.state.tokensSeen ?? 0,
           elapsedMs: resumeFrom?.state.elapsedMs ?? 0,
@@ -462,8 +490,7 @@ export class Trainer {
         break;
       }
       const step = this.#step;
-      const atStart = step === this.#startStep && this.#resumed;
-      if (!atStart) {
+      if (this.#resumedEval?.step !== step) {
         if (step % t.evalInterval === 0 || step === this.#maxIters) {
           const started = performance.now();
           await this.#evaluateAndCheckpoint();
@@ -478,7 +505,7 @@ export class Trainer {
       const started = performance.now();
       const lr = learningRateAt({ ...t, maxIters: this.#maxIters }, step);
       const { loss, gradNorm } = await this.#runner.step(lr, step + 1, (x, y) =>
-        sampleBatch(this.#rng, this.#ds.train, t.batchSize, this.model.blockSize, x, y, this.#window),
+        this.#batches.nextTrain(x, y),
       );
       if (this.#lean) collectGarbage();
       const ms = performance.now() - started;
@@ -545,7 +572,10 @@ export class Trainer {
     return done;
   }
 
-  /** Mean loss over evalIters batches of each split (no dropout), from generators derived from the seed and step. */
+  /**
+   * nanoGPT's estimate_loss: mean loss over evalIters batches of train, then of val (no dropout). The
+   * batches come from the run's batch stream (for a nanoGPT-order run this advances its generator).
+   */
   async estimateLoss(iters = this.config.train.evalIters): Promise<{ train: number; val: number }> {
     const B = this.config.train.batchSize;
     const T = this.model.blockSize;
@@ -568,14 +598,11 @@ export class Trainer {
     const params = await this.#runner.paramsTensor();
     const gpu = this.device !== 'cpu';
     const out: Record<string, number> = {};
-    for (const [name, src] of [
-      ['train', this.#ds.train],
-      ['val', this.#ds.val],
-    ] as [string, TokenSource][]) {
-      const rng = new Rng(deriveSeed(this.config.train.seed, 'eval', this.#step, name));
+    for (const name of ['train', 'val'] as const) {
+      const next = this.#batches.evalBatches(this.#step, name);
       let sum = 0;
       for (let i = 0; i < iters; i++) {
-        sampleBatch(rng, src, B, T, x, y, this.#window);
+        next(x, y);
         for (const t of tensors) {
           const feeds = { [TRAIN_IO.params]: params, [TRAIN_IO.idx]: t.x, [TRAIN_IO.targets]: t.y };
           if (gpu) {
@@ -626,16 +653,21 @@ export class Trainer {
   async #checkpoint(best: boolean): Promise<void> {
     if (!(this.#o.writeFiles ?? true)) return;
     const s = await this.#runner.state();
-    const atThisStep = this.#lastEval?.step === this.#step;
+    const ev =
+      this.#lastEval?.step === this.#step
+        ? this.#lastEval
+        : this.#resumedEval?.step === this.#step
+          ? this.#resumedEval
+          : null;
     const state = {
       step: this.#step,
       params: s.params,
       m: s.m,
       v: s.v,
-      rngState: this.#rng.getState(),
+      ...this.#batches.state(),
       bestValLoss: this.#bestVal,
-      trainLoss: atThisStep ? this.#lastEval!.trainLoss : this.#lastTrainLoss,
-      valLoss: atThisStep ? this.#lastEval!.valLoss : null,
+      trainLoss: ev ? ev.trainLoss : this.#lastTrainLoss,
+      valLoss: ev ? ev.valLoss : null,
       tokensSeen: this.#tokensSeen,
       elapsedMs: this.#elapsedMs,
     };

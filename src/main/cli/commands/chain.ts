@@ -1,57 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatEther } from 'viem';
-import type { LineageParamsInput, Signer } from '../../../shared/api/chain.ts';
+import type { LineageParamsInput } from '../../../shared/api/chain.ts';
 import type { CliApp } from '../cliApp.ts';
+import { chainSignerFrom, collect, int, uint, withChainSigner, type ChainSignerOpts } from '../options.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
 
 /** The environment variable `chain deploy --rpc` reads the deployer key from by default. */
 export const DEPLOYER_KEY_ENV = 'XAI_LINK_DEPLOYER_KEY';
-
-interface SignerOpts {
-  devAccount?: number;
-  keyEnv?: string;
-}
-
-function int(what: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${what}: an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function uint(value: string): string {
-  if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new InvalidArgumentError('an unsigned integer in decimal');
-  return value;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** Writes sign with an anvil dev account (embedded chain) or with a key from an environment variable. */
-function withSigner(cmd: Command): Command {
-  return cmd
-    .option(
-      '--dev-account <n>',
-      "sign with anvil's dev account n (embedded chain only; default 0)",
-      int('dev account', 0, 9),
-    )
-    .option(
-      '--key-env <NAME>',
-      'sign with the 0x-prefixed private key in this environment variable (never stored)',
-    );
-}
-
-function signerFrom(opts: SignerOpts, fallback: Signer = { devAccount: 0 }): Signer {
-  if (opts.keyEnv !== undefined && opts.devAccount !== undefined)
-    throw new InvalidArgumentError('use --dev-account or --key-env, not both');
-  if (opts.keyEnv !== undefined) return { keyEnv: opts.keyEnv };
-  if (opts.devAccount !== undefined) return { devAccount: opts.devAccount };
-  return fallback;
-}
 
 function eth(wei: string): string {
   return `${formatEther(BigInt(wei))} ETH`;
@@ -186,7 +142,7 @@ function registerChain(program: Command, app: CliApp): void {
       printStatus(s);
     });
 
-  withSigner(
+  withChainSigner(
     chain
       .command('deploy')
       .description(
@@ -196,23 +152,25 @@ function registerChain(program: Command, app: CliApp): void {
       .option('--force', 'deploy new contracts even if some are deployed there')
       .option('--no-record', 'do not write contracts/deployments/<chainId>.json in this checkout')
       .option('--json', 'print the deployment as JSON'),
-  ).action(async (opts: SignerOpts & { rpc?: string; force?: boolean; record: boolean; json?: boolean }) => {
-    const signer = signerFrom(opts, opts.rpc ? { keyEnv: DEPLOYER_KEY_ENV } : { devAccount: 0 });
-    const d = await app.client.invoke('chain.deploy', {
-      ...(opts.rpc ? { rpcUrl: opts.rpc } : {}),
-      force: opts.force ?? false,
-      signer,
-      recordInRepo: opts.record,
-    });
-    if (opts.json) return printJson(d);
-    printRecord([
-      ['chain id', d.chainId],
-      ['registry', d.registry],
-      ['market', d.market],
-      ['block', d.deployBlock],
-      ['deployer', d.deployer],
-    ]);
-  });
+  ).action(
+    async (opts: ChainSignerOpts & { rpc?: string; force?: boolean; record: boolean; json?: boolean }) => {
+      const signer = chainSignerFrom(opts, opts.rpc ? { keyEnv: DEPLOYER_KEY_ENV } : { devAccount: 0 });
+      const d = await app.client.invoke('chain.deploy', {
+        ...(opts.rpc ? { rpcUrl: opts.rpc } : {}),
+        force: opts.force ?? false,
+        signer,
+        recordInRepo: opts.record,
+      });
+      if (opts.json) return printJson(d);
+      printRecord([
+        ['chain id', d.chainId],
+        ['registry', d.registry],
+        ['market', d.market],
+        ['block', d.deployBlock],
+        ['deployer', d.deployer],
+      ]);
+    },
+  );
 
   chain
     .command('contracts')
@@ -234,7 +192,7 @@ function registerChain(program: Command, app: CliApp): void {
 function registerLineage(program: Command, app: CliApp): void {
   const lineage = program.command('lineage').description('Lineages: competitions around one evaluation');
 
-  withSigner(
+  withChainSigner(
     lineage
       .command('create')
       .description('Create a lineage (you become its creator); options or --params FILE.json')
@@ -261,7 +219,7 @@ function registerLineage(program: Command, app: CliApp): void {
       .option('--base-price-wei <wei>', 'licence price of a model at the genesis score', uint)
       .option('--price-per-point-wei <wei>', 'added per integer score point better than the genesis', uint)
       .option('--json', 'print the result as JSON'),
-  ).action(async (opts: SignerOpts & Record<string, unknown>) => {
+  ).action(async (opts: ChainSignerOpts & Record<string, unknown>) => {
     let params: LineageParamsInput;
     if (typeof opts.params === 'string') {
       params = JSON.parse(readFileSync(opts.params, 'utf8')) as LineageParamsInput;
@@ -298,7 +256,7 @@ function registerLineage(program: Command, app: CliApp): void {
         },
       };
     }
-    const r = await app.client.invoke('lineage.create', { params, signer: signerFrom(opts) });
+    const r = await app.client.invoke('lineage.create', { params, signer: chainSignerFrom(opts) });
     if (opts.json) return printJson(r);
     process.stdout.write(`lineage ${r.lineageId} created (tx ${r.txHash})\n`);
   });
@@ -363,29 +321,29 @@ function registerLineage(program: Command, app: CliApp): void {
     ['add-verifier', 'lineage.addVerifier'],
     ['remove-verifier', 'lineage.removeVerifier'],
   ] as const) {
-    withSigner(
+    withChainSigner(
       lineage
         .command(name)
         .description(`${name === 'add-verifier' ? 'Add' : 'Remove'} a verifier (lineage creator only)`)
         .argument('<id>', 'lineage id', int('lineage id', 1))
         .argument('<address>', 'verifier address'),
-    ).action(async (id: number, verifier: string, opts: SignerOpts) => {
-      const r = await app.client.invoke(method, { lineageId: id, verifier, signer: signerFrom(opts) });
+    ).action(async (id: number, verifier: string, opts: ChainSignerOpts) => {
+      const r = await app.client.invoke(method, { lineageId: id, verifier, signer: chainSignerFrom(opts) });
       process.stdout.write(`done (tx ${r.txHash})\n`);
     });
   }
 
-  withSigner(
+  withChainSigner(
     lineage
       .command('quorum')
       .description('Set how many verifiers must attest a claim (lineage creator only)')
       .argument('<id>', 'lineage id', int('lineage id', 1))
       .argument('<n>', 'quorum', int('quorum', 1, 32)),
-  ).action(async (id: number, quorum: number, opts: SignerOpts) => {
+  ).action(async (id: number, quorum: number, opts: ChainSignerOpts) => {
     const r = await app.client.invoke('lineage.setQuorum', {
       lineageId: id,
       quorum,
-      signer: signerFrom(opts),
+      signer: chainSignerFrom(opts),
     });
     process.stdout.write(`done (tx ${r.txHash})\n`);
   });
@@ -428,7 +386,7 @@ function registerTokens(program: Command, app: CliApp): void {
       if (opts.json) return printJson(t);
       printRecord(Object.entries(t));
     });
-  withSigner(
+  withChainSigner(
     tokens
       .command('price')
       .description(
@@ -436,22 +394,26 @@ function registerTokens(program: Command, app: CliApp): void {
       )
       .argument('<tokenId>', 'token id', int('token id', 1))
       .argument('<wei>', 'price in wei', uint),
-  ).action(async (tokenId: number, priceWei: string, opts: SignerOpts) => {
-    const r = await app.client.invoke('tokens.setPrice', { tokenId, priceWei, signer: signerFrom(opts) });
+  ).action(async (tokenId: number, priceWei: string, opts: ChainSignerOpts) => {
+    const r = await app.client.invoke('tokens.setPrice', {
+      tokenId,
+      priceWei,
+      signer: chainSignerFrom(opts),
+    });
     process.stdout.write(`done (tx ${r.txHash})\n`);
   });
 }
 
 function registerLicence(program: Command, app: CliApp): void {
   const licence = program.command('licence').alias('license').description('Licences of model versions');
-  withSigner(
+  withChainSigner(
     licence
       .command('buy')
       .description('Buy a licence of a token at its current price')
       .argument('<tokenId>', 'token id', int('token id', 1))
       .option('--json', 'print the result as JSON'),
-  ).action(async (tokenId: number, opts: SignerOpts & { json?: boolean }) => {
-    const r = await app.client.invoke('licence.buy', { tokenId, signer: signerFrom(opts) });
+  ).action(async (tokenId: number, opts: ChainSignerOpts & { json?: boolean }) => {
+    const r = await app.client.invoke('licence.buy', { tokenId, signer: chainSignerFrom(opts) });
     if (opts.json) return printJson(r);
     process.stdout.write(
       `licence of token ${r.tokenId} bought by ${r.licensee} for ${eth(r.priceWei)} (tx ${r.txHash})\n`,
@@ -494,13 +456,13 @@ function registerEarnings(program: Command, app: CliApp): void {
         ...e.byLineage.map((l): [string, unknown] => [`lineage ${l.lineageId}`, eth(l.earnedWei)]),
       ]);
     });
-  withSigner(
+  withChainSigner(
     earnings
       .command('withdraw')
       .description("Withdraw the signer's pending earnings")
       .option('--json', 'print the result as JSON'),
-  ).action(async (opts: SignerOpts & { json?: boolean }) => {
-    const r = await app.client.invoke('earnings.withdraw', { signer: signerFrom(opts) });
+  ).action(async (opts: ChainSignerOpts & { json?: boolean }) => {
+    const r = await app.client.invoke('earnings.withdraw', { signer: chainSignerFrom(opts) });
     if (opts.json) return printJson(r);
     process.stdout.write(`${eth(r.amountWei)} sent to ${r.account} (tx ${r.txHash})\n`);
   });

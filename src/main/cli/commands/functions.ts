@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
-import type { Signer } from '../../../shared/api/chain.ts';
+import type { Command } from 'commander';
 import type { ChainlinkClaimRef } from '../../../shared/api/chainlink.ts';
 import type { ChainlinkFunctionsSettings } from '../../../shared/api/settings.ts';
 import { MAX_ATTESTATION_CIDS, SEPOLIA_FUNCTIONS } from '../../../shared/chain/functionsRequest.ts';
 import type { CliApp } from '../cliApp.ts';
+import { chainSignerFrom, collect, int, withChainSigner, type ChainSignerOpts } from '../options.ts';
 import { printJson, printRecord } from '../output.ts';
 
 /**
@@ -16,44 +16,6 @@ import { printJson, printRecord } from '../output.ts';
  *   chain functions-request <claim> [--attestation CID …] [--wait SECONDS] [--dev-account N | --key-env NAME]
  *   chain functions-result <requestId> [--json]
  */
-interface SignerOpts {
-  devAccount?: number;
-  keyEnv?: string;
-}
-
-function int(what: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${what}: an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function withSigner(cmd: Command): Command {
-  return cmd
-    .option(
-      '--dev-account <n>',
-      "sign with anvil's dev account n (embedded chain only; default 0)",
-      int('dev account', 0, 9),
-    )
-    .option(
-      '--key-env <NAME>',
-      'sign with the 0x-prefixed private key in this environment variable (never stored)',
-    );
-}
-
-function signerFrom(opts: SignerOpts): Signer {
-  if (opts.keyEnv !== undefined && opts.devAccount !== undefined)
-    throw new InvalidArgumentError('use --dev-account or --key-env, not both');
-  if (opts.keyEnv !== undefined) return { keyEnv: opts.keyEnv };
-  return { devAccount: opts.devAccount ?? 0 };
-}
-
 /** `claim-…` is this machine's claim, an existing path a claim JSON file, anything else a CID. */
 export function claimRefFrom(claim: string): ChainlinkClaimRef {
   if (/^claim-[0-9a-z-]+$/.test(claim)) return { claimId: claim };
@@ -165,7 +127,7 @@ export function registerFunctionsCommands(program: Command, app: CliApp): void {
       },
     );
 
-  withSigner(
+  withChainSigner(
     chain
       .command('functions-deploy')
       .description(
@@ -173,9 +135,9 @@ export function registerFunctionsCommands(program: Command, app: CliApp): void {
       )
       .option('--add-consumer', 'also add it to the subscription (the signer must own the subscription)')
       .option('--json', 'print the result as JSON'),
-  ).action(async (opts: SignerOpts & { addConsumer?: boolean; json?: boolean }) => {
+  ).action(async (opts: ChainSignerOpts & { addConsumer?: boolean; json?: boolean }) => {
     const r = await app.client.invoke('chainlink.deploy', {
-      signer: signerFrom(opts),
+      signer: chainSignerFrom(opts),
       addConsumer: !!opts.addConsumer,
     });
     if (opts.json) return printJson(r);
@@ -191,7 +153,7 @@ export function registerFunctionsCommands(program: Command, app: CliApp): void {
     );
   });
 
-  withSigner(
+  withChainSigner(
     chain
       .command('functions-request')
       .description(
@@ -206,10 +168,13 @@ export function registerFunctionsCommands(program: Command, app: CliApp): void {
       .option('--wait <seconds>', 'wait up to this long for the DON to answer', int('seconds', 1, 3600))
       .option('--json', 'print the result as JSON'),
   ).action(
-    async (claim: string, opts: SignerOpts & { attestation?: string[]; wait?: number; json?: boolean }) => {
+    async (
+      claim: string,
+      opts: ChainSignerOpts & { attestation?: string[]; wait?: number; json?: boolean },
+    ) => {
       const sent = await app.client.invoke('chainlink.request', {
         claim: claimRefFrom(claim),
-        signer: signerFrom(opts),
+        signer: chainSignerFrom(opts),
         ...(opts.attestation ? { attestationCids: opts.attestation } : {}),
       });
       let result = null;

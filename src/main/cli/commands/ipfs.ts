@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliApp } from '../cliApp.ts';
 import { formatBytes, printJson, printRecord, printTable } from '../output.ts';
+import { collect } from '../options.ts';
 
 interface NetOpts {
   online?: boolean;
@@ -14,10 +15,6 @@ function parseSeconds(value: string): number {
   if (!Number.isFinite(s) || s <= 0 || s > 3600)
     throw new InvalidArgumentError('a number of seconds from 0.1 to 3600');
   return s;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /** Options for commands that may fetch from the network (a CLI process starts offline, like the app). */

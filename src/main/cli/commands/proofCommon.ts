@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { int } from '../options.ts';
 import type { SignerSpec } from '../../../shared/claims/signer.ts';
 import { setPasswordPrompt } from '../../claims/keystore.ts';
 
@@ -14,18 +15,7 @@ export interface SignerFlags {
   passwordEnv?: string;
 }
 
-export function int(what: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${what}: an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+export { collect, int } from '../options.ts';
 
 export function withSignerFlags(cmd: Command, who = 'sign'): Command {
   return cmd
