@@ -6,7 +6,8 @@ import { electronBinary } from './e2e/support/electronApp.ts';
  * Two projects run the same specs:
  *  - "web": the headless host (xai-link serve) with a temporary data directory, driven in Debian's Chromium;
  *  - "electron": the desktop app through Playwright's _electron, only where an Electron binary is
- *    installed (global setup says so when it is not).
+ *    installed (global setup says so when it is not). Specs named *.web.spec.ts need the headless host
+ *    (uploads, the host's token, one-off measurements) and run in "web" only.
  */
 const hasElectron = electronBinary() !== null;
 

@@ -10,7 +10,7 @@ import { format, resolveConfig } from 'prettier';
 export const writeDocs = process.env.XAI_LINK_E2E_NO_DOCS !== '1';
 
 const BENCHMARKS = 'docs/benchmarks.md';
-const START = '<!-- ui-benchmarks:start (written by e2e/chart-performance.spec.ts) -->';
+const START = '<!-- ui-benchmarks:start (written by e2e/chart-performance.web.spec.ts) -->';
 const END = '<!-- ui-benchmarks:end -->';
 
 /** Replaces the UI section of docs/benchmarks.md (other sections are left exactly as they are). */

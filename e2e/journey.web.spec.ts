@@ -13,7 +13,6 @@ import { expectNoSeriousA11yViolations } from './support/a11y.ts';
 test.describe.configure({ mode: 'serial' });
 
 test('import, train, prove, mint, sell', async ({ appPage: page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'web', 'the journey runs once, against the headless host');
   test.setTimeout(420_000);
   const nav = page.getByRole('navigation', { name: 'Main' });
   // A browser wallet extension for test account 0 that refuses every signature (the rejected-signature path).
