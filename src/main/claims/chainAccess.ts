@@ -17,6 +17,7 @@ import type { ContractsInfo, Signer } from '../../shared/api/chain.ts';
 import { ApiError } from '../../shared/api/errors.ts';
 import type { SignerSpec } from '../../shared/claims/signer.ts';
 import {
+  attestationDigest,
   attestationTypedData,
   improvementTypedData,
   registryDomain,
@@ -141,7 +142,16 @@ export class ChainAccess {
     }
   }
 
+  /**
+   * Checks a verifier's attestation of a claim: an EOA or ERC-1271 signature, or — with an empty signature
+   * ("0x"), as the registry reads it — an attestation the verifier recorded on chain (`registry.attest`, as
+   * the Chainlink FunctionsAttestor does).
+   */
   async verifyAttestationSignature(claim: Improvement, a: VerifierSignature): Promise<boolean> {
+    if (a.signature === '0x') {
+      const digest = attestationDigest(await this.domain(), claim);
+      return (await this.readRegistry('hasAttestedOnChain', [a.verifier, digest])) as boolean;
+    }
     const client = await this.client();
     try {
       return await client.verifyTypedData({

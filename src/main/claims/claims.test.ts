@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import type { Address, Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineageParamsSchema } from '../../shared/api/chain.ts';
+import { modelRegistryAbi } from '../../../contracts/generated/index.ts';
 import {
+  attestationDigest,
   commitmentOf,
   improvementFromJson,
   improvementToJson,
@@ -324,6 +326,27 @@ describe('claim flow and verifier', () => {
       expectRefusal(v, reason);
       if (reason === 'disallowed-operator') expect(v.refusal!.message).toMatch(/RandomUniformLike/);
     }
+  });
+
+  it('counts an attestation recorded on chain (empty signature) only once the verifier recorded it', async () => {
+    const chainAccess = services.proof.chainAccess;
+    const claim = improvementFromJson(honest.file.improvement);
+    const onChain = { verifier: dev[4]!, signature: '0x' as Hex };
+    expect(await chainAccess.verifyAttestationSignature(claim, onChain)).toBe(false);
+    // Any account (an EOA here; the Chainlink FunctionsAttestor in production) may record an attestation.
+    const wallet = await services.chain.walletFor({ devAccount: 4 });
+    const hash = await wallet.writeContract({
+      address: (await chainAccess.info()).registry as Address,
+      abi: modelRegistryAbi,
+      functionName: 'attest',
+      args: [attestationDigest(await chainAccess.domain(), claim)],
+    });
+    await (await chainAccess.client()).waitForTransactionReceipt({ hash });
+    expect(await chainAccess.verifyAttestationSignature(claim, onChain)).toBe(true);
+    // Recorded for this claim only.
+    expect(await chainAccess.verifyAttestationSignature({ ...claim, score: claim.score - 1n }, onChain)).toBe(
+      false,
+    );
   });
 
   it('attests, mints, and then refuses the spent claim (stale parent, one CID one token)', async () => {
