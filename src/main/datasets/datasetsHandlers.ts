@@ -7,6 +7,7 @@ export function datasetsHandlers(datasets: DatasetsService): HandlersFor<typeof 
     'datasets.prepare': (params) => datasets.prepare(params),
     'datasets.list': () => datasets.list(),
     'datasets.get': ({ id }) => datasets.get(id),
+    'datasets.publish': ({ id }) => datasets.publish(id),
     'datasets.delete': ({ id }) => datasets.delete(id),
     'datasets.tokenize': (params) => datasets.tokenize(params),
     'datasets.inspect': (params) => datasets.inspect(params),

@@ -203,6 +203,52 @@ describe('datasets API', () => {
     expect((await client.invoke('datasets.inspect', { path: join(root, 'nope') })).kind).toBe('missing');
   });
 
+  it('publishes a dataset to IPFS as a job and remembers its CID across restarts until deleted', async () => {
+    const src = join(dir, 'publish-src');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'a.txt'), 'Some words to publish.\n'.repeat(200));
+    await writeFile(join(src, 'b.txt'), 'Other words, in a second document.\n'.repeat(200));
+    await client.invoke('datasets.prepare', {
+      inputs: [src],
+      tokenizer: 'char',
+      name: 'to-publish',
+      valRatio: 0.5,
+    });
+    expect((await client.invoke('datasets.get', { id: 'to-publish' })).cid).toBeNull();
+
+    const kinds = new Set<string>();
+    const off = client.on('job.progress', (p: JobProgress) => kinds.add(p.kind));
+    const published = await client.invoke('datasets.publish', { id: 'to-publish' });
+    off();
+    expect(kinds).toContain('datasets.publish');
+    expect(published.cid).toMatch(/^bafy[a-z2-7]{50,}$/);
+    expect(published.files).toBe(6); // train.bin, val.bin, manifest, tokenizer, card, report
+    expect((await client.invoke('ipfs.pins', {})).map((p) => p.cid)).toContain(published.cid);
+    // The folder's CID is its content: publishing again gives the same CID, and the record is outside it.
+    expect((await client.invoke('datasets.publish', { id: 'to-publish' })).cid).toBe(published.cid);
+    expect(await readdir(join(dir, 'data', 'datasets', 'to-publish'))).not.toContain('.published');
+
+    // Another app over the same data directory (a restart) still knows it.
+    const again = createAppCore(createServices({ dataDir: join(dir, 'data'), entryPoint: 'cli' }));
+    try {
+      const c2 = createLocalClient(again, 'cli');
+      expect((await c2.invoke('datasets.list', {})).find((d) => d.id === 'to-publish')?.cid).toBe(
+        published.cid,
+      );
+      const got = await c2.invoke('datasets.get', { id: 'to-publish' });
+      expect(got.cid).toBe(published.cid);
+      expect(Date.parse(got.publishedAt!)).toBeGreaterThan(0);
+    } finally {
+      await again.services.dispose();
+    }
+
+    // Deleting drops the record: a new dataset of that name is not "published".
+    await client.invoke('datasets.delete', { id: 'to-publish' });
+    await client.invoke('datasets.prepare', { inputs: [src], tokenizer: 'bpe:300', name: 'to-publish' });
+    expect((await client.invoke('datasets.get', { id: 'to-publish' })).cid).toBeNull();
+    expect((await apiError(client.invoke('datasets.publish', { id: 'missing' }))).code).toBe('NOT_FOUND');
+  });
+
   it('names and ids', () => {
     expect(defaultName('/x/tinyshakespeare.txt', 'bpe:4096')).toBe('tinyshakespeare-bpe4096');
     expect(slugify('Mon Corpus Été!')).toBe('mon-corpus-ete');
@@ -256,6 +302,14 @@ describe('xai-link prepare (CLI)', () => {
     const lines = stdout.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^bafy[a-z2-7]{50,}$/);
     expect(stdout).toContain(`cid        ${lines.at(-1)}`);
+    // Recorded with the dataset, so the app shows it.
+    const app = createAppCore(createServices({ dataDir: join(dir, 'cli-data'), entryPoint: 'cli' }));
+    try {
+      const listed = await createLocalClient(app, 'cli').invoke('datasets.list', {});
+      expect(listed.find((d) => d.id === 'to-ipfs')?.cid).toBe(lines.at(-1));
+    } finally {
+      await app.services.dispose();
+    }
   });
 
   it('rejects a bad tokenizer with exit code 2 and writes nothing', async () => {

@@ -1,7 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import type { DatasetSummary, InspectResult, PrepareResult } from '../../shared/api/datasets.ts';
+import { z } from 'zod';
+import type {
+  DatasetSummary,
+  InspectResult,
+  PrepareResult,
+  PublishResult,
+} from '../../shared/api/datasets.ts';
+import type { IpfsAddResult } from '../../shared/api/ipfs.ts';
 import { ApiError } from '../../shared/api/errors.ts';
 import {
   DATASET_FILES,
@@ -25,8 +32,27 @@ import {
   type TokenizerKindName,
 } from '../../shared/tokenizers/tokenizer.ts';
 import type { JobManager } from '../services/jobs.ts';
+import type { AddOptions } from '../ipfs/ipfsService.ts';
+import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import { inspectPath } from './inspect.ts';
 import { prepareDataset } from './prepare.ts';
+
+/** What publishing needs of the IPFS node (the node starts lazily, on the first publish). */
+export interface DatasetPublisher {
+  addPath(path: string, opts: AddOptions): Promise<IpfsAddResult>;
+}
+
+/**
+ * Where a dataset was published: kept outside the dataset's folder (adding a file there would change the
+ * folder's CID) in datasets/.published/<id>.json.
+ */
+const publicationSchema = z.object({
+  cid: z.string().min(1),
+  publishedAt: z.string(),
+  /** sha256 of manifest.json when published: a folder replaced under the same id drops the record. */
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+type Publication = z.infer<typeof publicationSchema>;
 
 export interface PrepareParams extends PreparationSettings {
   inputs: string[];
@@ -43,11 +69,19 @@ export class DatasetsService {
   readonly #jobs: JobManager;
   readonly #generator: { name: string; version: string };
   readonly #tokenizers = new Map<string, Promise<Tokenizer>>();
+  readonly #publisher: (() => DatasetPublisher) | undefined;
 
-  constructor(opts: { root: string; jobs: JobManager; generator: { name: string; version: string } }) {
+  constructor(opts: {
+    root: string;
+    jobs: JobManager;
+    generator: { name: string; version: string };
+    /** The IPFS node to publish to; without it datasets.publish is refused. */
+    publisher?: () => DatasetPublisher;
+  }) {
     this.#root = opts.root;
     this.#jobs = opts.jobs;
     this.#generator = opts.generator;
+    this.#publisher = opts.publisher;
   }
 
   get root(): string {
@@ -133,6 +167,7 @@ export class DatasetsService {
           trainTokens: m.splits.train.tokens,
           valTokens: m.splits.val.tokens,
           bytes,
+          cid: (await this.#publication(id))?.cid ?? null,
         });
       } catch (e) {
         out.push({
@@ -145,6 +180,7 @@ export class DatasetsService {
           trainTokens: null,
           valTokens: null,
           bytes,
+          cid: null,
           error: (e as Error).message,
         });
       }
@@ -187,6 +223,8 @@ export class DatasetsService {
     manifest: DatasetManifest;
     card: string;
     report: PreparationReportFile | null;
+    cid: string | null;
+    publishedAt: string | null;
   }> {
     const manifest = await this.#readManifest(id);
     const path = this.pathOf(id);
@@ -195,7 +233,73 @@ export class DatasetsService {
     const report: PreparationReportFile | null = await readFile(join(path, DATASET_FILES.report), 'utf8')
       .then((raw) => preparationReportFileSchema.parse(JSON.parse(raw)))
       .catch(() => null);
-    return { id, path, manifest, card, report };
+    const publication = await this.#publication(id);
+    return {
+      id,
+      path,
+      manifest,
+      card,
+      report,
+      cid: publication?.cid ?? null,
+      publishedAt: publication?.publishedAt ?? null,
+    };
+  }
+
+  /**
+   * Adds the dataset folder to the embedded IPFS node, pinned, as a job (job.progress events; cancel with
+   * jobs.cancel), and remembers its CID. The CID names exactly the folder's bytes, so publishing again
+   * gives the same CID.
+   */
+  async publish(id: string): Promise<PublishResult> {
+    if (!this.#publisher)
+      throw new ApiError(
+        'UNAVAILABLE',
+        'Publishing datasets needs the IPFS node, which is not available here',
+      );
+    const manifest = await this.#readManifest(id);
+    const path = this.pathOf(id);
+    const added = await this.#jobs.run(
+      'datasets.publish',
+      `Publish dataset ${manifest.name} to IPFS`,
+      (job) =>
+        this.#publisher!().addPath(path, {
+          pin: true,
+          signal: job.signal,
+          onProgress: (p) => job.progress(p),
+        }),
+    );
+    const publication: Publication = {
+      cid: added.cid,
+      publishedAt: new Date().toISOString(),
+      manifestSha256: await this.#manifestSha256(id),
+    };
+    await writeJsonAtomic(this.#publicationPath(id), publication);
+    return {
+      id,
+      cid: added.cid,
+      bytes: added.bytes,
+      files: added.files,
+      publishedAt: publication.publishedAt,
+    };
+  }
+
+  #publicationPath(id: string): string {
+    return join(this.#root, PUBLISHED_DIR, `${id}.json`);
+  }
+
+  async #manifestSha256(id: string): Promise<string> {
+    const raw = await readFile(join(this.pathOf(id), DATASET_FILES.manifest));
+    return createHash('sha256').update(raw).digest('hex');
+  }
+
+  /** The dataset's recorded publication, or null (none, unreadable, or for another folder of that id). */
+  async #publication(id: string): Promise<Publication | null> {
+    try {
+      const p = publicationSchema.parse(JSON.parse(await readFile(this.#publicationPath(id), 'utf8')));
+      return p.manifestSha256 === (await this.#manifestSha256(id)) ? p : null;
+    } catch {
+      return null;
+    }
   }
 
   async delete(id: string): Promise<{ deleted: boolean }> {
@@ -206,6 +310,7 @@ export class DatasetsService {
     const trash = join(this.#root, `.deleted-${id}-${randomBytes(4).toString('hex')}`);
     await rename(path, trash);
     this.#tokenizers.delete(id);
+    await rm(this.#publicationPath(id), { force: true });
     await rm(trash, { recursive: true, force: true });
     return { deleted: true };
   }
@@ -263,6 +368,9 @@ export class DatasetsService {
     return inspectPath(params.path, params);
   }
 }
+
+/** Under datasets/: a dot folder, so it is never listed as a dataset. */
+const PUBLISHED_DIR = '.published';
 
 /** Default dataset name: the first input's name (no extension) and the tokenizer, e.g. "tinyshakespeare-char". */
 export function defaultName(firstInput: string, tokenizer: string): string {

@@ -60,7 +60,12 @@ export function createServices(opts: ServicesOptions): AppServices {
 
   const disposers: (() => Promise<void> | void)[] = [() => jobs.cancelAll()];
   let disposed: Promise<void> | undefined;
-  const datasets = new DatasetsService({ root: dataDir.datasets, jobs, generator: readAppIdentity() });
+  const datasets = new DatasetsService({
+    root: dataDir.datasets,
+    jobs,
+    generator: readAppIdentity(),
+    publisher: () => services.ipfs,
+  });
   let ipfs: IpfsService | undefined;
   disposers.push(() => ipfs?.stop());
   let chain: ChainService | undefined;

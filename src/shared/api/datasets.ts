@@ -59,9 +59,20 @@ export const datasetSummarySchema = z.object({
   trainTokens: z.number().int().nullable(),
   valTokens: z.number().int().nullable(),
   bytes: z.number().int().nonnegative(),
+  /** Root CID of the folder when it was published to IPFS (datasets.publish), else null. */
+  cid: z.string().nullable(),
   error: z.string().optional(),
 });
 export type DatasetSummary = z.infer<typeof datasetSummarySchema>;
+
+export const publishResultSchema = z.object({
+  id: z.string(),
+  cid: z.string(),
+  bytes: z.number().nonnegative(),
+  files: z.number().int().nonnegative(),
+  publishedAt: z.string(),
+});
+export type PublishResult = z.infer<typeof publishResultSchema>;
 
 export const tokenPieceSchema = z.object({
   id: z.number().int().nonnegative(),
@@ -118,7 +129,16 @@ export const datasetsRequests = {
       manifest: datasetManifestSchema,
       card: z.string(),
       report: preparationReportFileSchema.nullable(),
+      /** Root CID when published to IPFS, and when. */
+      cid: z.string().nullable(),
+      publishedAt: z.string().nullable(),
     }),
+  }),
+  'datasets.publish': request({
+    description:
+      'Adds a dataset folder to the embedded IPFS node, pinned, as a job (job.progress events; cancel with jobs.cancel), and records its root CID with the dataset.',
+    params: z.strictObject({ id: datasetIdSchema }),
+    result: publishResultSchema,
   }),
   'datasets.delete': request({
     description: 'Deletes a dataset folder from the data directory.',

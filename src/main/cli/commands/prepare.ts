@@ -133,8 +133,13 @@ export function registerPrepareCommand(program: Command, app: CliApp): void {
 
       let cid: string | null = null;
       if (opts.ipfs) {
+        // A dataset in the data directory remembers its CID (the app shows it); one written to --out is just added.
+        const id = result.id;
         const added = await app.withProgress(
-          () => app.client.invoke('ipfs.add', { path: result.path, kubo: false, pin: true, hidden: false }),
+          (): Promise<{ cid: string }> =>
+            id !== null
+              ? app.client.invoke('datasets.publish', { id })
+              : app.client.invoke('ipfs.add', { path: result.path, kubo: false, pin: true, hidden: false }),
           opts,
         );
         cid = added.cid;

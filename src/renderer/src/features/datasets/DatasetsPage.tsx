@@ -6,10 +6,15 @@ import { CopyableValue } from '../../components/CopyButton.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { Empty, ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
 import { formatBytes, formatCount, formatTime, joinPath, shortCid } from '../../util/format.ts';
-import { useIpfsAddMutation, useIpfsExportCarMutation, useIpfsPinsQuery } from '../ipfs/ipfsApi.ts';
+import { useIpfsExportCarMutation, useIpfsPinsQuery } from '../ipfs/ipfsApi.ts';
 import { InlineJobProgress } from '../jobs/InlineJobProgress.tsx';
 import { useSystemInfoQuery } from '../system/systemApi.ts';
-import { useDatasetQuery, useDatasetsQuery, useDeleteDatasetMutation } from './datasetsApi.ts';
+import {
+  useDatasetQuery,
+  useDatasetsQuery,
+  useDeleteDatasetMutation,
+  usePublishDatasetMutation,
+} from './datasetsApi.ts';
 import { ImportForm } from './ImportForm.tsx';
 import { TokenizerPreview } from './TokenizerPreview.tsx';
 
@@ -43,6 +48,7 @@ function DatasetList() {
                 <th scope="col">Train tokens</th>
                 <th scope="col">Val tokens</th>
                 <th scope="col">Size</th>
+                <th scope="col">IPFS</th>
                 <th scope="col">Created</th>
               </tr>
             </thead>
@@ -58,6 +64,7 @@ function DatasetList() {
                   <td>{d.trainTokens === null ? '—' : formatCount(d.trainTokens)}</td>
                   <td>{d.valTokens === null ? '—' : formatCount(d.valTokens)}</td>
                   <td>{formatBytes(d.bytes)}</td>
+                  <td>{d.cid ? <code title={d.cid}>{shortCid(d.cid)}</code> : 'not published'}</td>
                   <td>{d.createdAt ? formatTime(Date.parse(d.createdAt)) : '—'}</td>
                 </tr>
               ))}
@@ -129,7 +136,7 @@ function DatasetDetail({ id }: { id: string }) {
                 </tbody>
               </table>
             </article>
-            <PublishCard path={d.path} name={m.name} />
+            <PublishCard id={d.id} name={m.name} cid={d.cid} publishedAt={d.publishedAt} />
           </div>
           <CleaningReport cleaning={d.report?.cleaning ?? m.cleaning} />
           {d.report ? <FilesReport files={d.report.files} /> : null}
@@ -184,23 +191,32 @@ function DatasetDetail({ id }: { id: string }) {
   );
 }
 
-function PublishCard({ path, name }: { path: string; name: string }) {
-  const [add, addState] = useIpfsAddMutation({ fixedCacheKey: `publish:${path}` });
+function PublishCard({
+  id,
+  name,
+  cid,
+  publishedAt,
+}: {
+  id: string;
+  name: string;
+  cid: string | null;
+  publishedAt: string | null;
+}) {
+  const [publish, publishState] = usePublishDatasetMutation({ fixedCacheKey: `publish:${id}` });
   const [exportCar, exportState] = useIpfsExportCarMutation();
-  const pins = useIpfsPinsQuery(undefined);
+  const pins = useIpfsPinsQuery(undefined, { skip: !cid });
   const info = useSystemInfoQuery({ refresh: false });
-  const cid = addState.data?.cid;
   const pinned = cid ? pins.data?.some((p) => p.cid === cid) : false;
   return (
     <article className="card" aria-labelledby="ds-ipfs">
       <h2 id="ds-ipfs">IPFS</h2>
       <p className="muted">
         Publishing adds the whole dataset folder to the embedded IPFS node and pins it; its CID names exactly
-        these bytes.
+        these bytes, and the dataset keeps it.
       </p>
       {!cid ? (
-        <button type="button" disabled={addState.isLoading} onClick={() => void add({ path, pin: true })}>
-          {addState.isLoading ? 'Adding…' : 'Add to IPFS'}
+        <button type="button" disabled={publishState.isLoading} onClick={() => void publish(id)}>
+          {publishState.isLoading ? 'Adding…' : 'Add to IPFS'}
         </button>
       ) : (
         <dl className="kv">
@@ -208,8 +224,28 @@ function PublishCard({ path, name }: { path: string; name: string }) {
           <dd data-testid="dataset-cid">
             <CopyableValue value={cid} display={shortCid(cid)} what="CID" />
           </dd>
+          <dt>Published</dt>
+          <dd>{publishedAt ? formatTime(Date.parse(publishedAt)) : '—'}</dd>
           <dt>Pinned</dt>
-          <dd>{pinned ? 'yes' : 'no'}</dd>
+          <dd>
+            {pins.isLoading ? (
+              '…'
+            ) : pinned ? (
+              'yes'
+            ) : (
+              <>
+                no{' '}
+                <button
+                  type="button"
+                  className="secondary small-button"
+                  disabled={publishState.isLoading}
+                  onClick={() => void publish(id)}
+                >
+                  Pin again
+                </button>
+              </>
+            )}
+          </dd>
           <dt>CAR</dt>
           <dd>
             <button
@@ -234,8 +270,8 @@ function PublishCard({ path, name }: { path: string; name: string }) {
           </dd>
         </dl>
       )}
-      <InlineJobProgress kind="ipfs.add" />
-      {addState.error ? <ErrorNotice error={addState.error} /> : null}
+      <InlineJobProgress kind="datasets.publish" />
+      {publishState.error ? <ErrorNotice error={publishState.error} /> : null}
       {exportState.error ? <ErrorNotice error={exportState.error} /> : null}
     </article>
   );

@@ -15,6 +15,10 @@ export const datasetsApi = xaiApi.injectEndpoints({
       queryFn: (p: RequestParams<'datasets.prepare'>) => invokeQuery('datasets.prepare', p),
       invalidatesTags: ['Datasets'],
     }),
+    publishDataset: build.mutation({
+      queryFn: (id: string) => invokeQuery('datasets.publish', { id }),
+      invalidatesTags: ['Datasets', 'Ipfs', 'Pins'],
+    }),
     deleteDataset: build.mutation({
       queryFn: (id: string) => invokeQuery('datasets.delete', { id }),
       invalidatesTags: ['Datasets'],
@@ -32,6 +36,7 @@ export const {
   useDatasetsQuery,
   useDatasetQuery,
   usePrepareDatasetMutation,
+  usePublishDatasetMutation,
   useDeleteDatasetMutation,
   useInspectInputQuery,
   useTokenizeQuery,
