@@ -1,7 +1,13 @@
 import { cpus, freemem, totalmem } from 'node:os';
 import ort from 'onnxruntime-node';
-import type { EntryPoint, ExecutionProviderReport, SystemInfo } from '../../shared/api/system.ts';
+import type {
+  EntryPoint,
+  ExecutionProviderReport,
+  SystemInfo,
+  SystemStats,
+} from '../../shared/api/system.ts';
 import { probeExecutionProvidersIsolated } from './executionProviders.ts';
+import { SystemStatsSampler } from './systemStats.ts';
 
 export interface AppIdentity {
   name: string;
@@ -18,13 +24,27 @@ export class SystemService {
   readonly #dataDir: string;
   readonly #entryPoint: EntryPoint;
   readonly #runtime: RuntimeVersions;
+  /** Created with the service, so the first `stats()` already measures CPU load over an interval. */
+  readonly #stats: SystemStatsSampler;
   #providers: Promise<ExecutionProviderReport[]> | undefined;
 
-  constructor(opts: { app: AppIdentity; dataDir: string; entryPoint: EntryPoint; runtime: RuntimeVersions }) {
+  constructor(opts: {
+    app: AppIdentity;
+    dataDir: string;
+    entryPoint: EntryPoint;
+    runtime: RuntimeVersions;
+    stats?: SystemStatsSampler;
+  }) {
     this.#app = opts.app;
     this.#dataDir = opts.dataDir;
     this.#entryPoint = opts.entryPoint;
     this.#runtime = opts.runtime;
+    this.#stats = opts.stats ?? new SystemStatsSampler();
+  }
+
+  /** Live CPU load, memory and GPU readings (see SystemStatsSampler). */
+  stats(): Promise<SystemStats> {
+    return this.#stats.sample();
   }
 
   /** Probed once and cached: the hardware does not change while the app runs. */

@@ -39,6 +39,44 @@ export const systemInfoSchema = z.object({
 });
 export type SystemInfo = z.infer<typeof systemInfoSchema>;
 
+/** One NVIDIA GPU as `nvidia-smi` reports it; a field it cannot report ("[N/A]", "[Not Supported]") is null. */
+export const gpuReadingSchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  utilizationPercent: z.number().min(0).max(100).nullable(),
+  memoryUsedBytes: z.number().nonnegative().nullable(),
+  memoryTotalBytes: z.number().nonnegative().nullable(),
+  temperatureC: z.number().nullable(),
+  source: z.literal('nvidia-smi'),
+});
+export type GpuReading = z.infer<typeof gpuReadingSchema>;
+
+/** Live readings; the CPU figures cover the interval since the previous sample (of any caller). */
+export const systemStatsSchema = z.object({
+  /** When the readings were taken (ms since the epoch). */
+  at: z.number(),
+  cpu: z.object({
+    cores: z.number().int().positive(),
+    /** Machine-wide busy time over the interval, 0..100 (all cores together); null when the interval was too short to tell. */
+    loadPercent: z.number().min(0).max(100).nullable(),
+    /** The 1-minute load average; always 0 on Windows. */
+    loadAverage1m: z.number().nonnegative(),
+  }),
+  process: z.object({
+    /**
+     * CPU time of the XAI-Link service process (its training and evaluation worker threads included)
+     * over the interval, in percent of one core, like `top`: 250 means two and a half cores busy.
+     */
+    cpuPercent: z.number().nonnegative(),
+    rssBytes: z.number().nonnegative(),
+  }),
+  memory: z.object({ totalBytes: z.number().nonnegative(), freeBytes: z.number().nonnegative() }),
+  gpus: z.array(gpuReadingSchema),
+  /** Why `gpus` is empty (no nvidia-smi, or it failed); null when there are readings. */
+  gpuNote: z.string().nullable(),
+});
+export type SystemStats = z.infer<typeof systemStatsSchema>;
+
 export const systemRequests = {
   'system.info': request({
     description:
@@ -48,6 +86,12 @@ export const systemRequests = {
       refresh: z.boolean().default(false),
     }),
     result: systemInfoSchema,
+  }),
+  'system.stats': request({
+    description:
+      'Live CPU load (machine and this process), memory, and NVIDIA GPU readings from nvidia-smi where present.',
+    params: z.strictObject({}),
+    result: systemStatsSchema,
   }),
   'system.ping': request({
     description: 'Echoes a message back; checks that the transport works end to end.',

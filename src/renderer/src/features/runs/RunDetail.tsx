@@ -16,7 +16,9 @@ import {
   formatLoss,
   formatTime,
 } from '../../util/format.ts';
-import { useSystemInfoQuery } from '../system/systemApi.ts';
+import { LiveReadingRows } from '../system/LiveReadings.tsx';
+import { LIVE_POLL_MS } from '../system/liveReadings.ts';
+import { useSystemStatsQuery } from '../system/systemApi.ts';
 import { metricsStore } from './metricsStore.ts';
 import {
   useExportRunMutation,
@@ -252,9 +254,14 @@ function RunHeadline({ run }: { run: RunSummary }) {
   );
 }
 
-/** CPU count and memory of the machine next to the run's own memory use. */
+/** The run's own memory and speed next to live CPU, memory and GPU readings of the machine. */
 function ResourcesCard({ run }: { run: RunSummary }) {
-  const info = useSystemInfoQuery({ refresh: false }, { pollingInterval: isActive(run.status) ? 10_000 : 0 });
+  const active = isActive(run.status);
+  const stats = useSystemStatsQuery(undefined, {
+    pollingInterval: active ? LIVE_POLL_MS : 0,
+    skipPollingIfUnfocused: true,
+    refetchOnMountOrArgChange: true,
+  });
   const m = run.lastMetric;
   return (
     <div className="resources" aria-label="Resources">
@@ -262,24 +269,21 @@ function ResourcesCard({ run }: { run: RunSummary }) {
       <dl className="kv">
         <dt>Run memory</dt>
         <dd>{m ? formatBytes(m.rssBytes) : '—'}</dd>
-        {info.data ? (
+        {run.device.threads ? (
           <>
-            <dt>Machine memory</dt>
-            <dd>
-              {formatBytes(info.data.memory.totalBytes - info.data.memory.freeBytes)} used of{' '}
-              {formatBytes(info.data.memory.totalBytes)}
-            </dd>
-            <dt>CPU</dt>
-            <dd>
-              {info.data.cpu.cores} cores{run.device.threads ? `, ${run.device.threads} used by the run` : ''}
-            </dd>
+            <dt>Run threads</dt>
+            <dd>{run.device.threads}</dd>
           </>
         ) : null}
+        {stats.data ? <LiveReadingRows stats={stats.data} /> : null}
         <dt>Step time</dt>
         <dd>{m ? `${m.msPerStep.toFixed(0)} ms` : '—'}</dd>
         <dt>Tokens seen</dt>
         <dd>{m ? formatCompact(m.tokensSeen) : '—'}</dd>
       </dl>
+      {active ? null : (
+        <p className="muted small">Readings taken when the page opened; the run is not active.</p>
+      )}
     </div>
   );
 }

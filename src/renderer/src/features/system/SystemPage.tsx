@@ -1,7 +1,9 @@
 import { bridge } from '../../api/client.ts';
 import { ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
 import { ChartSpeedCard } from './ChartSpeedCard.tsx';
-import { useSystemInfoQuery, useLazySystemInfoQuery } from './systemApi.ts';
+import { LiveReadingRows } from './LiveReadings.tsx';
+import { LIVE_POLL_MS } from './liveReadings.ts';
+import { useSystemInfoQuery, useLazySystemInfoQuery, useSystemStatsQuery } from './systemApi.ts';
 
 function formatBytes(n: number): string {
   const gib = n / 1024 ** 3;
@@ -111,7 +113,30 @@ export function SystemPage() {
           </article>
         </>
       ) : null}
+      <LiveReadingsCard />
       <ChartSpeedCard />
     </section>
+  );
+}
+
+/** CPU load, memory and GPU readings, refreshed every 2 s while the page is open (and the window focused). */
+function LiveReadingsCard() {
+  const stats = useSystemStatsQuery(undefined, {
+    pollingInterval: LIVE_POLL_MS,
+    skipPollingIfUnfocused: true,
+  });
+  return (
+    <article className="card" aria-labelledby="live-readings-title">
+      <h2 id="live-readings-title">Live readings</h2>
+      {stats.data ? (
+        <dl className="kv">
+          <LiveReadingRows stats={stats.data} appMemory />
+        </dl>
+      ) : stats.error ? (
+        <ErrorNotice error={stats.error} onRetry={() => void stats.refetch()} />
+      ) : (
+        <Loading what="live readings" />
+      )}
+    </article>
   );
 }

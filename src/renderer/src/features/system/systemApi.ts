@@ -6,7 +6,12 @@ export const systemApi = xaiApi.injectEndpoints({
       queryFn: (args: { refresh: boolean }) => invokeQuery('system.info', args),
       providesTags: ['System'],
     }),
+    /** Live CPU, memory and GPU readings; poll it (each call measures CPU load since the previous one). */
+    systemStats: build.query({
+      queryFn: () => invokeQuery('system.stats', {}),
+      keepUnusedDataFor: 5,
+    }),
   }),
 });
 
-export const { useSystemInfoQuery, useLazySystemInfoQuery } = systemApi;
+export const { useSystemInfoQuery, useLazySystemInfoQuery, useSystemStatsQuery } = systemApi;
