@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from './support/fixtures.ts';
 
 /** The IPFS page on the embedded node: add by upload, read back verified, CAR export and import, unpin, GC. */
@@ -30,6 +30,21 @@ test('add a file, read it back, export and re-import it as CAR, collect garbage'
   await dialog.getByRole('button', { name: 'Export' }).click();
   await expect(page.getByTestId('car-exported')).toContainText('Exported', { timeout: 30_000 });
   expect(existsSync(carPath)).toBe(true);
+
+  // Exported to the default place (the data directory's exports/), the browser downloads it from the host.
+  await row.getByRole('button', { name: 'Export CAR' }).click();
+  await expect(dialog.getByLabel(/Save to/)).toHaveValue(new RegExp(`exports.${cid}\\.car$`));
+  await dialog.getByRole('button', { name: 'Export' }).click();
+  const exported = page.getByTestId('car-exported');
+  await expect(exported.locator('code')).toHaveAttribute('data-value', new RegExp(`${cid}\\.car$`), {
+    timeout: 30_000,
+  });
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    exported.getByRole('link', { name: 'Download' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`${cid}.car`);
+  expect(readFileSync(await download.path())).toEqual(readFileSync(carPath));
 
   // Unpin, collect garbage: the block is gone; import the CAR: it is back and pinned.
   await row.getByRole('button', { name: 'Unpin' }).click();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +146,29 @@ describe('headless host', () => {
     expect(body.path.startsWith(join(dir, 'data', 'tmp', 'uploads'))).toBe(true);
     expect(body.path).not.toContain('..');
     expect(body.path.endsWith('/_._evil_name.txt')).toBe(true);
+  });
+
+  it('downloads exported files, with the token, and nothing outside the exports folder', async () => {
+    const exportsDir = join(dir, 'data', 'exports');
+    mkdirSync(exportsDir, { recursive: true });
+    writeFileSync(join(exportsDir, 'model "v2".car'), 'CAR bytes');
+    symlinkSync(join(dir, 'secret.txt'), join(exportsDir, 'link.car'));
+    const download = (path: string, headers: Record<string, string> = { cookie: cookie() }) =>
+      fetch(`${host.origin}/api/download?path=${encodeURIComponent(path)}`, { headers });
+
+    const ok = await download(join(exportsDir, 'model "v2".car'));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-disposition')).toBe('attachment; filename="model__v2_.car"');
+    expect(await ok.text()).toBe('CAR bytes');
+    // Relative to the exports folder too.
+    expect((await download('model "v2".car')).status).toBe(200);
+
+    expect((await download(join(exportsDir, 'model "v2".car'), {})).status).toBe(401);
+    for (const escape of [join(dir, 'secret.txt'), '../../secret.txt', 'link.car', exportsDir, 'nope.car']) {
+      const res = await download(escape);
+      expect(res.status, escape).toBe(404);
+      expect(await res.text()).not.toContain('do not serve');
+    }
+    expect((await fetch(`${host.origin}/api/download`, { headers: { cookie: cookie() } })).status).toBe(400);
   });
 });

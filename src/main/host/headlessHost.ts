@@ -1,9 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError } from '../../shared/api/errors.ts';
@@ -16,6 +16,8 @@ import { serveStatic } from './staticFiles.ts';
 export const TOKEN_COOKIE = 'xai_link_token';
 export const WS_PATH = '/api/ws';
 export const UPLOAD_PATH = '/api/upload';
+/** GET ?path=<file in the data directory's exports/> downloads it: CAR exports reach a browser on another machine. */
+export const DOWNLOAD_PATH = '/api/download';
 const MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 /** Uploads are inputs on their way into a dataset, which keeps its own copy; older ones are removed at start. */
 const UPLOAD_MAX_AGE_MS = 24 * 3600 * 1000;
@@ -119,6 +121,10 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
       await handleUpload(req, res, url);
       return;
     }
+    if (url.pathname === DOWNLOAD_PATH) {
+      await handleDownload(req, res, url);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, baseHeaders).end();
       return;
@@ -157,6 +163,39 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
       return json(400, { error: `upload failed: ${(e as Error).message}` });
     }
     json(200, { path, bytes: received });
+  }
+
+  /**
+   * Serves a file of the data directory's exports/ folder as an attachment, and nothing else: the path is
+   * resolved through symlinks before the check, so neither "../" nor a link leads out of the folder.
+   */
+  async function handleDownload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const text = (status: number, message: string): void => {
+      res.writeHead(status, { ...baseHeaders, 'content-type': 'text/plain; charset=utf-8' }).end(message);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'GET the file');
+    const exportsDir = core.services.dataDir.exports;
+    const requested = url.searchParams.get('path');
+    if (!requested) return text(400, `give ?path= of a file in ${exportsDir}`);
+    const root = await realpath(exportsDir).catch(() => null);
+    const file = await realpath(resolve(exportsDir, requested)).catch(() => null);
+    const rel = root && file ? relative(root, file) : null;
+    if (rel === null || rel === '' || rel.startsWith('..') || isAbsolute(rel))
+      return text(404, `no such file in ${exportsDir}: only exported files can be downloaded`);
+    const st = await stat(file!);
+    if (!st.isFile()) return text(404, `${requested} is not a file`);
+    res.writeHead(200, {
+      ...baseHeaders,
+      'content-type': 'application/octet-stream',
+      'content-length': String(st.size),
+      'content-disposition': `attachment; filename="${basename(file!).replace(/[^\w.-]/g, '_')}"`,
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    await pipeline(createReadStream(file!), res);
   }
 
   /**

@@ -52,6 +52,10 @@ export class DataDir {
   get tmp(): string {
     return join(this.root, 'tmp');
   }
+  /** Files made for the user to take away (CAR exports); the headless host serves these as downloads. */
+  get exports(): string {
+    return join(this.root, 'exports');
+  }
   get settingsFile(): string {
     return join(this.root, 'settings.json');
   }

@@ -3,6 +3,7 @@ import type { DatasetManifest } from '../../../../shared/datasets/manifest.ts';
 import type { FileReport } from '../../../../shared/datasets/report.ts';
 import { hrefFor } from '../../app/router.ts';
 import { CopyableValue } from '../../components/CopyButton.tsx';
+import { DownloadLink } from '../../components/DownloadLink.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { Empty, ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
 import { formatBytes, formatCount, formatTime, joinPath, shortCid } from '../../util/format.ts';
@@ -264,7 +265,8 @@ function PublishCard({
             </button>
             {exportState.data ? (
               <div className="small" role="status">
-                Written to <code>{exportState.data.path}</code> ({formatBytes(exportState.data.bytes)})
+                Written to <code>{exportState.data.path}</code> ({formatBytes(exportState.data.bytes)}){' '}
+                <DownloadLink path={exportState.data.path} />
               </div>
             ) : null}
           </dd>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { CopyableValue } from '../../components/CopyButton.tsx';
+import { DownloadLink } from '../../components/DownloadLink.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { Field } from '../../components/Field.tsx';
 import { FilePicker } from '../../components/FilePicker.tsx';
@@ -354,7 +355,8 @@ function PinsCard() {
       {exportState.data ? (
         <p role="status" data-testid="car-exported">
           Exported {formatCount(exportState.data.blocks)} blocks ({formatBytes(exportState.data.bytes)}) to{' '}
-          <CopyableValue value={exportState.data.path} what="path" />
+          <CopyableValue value={exportState.data.path} what="path" />{' '}
+          <DownloadLink path={exportState.data.path} />
         </p>
       ) : null}
       <Dialog
