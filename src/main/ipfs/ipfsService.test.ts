@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
@@ -224,6 +226,47 @@ describe('IpfsService offline', () => {
     await ipfs.gc();
     expect(await ipfs.has(keep)).toBe(false);
     expect(await ipfs.has(kuboPinned)).toBe(true);
+  });
+
+  it('refuses garbage collection while another process has the repository open, not after it died', async () => {
+    const dir = await repos.dir();
+    const repoDir = join(dir, 'repo');
+    const ipfs = repos.service(repoDir);
+    const unpinned = await ipfs.addBytes(Buffer.from('not pinned'));
+    const serviceUrl = new URL('./ipfsService.ts', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { IpfsService } = await import(${JSON.stringify(serviceUrl)});
+         await new IpfsService({ repoDir: ${JSON.stringify(repoDir)}, log: () => {} }).start();
+         process.stdout.write('ready\\n');
+         setInterval(() => {}, 60_000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      expect(String(chunk)).toBe('ready\n');
+      const e = await expectApiError(
+        ipfs.gc(),
+        'FAILED_PRECONDITION',
+        new RegExp(`Another XAI-Link process \\(pid ${child.pid}, open since`),
+      );
+      expect(e.hint).toContain(join(repoDir, 'users'));
+      expect(await ipfs.has(unpinned)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    }
+    // Killed with no chance to say so: its file is found stale and removed.
+    expect(await readdir(join(repoDir, 'users'))).toHaveLength(2);
+    expect((await ipfs.gc()).removedBlocks).toBe(1);
+    expect(await ipfs.has(unpinned)).toBe(false);
+    expect(await readdir(join(repoDir, 'users'))).toHaveLength(1);
+    await ipfs.stop();
+    expect(await readdir(join(repoDir, 'users'))).toHaveLength(0);
   });
 
   it('rejects what is not a CID, and paths that exist, with usable errors', async () => {

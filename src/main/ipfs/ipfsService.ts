@@ -22,6 +22,7 @@ import type { ProgressUpdate } from '../services/jobs.ts';
 import { RwLock, StallTimer } from './concurrency.ts';
 import type * as CoreModule from './core.ts';
 import { loadOrCreateIdentity, privateKeyOf, type StoredIdentity } from './identity.ts';
+import { RepoUsers } from './repoUsers.ts';
 import type { NetworkConfig, Networking } from './network.ts';
 
 export type { NetworkConfig } from './network.ts';
@@ -125,10 +126,12 @@ export class IpfsService {
   #node: Promise<NodeState> | undefined;
   #stopping: Promise<void> | undefined;
   #timings: StartTimings | null = null;
+  readonly #users: RepoUsers;
 
   constructor(opts: IpfsServiceOptions) {
     this.#opts = opts;
     this.repoDir = resolve(opts.repoDir);
+    this.#users = new RepoUsers(this.repoDir);
     this.#app = opts.app ?? { name: 'xai-link', version: '0.0.0' };
   }
 
@@ -153,6 +156,7 @@ export class IpfsService {
         const repo = await this.#repo?.catch(() => undefined);
         await repo?.stores.blocks.close().catch(() => undefined);
         await repo?.stores.datastore.close().catch(() => undefined);
+        await this.#users.unregister().catch(() => undefined);
       } finally {
         release?.();
       }
@@ -609,6 +613,17 @@ export class IpfsService {
     return this.#use(opts.signal, async (node, signal, repo) => {
       const releaseGc = await this.#gcLock.write();
       try {
+        const others = await this.#users.others();
+        if (others.length > 0) {
+          const who = others.map((u) => `pid ${u.pid}, open since ${u.since}`).join('; ');
+          throw new ApiError(
+            'FAILED_PRECONDITION',
+            `Another XAI-Link process (${who}) has this IPFS repository open; garbage collection now could delete blocks it is adding`,
+            {
+              hint: `Close it (or let its command finish) and collect garbage again. If no XAI-Link process runs, delete ${join(this.repoDir, 'users')}.`,
+            },
+          );
+        }
         const before = await repo.stores.blocks.size();
         let removed = 0;
         await node.helia.gc({
@@ -808,6 +823,7 @@ export class IpfsService {
         loadOrCreateIdentity(identityFile),
         core.loadHeliaClass(),
       ]);
+      await this.#users.register();
       return { core, stores, identity, identityFile };
     })().catch((e: unknown) => {
       this.#repo = undefined;
