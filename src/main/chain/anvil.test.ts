@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AnvilError, findAnvilBinary, isProcessAlive, probeAnvil, startAnvil } from './anvil.ts';
+import { isProcessAlive } from '../util/processAlive.ts';
+import { AnvilError, findAnvilBinary, probeAnvil, startAnvil } from './anvil.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xai-anvil-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

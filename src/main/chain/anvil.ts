@@ -5,6 +5,7 @@
  * When anvil cannot start, the error says why (binary missing, not executable, port taken, its own
  * message when it exits, or no answer in time).
  */
+import { isProcessAlive } from '../util/processAlive.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -140,15 +141,6 @@ export async function probeAnvil(rpcUrl: string): Promise<{ chainId: number; cli
   if (typeof client !== 'string' || !client.toLowerCase().startsWith('anvil')) return null;
   const chainId = await rpcCall(rpcUrl, 'eth_chainId');
   return typeof chainId === 'string' ? { chainId: Number(BigInt(chainId)), client } : null;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Sends SIGTERM, waits for the process to exit, SIGKILL after `timeoutMs`. For processes we did not spawn here. */

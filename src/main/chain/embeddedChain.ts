@@ -11,14 +11,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } f
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
-import {
-  DEFAULT_CHAIN_ID,
-  isProcessAlive,
-  probeAnvil,
-  startAnvil,
-  stopPid,
-  type AnvilInstance,
-} from './anvil.ts';
+import { isProcessAlive } from '../util/processAlive.ts';
+import { DEFAULT_CHAIN_ID, probeAnvil, startAnvil, stopPid, type AnvilInstance } from './anvil.ts';
 
 const nodeRecordSchema = z.object({
   pid: z.number().int().positive(),

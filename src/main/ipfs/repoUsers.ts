@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import { isProcessAlive } from '../util/processAlive.ts';
 
 export interface RepoUser {
   pid: number;
@@ -47,19 +48,9 @@ export class RepoUsers {
         .then((raw) => JSON.parse(raw) as RepoUser)
         .catch(() => null);
       if (!user || !Number.isInteger(user.pid) || user.pid === process.pid) continue;
-      if (isAlive(user.pid)) out.push(user);
+      if (isProcessAlive(user.pid)) out.push(user);
       else await rm(file, { force: true });
     }
     return out;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, owned by another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
