@@ -34,6 +34,11 @@ test('import, train, prove, mint, sell', async ({ appPage: page }, testInfo) => 
     await expect(page.getByTestId('tokens').locator('.tok').first()).toBeVisible();
     await page.getByRole('button', { name: 'Add to IPFS' }).click();
     await expect(page.getByTestId('dataset-cid')).toContainText('bafy', { timeout: 30_000 });
+    // The dataset keeps its CID: still there after a reload.
+    const datasetCid = await page.getByTestId('dataset-cid').locator('code').getAttribute('data-value');
+    expect(datasetCid).toMatch(/^bafy/);
+    await page.reload();
+    await expect(page.getByTestId('dataset-cid').locator('code')).toHaveAttribute('data-value', datasetCid!);
     await expectNoSeriousA11yViolations(page, 'dataset detail');
     await saveScreenshot(page, 'dataset-detail');
   });
