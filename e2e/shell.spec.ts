@@ -25,6 +25,7 @@ test('the System page shows the execution providers the main side probed', async
   const report = JSON.parse(cli.stdout) as {
     dataDir: string;
     onnxRuntime: { providers: { name: string; usable: boolean }[] };
+    live: { gpus: { name: string }[]; gpuNote: string | null };
   };
   expect(report.onnxRuntime.providers.find((p) => p.name === 'cpu')?.usable).toBe(true);
 
@@ -33,6 +34,9 @@ test('the System page shows the execution providers the main side probed', async
     await expect(row).toContainText(provider.usable ? 'yes' : 'no');
   }
   await expect(appPage.getByText(report.dataDir)).toBeVisible();
+  // Live readings: the page shows the GPUs the CLI reads, or why there are none.
+  if (report.live.gpus.length === 0) await expect(appPage.getByText(report.live.gpuNote!)).toBeVisible();
+  for (const gpu of report.live.gpus) await expect(appPage.getByText(gpu.name)).toBeVisible();
   await expect(
     appPage.getByText(testInfo.project.name === 'electron' ? 'desktop app' : 'headless host', {
       exact: true,

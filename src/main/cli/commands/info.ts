@@ -10,8 +10,11 @@ export function registerInfoCommand(program: Command, app: CliApp): void {
     )
     .option('--json', 'print the report as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const info = await app.client.invoke('system.info', { refresh: false });
-      if (opts.json) return printJson(info);
+      const [info, live] = await Promise.all([
+        app.client.invoke('system.info', { refresh: false }),
+        app.client.invoke('system.stats', {}),
+      ]);
+      if (opts.json) return printJson({ ...info, live });
       printRecord([
         ['app', `${info.app.name} ${info.app.version}`],
         ['data directory', info.dataDir],
@@ -20,6 +23,19 @@ export function registerInfoCommand(program: Command, app: CliApp): void {
         ['platform', `${info.runtime.platform} ${info.runtime.arch}`],
         ['cpu', `${info.cpu.model} (${info.cpu.cores} cores)`],
         ['memory', `${formatBytes(info.memory.freeBytes)} free of ${formatBytes(info.memory.totalBytes)}`],
+        ['load average', live.cpu.loadAverage1m.toFixed(2)],
+        ...live.gpus.map((g): [string, string] => [
+          `gpu ${g.index}`,
+          [
+            g.name,
+            g.memoryTotalBytes === null ? null : `${formatBytes(g.memoryTotalBytes)}`,
+            g.utilizationPercent === null ? null : `${g.utilizationPercent}% busy`,
+            g.temperatureC === null ? null : `${g.temperatureC} °C`,
+          ]
+            .filter((x) => x !== null)
+            .join(', '),
+        ]),
+        ...(live.gpuNote ? ([['gpu', live.gpuNote]] as [string, string][]) : []),
         ['onnx runtime', info.onnxRuntime.version],
       ]);
       process.stdout.write('\nexecution providers\n');
