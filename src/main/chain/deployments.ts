@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   getAddress,
   keccak256,
@@ -24,11 +23,17 @@ import {
   modelRegistryBytecode,
 } from '../../../contracts/generated/index.ts';
 import { deploymentSchema, EMBEDDED_CHAIN_ID, type Deployment } from '../../shared/chain/deployment.ts';
+import { appRoot } from '../util/appRoot.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
 
-/** contracts/deployments in a source checkout (absent in a packaged app, which is fine). */
-export const REPO_DEPLOYMENTS_DIR = fileURLToPath(
-  new URL('../../../contracts/deployments/', import.meta.url),
+/**
+ * contracts/deployments of the app: the records shipped with it (read), and in a source checkout the place a
+ * deploy to a public network is recorded for the repository. Absent in a packaged app without them: fine.
+ */
+export const REPO_DEPLOYMENTS_DIR = join(
+  appRoot() ?? '/nonexistent-xai-link-root',
+  'contracts',
+  'deployments',
 );
 
 export const REGISTRY_CODE_HASH = keccak256(modelRegistryBytecode);

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { formatEther, getAddress, type Address } from 'viem';
 import type { DemoSummary } from '../../shared/api/pipelines.ts';
 import { ApiError } from '../../shared/api/errors.ts';
@@ -15,6 +14,7 @@ import {
 import type { ChainService } from '../chain/chainService.ts';
 import type { ProofServices } from '../claims/proofServices.ts';
 import type { StageProgress } from '../pipelines/pipelineRunner.ts';
+import { appRoot } from '../util/appRoot.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicWrite.ts';
 
 /**
@@ -30,15 +30,16 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomicWrite.ts';
  * Everything is two pipelines (written to <dataDir>/demo/pipeline-v1.json, -v2.json and published), so a
  * second run reuses every cached stage and the tokens already on chain.
  */
-const here = dirname(fileURLToPath(import.meta.url));
+const root = appRoot();
 
 /** The text the demo trains on: `--input`, else the copy bundled in resources/, else ../shared/data. */
 export function demoInput(explicit?: string): string {
   const candidates = explicit
     ? [resolve(explicit)]
     : [
-        resolve(here, '../../../resources/tinyshakespeare.txt'),
-        resolve(here, '../../../../shared/data/tinyshakespeare.txt'),
+        ...(root
+          ? [join(root, 'resources/tinyshakespeare.txt'), join(root, '../shared/data/tinyshakespeare.txt')]
+          : []),
         resolve(process.cwd(), 'resources/tinyshakespeare.txt'),
       ];
   const found = candidates.find((p) => existsSync(p));

@@ -1,19 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appRoot } from '../util/appRoot.ts';
 
 /** Name and version from package.json, read once (works from the source tree and from the built app). */
 export function readAppIdentity(): { name: string; version: string } {
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
-        name?: string;
-        productName?: string;
-        version?: string;
-      };
-      if (pkg.name === 'xai-link')
-        return { name: pkg.productName ?? 'XAI-Link', version: pkg.version ?? '0.0.0' };
-    } catch {
-      // try the next location
-    }
+  const root = appRoot();
+  if (root) {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      productName?: string;
+      version?: string;
+    };
+    return { name: pkg.productName ?? 'XAI-Link', version: pkg.version ?? '0.0.0' };
   }
   return { name: 'XAI-Link', version: '0.0.0' };
 }

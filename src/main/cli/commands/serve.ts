@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { startHeadlessHost } from '../../host/headlessHost.ts';
+import { appRoot } from '../../util/appRoot.ts';
 import type { CliApp } from '../cliApp.ts';
 
 /** The built renderer, next to the sources (npm run build writes it). */
-export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../../../out/renderer', import.meta.url));
+export const DEFAULT_RENDERER_DIR = join(appRoot() ?? process.cwd(), 'out', 'renderer');
 
 export function parsePort(value: string): number {
   const port = Number(value);
