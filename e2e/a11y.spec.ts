@@ -19,10 +19,12 @@ const routes = [
   '#/ipfs',
   '#/wallet',
   '#/system',
+  '#/settings',
 ];
 
 async function setTheme(page: Page, theme: 'light' | 'dark' | 'system'): Promise<void> {
-  await page.getByLabel('Theme').selectOption(theme);
+  // The sidebar's switch (the Settings page has the same one).
+  await page.getByRole('navigation', { name: 'Main' }).getByLabel('Theme').selectOption(theme);
   if (theme !== 'system') await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
 }
 

@@ -71,6 +71,8 @@ test('import, train, prove, mint, sell', async ({ appPage: page }, testInfo) => 
     await expect(page.locator('[data-status="completed"]').first()).toBeVisible({ timeout: 180_000 });
     await expect(page.getByTestId('best-val')).not.toHaveText('—');
     await expect(page.locator('[data-checkpoint="best"]')).toContainText('best val');
+    // The screenshot shows the whole page: the samples and the machine's readings too.
+    await expect(page.locator('[aria-label="Resources"]')).toContainText('CPU load');
     await expectNoSeriousA11yViolations(page, 'run detail');
     await saveScreenshot(page, 'run-detail');
     await page.getByLabel('Theme').selectOption('dark');
@@ -94,11 +96,21 @@ test('import, train, prove, mint, sell', async ({ appPage: page }, testInfo) => 
     await expect(page.locator('[data-status="running"]').first()).toBeVisible({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect(page.locator('[data-status="paused"]').first()).toBeVisible({ timeout: 30_000 });
-    // The step in flight when the pause came finishes; after that nothing moves.
-    await page.waitForTimeout(1000);
-    const pausedAt = await page.getByTestId('run-step').textContent();
-    await page.waitForTimeout(1500);
-    await expect(page.getByTestId('run-step')).toHaveText(pausedAt!);
+    // The step in flight when the pause came finishes (the first one compiles the graph: seconds on a busy
+    // machine); after that nothing moves, and the run is short of its end.
+    const step = page.getByTestId('run-step');
+    await expect
+      .poll(
+        async () => {
+          const before = await step.textContent();
+          await page.waitForTimeout(1500);
+          return before === (await step.textContent());
+        },
+        { timeout: 60_000, intervals: [0] },
+      )
+      .toBe(true);
+    await expect(step).not.toHaveText(/^40 \//);
+    await expect(page.locator('[data-status="paused"]').first()).toBeVisible();
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect(page.locator('[data-status="completed"]').first()).toBeVisible({ timeout: 120_000 });
     await page.getByRole('link', { name: 'All runs' }).click();
@@ -230,7 +242,13 @@ test('import, train, prove, mint, sell', async ({ appPage: page }, testInfo) => 
     await nav.getByRole('link', { name: 'Leaderboard' }).click();
     const lineage = page.locator('[data-lineage]').filter({ hasText: 'Tiny Shakespeare' });
     await expect(lineage.locator('[data-token="1"]')).toContainText('1');
-    await expect(page.getByRole('table', { name: 'Contributors overall' })).toBeVisible();
+    // Test account 0 trained token #1 (and created the lineage): its best score there, and it leads one lineage.
+    const trainer = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+    await expect(lineage.locator(`[data-account="${trainer}"]`).getByTestId('best-score')).toHaveText(
+      /^\d+\.\d{4} bits\/byte #1$/,
+    );
+    const overall = page.getByRole('table', { name: 'Contributors overall' });
+    await expect(overall.locator(`[data-account="${trainer}"]`).getByTestId('lineages-led')).toHaveText('1');
     await expectNoSeriousA11yViolations(page, 'leaderboard');
     await saveScreenshot(page, 'leaderboard');
   });
@@ -240,6 +258,13 @@ test('import, train, prove, mint, sell', async ({ appPage: page }, testInfo) => 
     await expect(page.getByRole('table', { name: 'Pins' }).locator('tbody tr')).not.toHaveCount(0);
     await expectNoSeriousA11yViolations(page, 'ipfs');
     await saveScreenshot(page, 'ipfs');
+  });
+
+  await test.step('the System page shows the machine and its live readings', async () => {
+    await nav.getByRole('link', { name: 'System' }).click();
+    await expect(page.getByRole('table', { name: 'Execution providers' })).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByRole('article', { name: 'Live readings' })).toContainText('CPU load');
+    await saveScreenshot(page, 'system');
   });
 
   await test.step('the trainer withdraws the licence revenue', async () => {

@@ -1,6 +1,16 @@
 import { expect, runCli, test } from './support/fixtures.ts';
 
-const pages = ['Datasets', 'Runs', 'Models', 'Marketplace', 'Leaderboard', 'IPFS', 'Wallet', 'System'];
+const pages = [
+  'Datasets',
+  'Runs',
+  'Models',
+  'Marketplace',
+  'Leaderboard',
+  'IPFS',
+  'Wallet',
+  'System',
+  'Settings',
+];
 
 test('every page is reachable from the navigation', async ({ appPage }) => {
   const nav = appPage.getByRole('navigation', { name: 'Main' });

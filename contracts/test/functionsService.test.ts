@@ -2,7 +2,8 @@
  * The app's side of Chainlink attestation (src/main/chainlink): ChainlinkService on the embedded chain, with
  * the toolkit's mock router and coordinator deployed there and the local DON of functions/: status before
  * and after configuration, deploy (source upload, request configuration, subscription consumer), a request
- * for a claim, the DON's answer, and the request's result.
+ * for a claim, the DON's answer, and the request's result; and the call a wallet sends instead
+ * (`requestData`), sent here by a plain viem wallet client as the renderer's wagmi does.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +14,21 @@ import {
   createWalletClient,
   getAddress,
   http,
+  parseEventLogs,
+  type Address,
   type PublicClient,
   type TestClient,
 } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/shared/api/errors.ts';
-import type { Improvement } from '../../src/shared/chain/eip712.ts';
+import {
+  attestationDigest,
+  improvementFromJson,
+  improvementToJson,
+  type Improvement,
+} from '../../src/shared/chain/eip712.ts';
+import { functionsAttestorAbi } from '../generated/index.ts';
 import { ChainService } from '../../src/main/chain/chainService.ts';
 import { ATTESTOR_SOURCE_HASH, ChainlinkService } from '../../src/main/chainlink/chainlinkService.ts';
 import { SettingsService } from '../../src/main/settings/settingsService.ts';
@@ -37,6 +46,10 @@ let service: ChainlinkService;
 let testChain: TestChain;
 let deployed: Deployed;
 let claim: Improvement | null = null;
+/** The attestation CIDs the claim resolver knows for `claim` (a local claim's recorded attestations). */
+let knownCids: string[] = [];
+/** Set by the first request test, used by the wallet one. */
+let configured: { attestor: Address; lineageId: bigint; subscriptionId: bigint } | null = null;
 
 beforeAll(async () => {
   chainService = new ChainService({
@@ -64,7 +77,7 @@ beforeAll(async () => {
     chain: () => chainService,
     claims: async () => {
       if (!claim) throw new ApiError('NOT_FOUND', 'no claim');
-      return { improvement: claim, attestationCids: [] };
+      return { improvement: claim, attestationCids: knownCids };
     },
   });
 }, 60_000);
@@ -80,6 +93,9 @@ describe('ChainlinkService', () => {
     expect(s.configured).toBe(false);
     expect(s.problems).toHaveLength(4);
     expect(s.chainId).toBeNull(); // nothing was read from the chain
+    await expect(service.requestData({ claim: { claimId: 'claim-x' } })).rejects.toThrow(
+      /not configured: No Functions router/,
+    );
   });
 
   it('deploys and configures an attestor, requests an attestation and reads the DON’s answer', async () => {
@@ -100,6 +116,7 @@ describe('ChainlinkService', () => {
       verifiers: [verifier.address, d.attestor],
       quorum: 2,
     });
+    configured = { attestor: d.attestor, lineageId, subscriptionId };
     const status = await service.status(Number(lineageId));
     expect(status.problems).toEqual([]);
     expect(status).toMatchObject({
@@ -145,6 +162,63 @@ describe('ChainlinkService', () => {
       score: '7000000',
       signatures: 1,
       attestationDigest: sent.attestationDigest,
+    });
+  });
+  it('gives a wallet the exact requestAttestation call, which the DON attests once the wallet sends it', async () => {
+    if (!configured) throw new Error('the deploy test must run first');
+    const verifier = devAccount(3);
+    const draft = await draftClaim(testChain, deployed, devAccount(2), {
+      lineageId: configured.lineageId,
+      parentTokenId: 0n,
+      score: 6_500_000n,
+    });
+    draft.claim.evaluationCid = await gateway.add(evaluationReport(draft.claim.modelCid, 6_500_000n));
+    const signature = await signAttestation(verifier, deployed.domain, draft.claim);
+    const cid = await gateway.add(
+      attestationFile({ domain: deployed.domain, claim: draft.claim, verifier: verifier.address, signature }),
+    );
+    claim = draft.claim;
+
+    knownCids = [];
+    await expect(service.requestData({ claim: { claimId: 'claim-y' } })).rejects.toThrow(
+      /needs 1 to 4 attestation CIDs of other verifiers \(got 0\)/,
+    );
+    knownCids = [cid]; // as recorded with a local claim: the default when none are named
+    const data = await service.requestData({ claim: { claimId: 'claim-y' } });
+    expect(data).toEqual({
+      chainId: 31337,
+      attestor: configured.attestor,
+      functionName: 'requestAttestation',
+      improvement: improvementToJson(draft.claim),
+      attestationCids: [cid],
+      attestationDigest: attestationDigest(deployed.domain, draft.claim),
+      subscriptionId: configured.subscriptionId.toString(),
+      donId: local.donId,
+      callbackGasLimit: 300_000,
+      openRequests: false,
+      owner: devAccount(0).address,
+    });
+
+    // What the renderer does with it: the wallet (here the attestor's owner) signs and sends the call.
+    const hash = await testChain.wallet(devAccount(0)).writeContract({
+      chain: foundry,
+      address: data.attestor as Address,
+      abi: functionsAttestorAbi,
+      functionName: data.functionName,
+      args: [improvementFromJson(data.improvement), data.attestationCids],
+    });
+    const receipt = await testChain.publicClient.waitForTransactionReceipt({ hash });
+    const [sent] = parseEventLogs({
+      abi: functionsAttestorAbi,
+      logs: receipt.logs,
+      eventName: 'AttestationRequested',
+    });
+    expect(sent).toBeDefined();
+    expect((await local.fulfil(receipt)).error).toBeNull();
+    expect(await service.result(sent!.args.requestId)).toMatchObject({
+      status: 'attested',
+      score: '6500000',
+      attestationDigest: data.attestationDigest,
     });
   });
 });

@@ -30,10 +30,37 @@ export async function writeUiBenchmarkSection(body: string): Promise<void> {
   writeFileSync(BENCHMARKS, await format(text, { ...options, parser: 'markdown' }));
 }
 
-/** Saves a full-window screenshot as docs/screenshots/<name>.png. */
+/** The tallest screenshot taken: a page longer than this is cut there. */
+const MAX_SCREENSHOT_HEIGHT = 6000;
+
+/**
+ * Saves a screenshot of the whole page as docs/screenshots/<name>.png: everything below the fold too.
+ * The app scrolls inside its <main> element (the sidebar and jobs bar stay put), so a document-level
+ * `fullPage` shot alone would stop at the window's edge: the window is made as tall as the content for
+ * the shot, then given its size back.
+ */
 export async function saveScreenshot(page: Page, name: string): Promise<void> {
   if (!writeDocs) return;
   const path = `docs/screenshots/${name}.png`;
   mkdirSync(dirname(path), { recursive: true });
-  await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
+  const viewport = page.viewportSize();
+  const hidden = await page.evaluate(() => {
+    const main = document.querySelector('main');
+    return main ? main.scrollHeight - main.clientHeight : 0;
+  });
+  if (viewport && hidden > 0) {
+    await page.setViewportSize({
+      width: viewport.width,
+      height: Math.min(viewport.height + hidden, MAX_SCREENSHOT_HEIGHT),
+    });
+    // Let charts and other resize observers lay out at the new size.
+    await page.evaluate(
+      () => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))),
+    );
+  }
+  try {
+    await page.screenshot({ path, fullPage: true, animations: 'disabled', caret: 'hide' });
+  } finally {
+    if (viewport && hidden > 0) await page.setViewportSize(viewport);
+  }
 }

@@ -22,6 +22,12 @@ export interface AppFixtures {
 
 interface WorkerFixtures {
   host: RunningHost;
+  /**
+   * A spec that needs a host of its own — a fresh data directory and chain, whatever ran before it in the
+   * worker (say, empty states) — names it with `test.use({ ownHost: 'name' })`. It is a worker option, so
+   * Playwright runs that spec in a worker of its own, which starts its own host.
+   */
+  ownHost: string;
 }
 
 /** Runs the real CLI (same entry point users run) against a data directory, returning stdout. */
@@ -37,8 +43,8 @@ export function runCli(
 }
 
 /** Starts `xai-link serve` on a free port with a fresh data directory and waits for its URL. */
-async function startHost(): Promise<{ host: RunningHost; child: ChildProcess }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'xai-e2e-'));
+async function startHost(name: string): Promise<{ host: RunningHost; child: ChildProcess }> {
+  const dataDir = mkdtempSync(join(tmpdir(), name ? `xai-e2e-${name}-` : 'xai-e2e-'));
   const child = spawn(
     process.execPath,
     ['bin/xai-link.js', '--data-dir', dataDir, 'serve', '--port', '0', '--json'],
@@ -68,11 +74,11 @@ async function startHost(): Promise<{ host: RunningHost; child: ChildProcess }> 
 }
 
 export const test = base.extend<AppFixtures, WorkerFixtures>({
+  ownHost: ['', { scope: 'worker', option: true }],
+
   host: [
-    // Playwright needs the empty pattern to see that this fixture depends on no other.
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
-      const { host, child } = await startHost();
+    async ({ ownHost }, use) => {
+      const { host, child } = await startHost(ownHost);
       await use(host);
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

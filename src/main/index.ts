@@ -2,11 +2,16 @@
  * The Electron entry: one window over the same services the headless host and the CLI use.
  * Everything here is about the shell (window, IPC, security); the app's logic lives in the services.
  */
-import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../shared/api/wire.ts';
-import { applyContentSecurityPolicy, lockNavigation } from './electron/security.ts';
+import {
+  appUrlMatcher,
+  applyContentSecurityPolicy,
+  ipcSenderRefusal,
+  lockNavigation,
+} from './electron/security.ts';
 import { createAppCore } from './rpc/localClient.ts';
 import { resolveDataDirPath } from './services/dataDir.ts';
 import { createServices } from './services/services.ts';
@@ -35,27 +40,24 @@ if (!app.requestSingleInstanceLock()) {
   const core = createAppCore(services);
   const devServerUrl = process.env.ELECTRON_RENDERER_URL;
   const rendererIndex = join(here, '../renderer/index.html');
-  const appOrigin = devServerUrl ? new URL(devServerUrl).origin : null;
-  const isAppUrl = (url: string): boolean =>
-    appOrigin ? url.startsWith(`${appOrigin}/`) : url.startsWith(pathToFileURL(rendererIndex).href);
+  const isAppUrl = appUrlMatcher({ devServerUrl, rendererIndexUrl: pathToFileURL(rendererIndex).href });
   let mainWindow: BrowserWindow | null = null;
 
   // Only our own page may call the API: a frame from anywhere else (there should be none) is refused.
-  ipcMain.handle(IPC_INVOKE_CHANNEL, (event, method: unknown, params: unknown) => {
-    if (!event.senderFrame || !isAppUrl(event.senderFrame.url)) {
-      return {
-        ok: false,
-        error: { code: 'UNAUTHORIZED', message: 'request from a page that is not XAI-Link' },
-      };
-    }
-    return core.dispatcher.invoke(method, params, { entryPoint: 'electron' });
-  });
+  ipcMain.handle(
+    IPC_INVOKE_CHANNEL,
+    (event, method: unknown, params: unknown) =>
+      ipcSenderRefusal(event.senderFrame?.url, isAppUrl) ??
+      core.dispatcher.invoke(method, params, { entryPoint: 'electron' }),
+  );
   services.events.subscribe((event, payload) => {
     if (mainWindow && !mainWindow.isDestroyed())
       mainWindow.webContents.send(IPC_EVENT_CHANNEL, event, payload);
   });
 
-  app.on('web-contents-created', (_event, contents) => lockNavigation(contents, isAppUrl));
+  app.on('web-contents-created', (_event, contents) =>
+    lockNavigation(contents, isAppUrl, (url) => shell.openExternal(url)),
+  );
 
   const createWindow = (): void => {
     mainWindow = new BrowserWindow({

@@ -1,6 +1,7 @@
 /**
- * The bridge between the sandboxed renderer and main: exposes the API contract as `window.xai`
- * (invoke a request, listen to events) and nothing else. No Node, no ipcRenderer, no channels of choice.
+ * The bridge between the sandboxed renderer and main: exposes the API contract as `window.xai` (invoke a
+ * request, listen to events, plus a chosen or dropped file's path and the runtime versions) and nothing
+ * else. No Node, no ipcRenderer, no channels of choice.
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { XaiBridge } from '../shared/api/bridge.ts';

@@ -121,6 +121,11 @@ describe('embedded chain', () => {
     const boardBefore = await chain.leaderboard();
     expect(boardBefore.lineages[0]?.models[0]).toMatchObject({ tokenId: 1, trainer, licences: 1 });
     expect(boardBefore.overall.contributors.map((c) => c.account)).toEqual([trainer, creator]);
+    // In the lineage: the trainer's best score is its minted version's, and it leads; the creator trained none.
+    expect(boardBefore.lineages[0]?.contributors).toMatchObject([
+      { account: trainer, bestScore: '7000000', bestTokenId: 1, lineagesLed: 1, licencesOfItsModels: 1 },
+      { account: creator, bestScore: null, bestTokenId: null, lineagesLed: 0, modelsTrained: 0 },
+    ]);
     expect(await chain.licences(buyer)).toHaveLength(1);
 
     // Stop (anvil writes its state), start again from the same data directory: same contracts, same tokens.
@@ -156,6 +161,9 @@ describe('embedded chain', () => {
       account: trainer,
       earnedWei: (price - creatorCut).toString(),
       modelsTrained: 1,
+      // Overall, scores of different lineages do not compare: the lineages led stand for them.
+      bestScore: null,
+      lineagesLed: 1,
     });
     // The CLI did not stop a chain it did not start.
     expect((await again.status()).running).toBe(true);

@@ -54,6 +54,7 @@ import {
   REPO_DEPLOYMENTS_DIR,
 } from './deployments.ts';
 import { EmbeddedChain } from './embeddedChain.ts';
+import { bestFirst, rankContributors } from './leaderboard.ts';
 
 type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -564,12 +565,16 @@ export class ChainService {
 
   async leaderboard(lineageId?: number): Promise<Leaderboard> {
     const c = await this.#contracts();
-    const [block, lineages, tokens, credits] = await Promise.all([
+    const [block, allLineages, tokens, credits] = await Promise.all([
       c.conn.publicClient.getBlockNumber(),
-      lineageId === undefined ? this.lineages() : this.lineage(lineageId).then((l) => [l]),
+      this.lineages(),
       this.#allTokens(c),
       this.#logs(c, c.market, licenseMarketAbi, 'RevenueCredited'),
     ]);
+    const lineages =
+      lineageId === undefined
+        ? allLineages
+        : [allLineages.find((l) => l.lineageId === lineageId) ?? (await this.lineage(lineageId))];
     const creditedIn = new Map<number, Set<Address>>();
     for (const log of credits) {
       const a = log.args as { account: Address; lineageId: bigint };
@@ -577,48 +582,26 @@ export class ChainService {
       set.add(a.account);
       creditedIn.set(Number(a.lineageId), set);
     }
-    const rank = (rows: { account: Address; earned: bigint; modelsTrained: number; licences: number }[]) =>
-      rows
-        .sort((a, b) =>
-          a.earned !== b.earned
-            ? b.earned > a.earned
-              ? 1
-              : -1
-            : b.modelsTrained - a.modelsTrained || a.account.localeCompare(b.account),
-        )
-        .map((r, i) => ({
-          rank: i + 1,
-          account: r.account,
-          earnedWei: r.earned.toString(),
-          modelsTrained: r.modelsTrained,
-          licencesOfItsModels: r.licences,
-        }));
+    // What each account earned (in one lineage, or in all with lineage 0), read from the market.
+    const earnedBy = async (accounts: Iterable<Address>, lineage: number) =>
+      new Map(
+        await Promise.all(
+          [...accounts].map(async (account) => {
+            const [total, inLineage] = await this.#readMarket(c, 'earnings', [account, BigInt(lineage)]);
+            return [account, lineage === 0 ? total : inLineage] as const;
+          }),
+        ),
+      );
 
     const lineageBoards = await Promise.all(
       lineages.map(async (l) => {
-        const models = tokens
-          .filter((t) => t.lineageId === l.lineageId)
-          .sort((a, b) => {
-            const x = BigInt(a.score);
-            const y = BigInt(b.score);
-            if (x === y) return a.tokenId - b.tokenId;
-            return (l.higherIsBetter ? y > x : x > y) ? 1 : -1;
-          });
-        const accounts = new Set<Address>([
-          ...(creditedIn.get(l.lineageId) ?? []),
-          ...models.map((m) => m.trainer as Address),
-        ]);
-        const rows = await Promise.all(
-          [...accounts].map(async (account) => {
-            const [, inLineage] = await this.#readMarket(c, 'earnings', [account, BigInt(l.lineageId)]);
-            const trained = models.filter((m) => m.trainer === account);
-            return {
-              account,
-              earned: inLineage,
-              modelsTrained: trained.length,
-              licences: trained.reduce((s, m) => s + m.licences, 0),
-            };
-          }),
+        const models = tokens.filter((t) => t.lineageId === l.lineageId).sort(bestFirst(l.higherIsBetter));
+        const earned = await earnedBy(
+          new Set<Address>([
+            ...(creditedIn.get(l.lineageId) ?? []),
+            ...models.map((m) => m.trainer as Address),
+          ]),
+          l.lineageId,
         );
         return {
           lineageId: l.lineageId,
@@ -640,29 +623,19 @@ export class ChainService {
             revenueWei: m.revenueWei,
             priceWei: m.priceWei,
           })),
-          contributors: rank(rows),
+          contributors: rankContributors(models, earned, l.higherIsBetter),
         };
       }),
     );
 
-    const everyone = new Set<Address>([
-      ...[...creditedIn.values()].flatMap((s) => [...s]),
-      ...tokens.map((t) => t.trainer as Address),
-    ]);
-    const overallRows = await Promise.all(
-      [...everyone].map(async (account) => {
-        const [total] = await this.#readMarket(c, 'earnings', [account, 0n]);
-        const trained = tokens.filter((t) => t.trainer === account);
-        return {
-          account,
-          earned: total,
-          modelsTrained: trained.length,
-          licences: trained.reduce((s, m) => s + m.licences, 0),
-        };
-      }),
+    const everyone = await earnedBy(
+      new Set<Address>([
+        ...[...creditedIn.values()].flatMap((s) => [...s]),
+        ...tokens.map((t) => t.trainer as Address),
+      ]),
+      0,
     );
     const totalLicences = await this.#readMarket(c, 'totalLicenses', []);
-    const allLineages = lineageId === undefined ? lineages : await this.lineages();
     return {
       chainId: c.conn.chainId,
       blockNumber: block.toString(),
@@ -670,7 +643,7 @@ export class ChainService {
       overall: {
         licences: Number(totalLicences),
         revenueWei: allLineages.reduce((s, l) => s + BigInt(l.revenueWei), 0n).toString(),
-        contributors: rank(overallRows),
+        contributors: rankContributors(tokens, everyone, null),
       },
     };
   }

@@ -8,6 +8,7 @@ export function chainlinkHandlers(chainlink: () => ChainlinkService): HandlersFo
     'chainlink.configure': (patch) => chainlink().configure(patch),
     'chainlink.deploy': (p) => chainlink().deploy(p),
     'chainlink.request': (p) => chainlink().request(p),
+    'chainlink.requestData': (p) => chainlink().requestData(p),
     'chainlink.result': ({ requestId }) => chainlink().result(requestId as `0x${string}`),
   };
 }

@@ -18,10 +18,21 @@ import {
 import { functionsAttestorAbi, functionsAttestorBytecode } from '../../../contracts/generated/index.ts';
 import { attestClaimSource } from '../../../contracts/generated/functionsSource.ts';
 import type { Signer } from '../../shared/api/chain.ts';
-import type { AttestorRequestView, ChainlinkClaimRef, ChainlinkStatus } from '../../shared/api/chainlink.ts';
+import type {
+  AttestorRequestView,
+  ChainlinkClaimRef,
+  ChainlinkRequestData,
+  ChainlinkStatus,
+} from '../../shared/api/chainlink.ts';
 import { ApiError } from '../../shared/api/errors.ts';
 import type { ChainlinkFunctionsSettings } from '../../shared/api/settings.ts';
-import { attestationDigest, registryDomain, type Improvement } from '../../shared/chain/eip712.ts';
+import {
+  attestationDigest,
+  improvementFromJson,
+  improvementToJson,
+  registryDomain,
+  type Improvement,
+} from '../../shared/chain/eip712.ts';
 import {
   attestorFailures,
   attestorRequestStatuses,
@@ -242,7 +253,52 @@ export class ChainlinkService {
     }
   }
 
-  /** Sends the Functions request for a claim (the subscription pays in LINK). */
+  /**
+   * The exact FunctionsAttestor.requestAttestation call for a claim, checked as far as main can without a
+   * signer (configured on this network, 1 to MAX_ATTESTATION_CIDS CIDs): what `request` sends, and what a
+   * wallet sends instead (`chainlink.requestData`).
+   */
+  async requestData(p: {
+    claim: ChainlinkClaimRef;
+    attestationCids?: string[] | undefined;
+  }): Promise<ChainlinkRequestData> {
+    const status = await this.status();
+    if (!status.configured || !status.attestor) {
+      throw new ApiError(
+        'FAILED_PRECONDITION',
+        `Chainlink attestation is not configured: ${status.problems.join(' ')}`,
+        {
+          hint: 'xai-link chain functions-status (or the Settings page) explains what is missing.',
+        },
+      );
+    }
+    const { improvement, attestationCids: known } = await this.#claims(p.claim);
+    const cids = p.attestationCids ?? known;
+    if (cids.length === 0 || cids.length > MAX_ATTESTATION_CIDS) {
+      throw new ApiError(
+        'INVALID_PARAMS',
+        `a Chainlink attestation request needs 1 to ${MAX_ATTESTATION_CIDS} attestation CIDs of other verifiers (got ${cids.length})`,
+        { hint: 'Collect a verifier attestation first (xai-link verify), or pass --attestation <CID>.' },
+      );
+    }
+    const { chainId, registry } = await this.#connect();
+    const a = status.attestor;
+    return {
+      chainId,
+      attestor: getAddress(a.address),
+      functionName: 'requestAttestation',
+      improvement: improvementToJson(improvement),
+      attestationCids: cids,
+      attestationDigest: attestationDigest(registryDomain(chainId, registry), improvement),
+      subscriptionId: a.subscriptionId,
+      donId: a.donId,
+      callbackGasLimit: a.callbackGasLimit,
+      openRequests: a.openRequests,
+      owner: getAddress(a.owner),
+    };
+  }
+
+  /** Sends the Functions request for a claim from a local signer (the subscription pays in LINK). */
   async request(p: {
     claim: ChainlinkClaimRef;
     attestationCids?: string[] | undefined;
@@ -254,35 +310,16 @@ export class ChainlinkService {
     attestationDigest: Hex;
     attestationCids: string[];
   }> {
-    const status = await this.status();
-    if (!status.configured || !status.attestor) {
-      throw new ApiError(
-        'FAILED_PRECONDITION',
-        `Chainlink attestation is not configured: ${status.problems.join(' ')}`,
-        {
-          hint: 'xai-link chain functions-status explains what is missing.',
-        },
-      );
-    }
-    const attestor = getAddress(status.attestor.address);
-    const { improvement, attestationCids: known } = await this.#claims(p.claim);
-    const cids = p.attestationCids ?? known;
-    if (cids.length === 0 || cids.length > MAX_ATTESTATION_CIDS) {
-      throw new ApiError(
-        'INVALID_PARAMS',
-        `a Chainlink attestation request needs 1 to ${MAX_ATTESTATION_CIDS} attestation CIDs of other verifiers (got ${cids.length})`,
-        { hint: 'Collect a verifier attestation first (xai-link verify), or pass --attestation <CID>.' },
-      );
-    }
-    const { client, chainId, registry } = await this.#connect();
+    const data = await this.requestData(p);
+    const { client } = await this.#connect();
     const wallet = await this.#chain().walletFor(p.signer);
     try {
       const { request } = await client.simulateContract({
         account: wallet.account,
-        address: attestor,
+        address: data.attestor as Address,
         abi: functionsAttestorAbi,
-        functionName: 'requestAttestation',
-        args: [improvement, cids],
+        functionName: data.functionName,
+        args: [improvementFromJson(data.improvement), data.attestationCids],
       });
       const txHash = await wallet.writeContract(request as never);
       const receipt = await client.waitForTransactionReceipt({ hash: txHash });
@@ -297,9 +334,9 @@ export class ChainlinkService {
       return {
         requestId: sent.args.requestId,
         txHash,
-        attestor,
-        attestationDigest: attestationDigest(registryDomain(chainId, registry), improvement),
-        attestationCids: cids,
+        attestor: data.attestor as Address,
+        attestationDigest: data.attestationDigest as Hex,
+        attestationCids: data.attestationCids,
       };
     } catch (e) {
       throw toChainApiError(e, 'requestAttestation');

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ApiError } from '../../shared/api/errors.ts';
 import { readAppIdentity } from '../services/appInfo.ts';
 import { DATA_DIR_ENV } from '../services/dataDir.ts';
@@ -54,6 +54,11 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 function reportError(e: unknown): number {
+  // Thrown by a command's action (bad input found after parsing); Commander prints only its own parse errors.
+  if (e instanceof InvalidArgumentError) {
+    process.stderr.write(`error: ${e.message}\n(add --help for usage)\n`);
+    return 2;
+  }
   if (e instanceof CommanderError) {
     // Commander already printed the message (or the help / version text).
     return e.exitCode === 0 ? 0 : 2;

@@ -6,6 +6,7 @@ import type { JobProgress } from '../../shared/api/jobs.ts';
  */
 export class ProgressBar {
   readonly #stream: NodeJS.WriteStream;
+  readonly #enabled: boolean;
   readonly #tty: boolean;
   /** ETA is measured from the start of the current stage: stages of one job progress at different rates. */
   #stageStarted = Date.now();
@@ -16,10 +17,12 @@ export class ProgressBar {
 
   constructor(stream: NodeJS.WriteStream = process.stderr, enabled = true) {
     this.#stream = stream;
+    this.#enabled = enabled;
     this.#tty = enabled && Boolean(stream.isTTY);
   }
 
   update(stage: string, done: number, total: number | null, unit = '', extra = ''): void {
+    if (!this.#enabled) return;
     if (stage !== this.#lastStage) this.#stageStarted = Date.now();
     const fraction = total && total > 0 ? Math.min(1, done / total) : null;
     if (!this.#tty) {

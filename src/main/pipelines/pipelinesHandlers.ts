@@ -4,6 +4,7 @@ import type { ProofServices } from '../claims/proofServices.ts';
 import { runDemo } from '../demo/demo.ts';
 import type { HandlersFor } from '../rpc/dispatcher.ts';
 import type { JobManager } from '../services/jobs.ts';
+import { examplePipelineFile } from './examplePipeline.ts';
 
 export function pipelinesHandlers(
   proof: () => ProofServices,
@@ -15,6 +16,7 @@ export function pipelinesHandlers(
     'pipelines.validate': ({ source }) => proof().pipelines.load(source).pipeline,
     'pipelines.run': ({ source, force, until }) =>
       proof().pipelines.run(source, { force, ...(until ? { until } : {}) }),
+    'pipelines.example': () => ({ file: examplePipelineFile() }),
     'demo.run': ({ iters, input, force }) =>
       jobs.run('demo.run', 'XAI-Link demo', (job) =>
         runDemo(proof(), chain(), dataDir, {

@@ -2,8 +2,9 @@ import type { ResultEnvelope } from './wire.ts';
 
 /**
  * What the preload script exposes as `window.xai`, and nothing more: one call to invoke a
- * contract request and one to listen to contract events. Results come back as envelopes rather
- * than thrown errors because Electron IPC drops an error's fields.
+ * contract request, one to listen to contract events, the path of a chosen file and the runtime
+ * versions. Results come back as envelopes rather than thrown errors because Electron IPC drops an
+ * error's fields.
  */
 export interface XaiBridge {
   invoke(method: string, params: unknown): Promise<ResultEnvelope>;

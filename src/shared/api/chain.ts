@@ -206,7 +206,17 @@ const contributorSchema = z.object({
   modelsTrained: z.number().int().nonnegative(),
   /** Licences sold of the tokens it trained. */
   licencesOfItsModels: z.number().int().nonnegative(),
+  /**
+   * In a lineage: the best score of the versions it trained, in the lineage's metric direction, and that
+   * version. null for an account that trained none (a creator paid its share), and always null overall:
+   * scores of different lineages measure different things and do not compare — see `lineagesLed`.
+   */
+  bestScore: uintStringSchema.nullable(),
+  bestTokenId: z.number().int().positive().nullable(),
+  /** Lineages whose current best version it trained (0 or 1 within a lineage). */
+  lineagesLed: z.number().int().nonnegative(),
 });
+export type ContributorView = z.infer<typeof contributorSchema>;
 
 const rankedModelSchema = z.object({
   rank: z.number().int().positive(),

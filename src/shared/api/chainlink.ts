@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { request } from './contract.ts';
 import { signerSchema } from './chain.ts';
+import { improvementJsonSchema } from '../chain/eip712.ts';
 import { chainlinkFunctionsPatchSchema, chainlinkFunctionsSettingsSchema } from './settings.ts';
 import {
   attestorFailures,
@@ -16,7 +17,8 @@ import {
  * one of that lineage's verifiers). The claim then lists the attestor with an empty signature ("0x").
  *
  * Writes sign like the chain domain's (an anvil dev account on the embedded chain, or a key named by an
- * environment variable); a Functions request costs the subscription LINK.
+ * environment variable); a Functions request costs the subscription LINK. From a wallet, the renderer asks
+ * `chainlink.requestData` for the exact call and sends it itself (the wallet signs; main sends nothing).
  */
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed address');
 const hex = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'a 0x-prefixed hex string');
@@ -90,6 +92,29 @@ export const chainlinkClaimRefSchema = z.union([
 ]);
 export type ChainlinkClaimRef = z.infer<typeof chainlinkClaimRefSchema>;
 
+const attestationCidsParam = z.array(cid).min(1).max(MAX_ATTESTATION_CIDS).optional();
+
+/** The transaction a wallet sends to ask for a Chainlink attestation, and what it sets in motion. */
+export const chainlinkRequestDataSchema = z.object({
+  chainId: z.number().int(),
+  /** The FunctionsAttestor to call. */
+  attestor: address,
+  functionName: z.literal('requestAttestation'),
+  /** Its arguments: the claim (JSON form: numbers as decimal strings) and the attestation CIDs. */
+  improvement: improvementJsonSchema,
+  attestationCids: z.array(z.string()),
+  /** The EIP-712 attestation digest the DON's answer must match (`chainlink.result` reports it). */
+  attestationDigest: bytes32,
+  /** Who pays and who answers, as the attestor is configured on chain. */
+  subscriptionId: uintString,
+  donId: z.string(),
+  callbackGasLimit: z.number().int(),
+  /** Whether any account may call; otherwise only `owner` and the requesters it approved. */
+  openRequests: z.boolean(),
+  owner: address,
+});
+export type ChainlinkRequestData = z.infer<typeof chainlinkRequestDataSchema>;
+
 export const chainlinkRequests = {
   'chainlink.status': request({
     description:
@@ -118,7 +143,7 @@ export const chainlinkRequests = {
     params: z.strictObject({
       claim: chainlinkClaimRefSchema,
       /** Attestation JSON CIDs; default: those recorded with the local claim. */
-      attestationCids: z.array(cid).min(1).max(MAX_ATTESTATION_CIDS).optional(),
+      attestationCids: attestationCidsParam,
       signer: signerSchema.default({ devAccount: 0 }),
     }),
     result: z.object({
@@ -128,6 +153,16 @@ export const chainlinkRequests = {
       attestationDigest: bytes32,
       attestationCids: z.array(z.string()),
     }),
+  }),
+  'chainlink.requestData': request({
+    description:
+      'What a wallet sends to ask for a Chainlink attestation of a claim: FunctionsAttestor.requestAttestation(claim, attestationCids), checked as chainlink.request checks it (configured, 1 to 4 CIDs); reads only, sends nothing.',
+    params: z.strictObject({
+      claim: chainlinkClaimRefSchema,
+      /** Attestation JSON CIDs; default: those recorded with the local claim. */
+      attestationCids: attestationCidsParam,
+    }),
+    result: chainlinkRequestDataSchema,
   }),
   'chainlink.result': request({
     description:

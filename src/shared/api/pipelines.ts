@@ -90,6 +90,12 @@ export const pipelinesRequests = {
     }),
     result: pipelineRunResultSchema,
   }),
+  'pipelines.example': request({
+    description:
+      'Where the example pipeline (docs/examples/pipeline.json) is on the machine running XAI-Link: validate or run it by this path, so its relative input paths resolve against its own folder.',
+    params: z.strictObject({}),
+    result: z.object({ file: z.string() }),
+  }),
   'demo.run': request({
     description:
       'The one-command demo, offline on the embedded chain and IPFS node: prepare tiny-shakespeare, create a lineage, train v1, prove and mint it, continue to v2, prove and mint it, buy a licence of v2, withdraw, leaderboard. A job.',

@@ -38,6 +38,23 @@ describe('settings', () => {
     expect(chainlinkFunctionsSettingsSchema.safeParse({ subscriptionId: '-1' }).success).toBe(false);
     expect(chainlinkFunctionsSettingsSchema.safeParse({ subscriptionId: '123' }).success).toBe(true);
   });
+
+  it('says why a value is refused, in words the Settings page can show as the reason', () => {
+    const reason = (patch: Record<string, unknown>) => {
+      const r = chainlinkFunctionsPatchSchema.safeParse(patch);
+      return r.success ? null : r.error.issues[0]?.message;
+    };
+    expect(reason({ routerAddress: '0x12' })).toBe(
+      'a router address is 0x followed by 40 hexadecimal characters',
+    );
+    expect(reason({ routerAddress: '' })).toBeNull(); // empty: not configured
+    expect(reason({ subscriptionId: '007' })).toMatch(/without leading zeros/);
+    expect(reason({ callbackGasLimit: 10 })).toBe('the callback gas limit is at least 50,000');
+    expect(reason({ gatewayUrl: 'ftp://example.org/' })).toMatch(/http\(s\) URL/);
+    expect(reason({ minSignatures: 9 })).toBe('a request carries at most 4 attestations');
+    expect(reason({ chainId: 1.5 })).toMatch(/whole number/);
+    expect(reason({ donId: 'x'.repeat(33) })).toMatch(/at most 32 characters/);
+  });
 });
 
 describe('chainlink.configure patch', () => {

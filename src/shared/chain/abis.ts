@@ -4,3 +4,4 @@
  */
 export { modelRegistryAbi } from '../../../contracts/generated/ModelRegistry.ts';
 export { licenseMarketAbi } from '../../../contracts/generated/LicenseMarket.ts';
+export { functionsAttestorAbi } from '../../../contracts/generated/FunctionsAttestor.ts';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatEther } from 'viem';
 import type { LineageParamsInput } from '../../../shared/api/chain.ts';
+import { formatScore } from '../../../shared/eval/metrics.ts';
 import type { CliApp } from '../cliApp.ts';
 import { chainSignerFrom, collect, int, uint, withChainSigner, type ChainSignerOpts } from '../options.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
@@ -60,6 +61,7 @@ export function registerChainCommands(program: Command, app: CliApp): void {
             earned: eth(c.earnedWei),
             models: c.modelsTrained,
             licences: c.licencesOfItsModels,
+            best: c.bestScore === null ? null : `${formatScore(BigInt(c.bestScore))} (#${c.bestTokenId})`,
           })),
         );
       }
@@ -72,6 +74,8 @@ export function registerChainCommands(program: Command, app: CliApp): void {
           account: c.account,
           earned: eth(c.earnedWei),
           models: c.modelsTrained,
+          licences: c.licencesOfItsModels,
+          'lineages led': c.lineagesLed,
         })),
       );
     });
@@ -126,19 +130,23 @@ function registerChain(program: Command, app: CliApp): void {
   chain
     .command('stop')
     .description('Stop the embedded chain; it saves its state, and the next start finds the same tokens')
-    .action(async () => {
-      const { stopped } = await app.client.invoke('chain.stop', {});
-      process.stdout.write(stopped ? 'stopped\n' : 'the embedded chain was not running\n');
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const r = await app.client.invoke('chain.stop', {});
+      if (opts.json) return printJson(r);
+      process.stdout.write(r.stopped ? 'stopped\n' : 'the embedded chain was not running\n');
     });
 
   chain
     .command('use')
     .description('Choose the network: "embedded", or an RPC URL such as a Sepolia endpoint')
     .argument('<network>', '"embedded" or an http(s) RPC URL')
-    .action(async (network: string) => {
+    .option('--json', 'print the status as JSON')
+    .action(async (network: string, opts: { json?: boolean }) => {
       const s = await app.client.invoke('chain.configure', {
         network: network === 'embedded' ? { kind: 'embedded' } : { kind: 'rpc', rpcUrl: network },
       });
+      if (opts.json) return printJson(s);
       printStatus(s);
     });
 
@@ -229,6 +237,10 @@ function registerLineage(program: Command, app: CliApp): void {
       if (typeof opts.genesisScore !== 'string')
         throw new InvalidArgumentError('--genesis-score is required (or --params FILE)');
       const verifiers = (opts.verifier as string[] | undefined) ?? [];
+      if (verifiers.length === 0)
+        throw new InvalidArgumentError(
+          '--verifier <address> is required (repeatable): the accounts that re-run and attest claims',
+        );
       const epsilon =
         opts.epsilonBps !== undefined
           ? {
@@ -326,9 +338,11 @@ function registerLineage(program: Command, app: CliApp): void {
         .command(name)
         .description(`${name === 'add-verifier' ? 'Add' : 'Remove'} a verifier (lineage creator only)`)
         .argument('<id>', 'lineage id', int('lineage id', 1))
-        .argument('<address>', 'verifier address'),
-    ).action(async (id: number, verifier: string, opts: ChainSignerOpts) => {
+        .argument('<address>', 'verifier address')
+        .option('--json', 'print the result as JSON'),
+    ).action(async (id: number, verifier: string, opts: ChainSignerOpts & { json?: boolean }) => {
       const r = await app.client.invoke(method, { lineageId: id, verifier, signer: chainSignerFrom(opts) });
+      if (opts.json) return printJson(r);
       process.stdout.write(`done (tx ${r.txHash})\n`);
     });
   }
@@ -338,13 +352,15 @@ function registerLineage(program: Command, app: CliApp): void {
       .command('quorum')
       .description('Set how many verifiers must attest a claim (lineage creator only)')
       .argument('<id>', 'lineage id', int('lineage id', 1))
-      .argument('<n>', 'quorum', int('quorum', 1, 32)),
-  ).action(async (id: number, quorum: number, opts: ChainSignerOpts) => {
+      .argument('<n>', 'quorum', int('quorum', 1, 32))
+      .option('--json', 'print the result as JSON'),
+  ).action(async (id: number, quorum: number, opts: ChainSignerOpts & { json?: boolean }) => {
     const r = await app.client.invoke('lineage.setQuorum', {
       lineageId: id,
       quorum,
       signer: chainSignerFrom(opts),
     });
+    if (opts.json) return printJson(r);
     process.stdout.write(`done (tx ${r.txHash})\n`);
   });
 }
@@ -393,13 +409,15 @@ function registerTokens(program: Command, app: CliApp): void {
         "Set a manual licence price within the lineage's bounds (0: back to the suggested price); owner only",
       )
       .argument('<tokenId>', 'token id', int('token id', 1))
-      .argument('<wei>', 'price in wei', uint),
-  ).action(async (tokenId: number, priceWei: string, opts: ChainSignerOpts) => {
+      .argument('<wei>', 'price in wei', uint)
+      .option('--json', 'print the result as JSON'),
+  ).action(async (tokenId: number, priceWei: string, opts: ChainSignerOpts & { json?: boolean }) => {
     const r = await app.client.invoke('tokens.setPrice', {
       tokenId,
       priceWei,
       signer: chainSignerFrom(opts),
     });
+    if (opts.json) return printJson(r);
     process.stdout.write(`done (tx ${r.txHash})\n`);
   });
 }

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { ClaimRecord } from '../../../shared/api/claims.ts';
 import { DEFAULT_SCORE_TOLERANCE, formatScore } from '../../../shared/eval/metrics.ts';
@@ -194,6 +194,8 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
   const key = program
     .command('key')
     .description('Signing keys in encrypted JSON keystores (the key never leaves the file unencrypted)');
+  // `key address` asks for the password in the terminal when --password-env names none.
+  key.hook('preAction', installPasswordPrompt);
   key
     .command('new <file>')
     .description('Create a new key in an encrypted keystore file; prints only its address')
@@ -201,13 +203,17 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
       '--password-env <NAME>',
       'the password is in this environment variable (default: asked twice in the terminal)',
     )
-    .action(async (file: string, opts: { passwordEnv?: string }) => {
+    .option('--json', 'print the address and the keystore file as JSON (never the key)')
+    .action(async (file: string, opts: { passwordEnv?: string; json?: boolean }) => {
       const path = resolve(file);
-      if (existsSync(path)) throw new Error(`${path} exists: choose another file`);
+      if (existsSync(path)) throw new InvalidArgumentError(`${path} exists: choose another file`);
       let password: string;
       if (opts.passwordEnv) {
         const v = process.env[opts.passwordEnv];
-        if (!v) throw new Error(`the environment variable ${opts.passwordEnv} is not set`);
+        if (!v)
+          throw new InvalidArgumentError(
+            `the environment variable ${opts.passwordEnv} is not set: put the new keystore's password in it`,
+          );
         password = v;
       } else {
         password = await promptHidden('New keystore password: ');
@@ -216,7 +222,9 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
       const pk = generatePrivateKey();
       const ks = encryptKeystore(pk, password);
       writeFileSync(path, `${JSON.stringify(ks, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-      process.stdout.write(`${privateKeyToAccount(pk).address}\n`);
+      const { address } = privateKeyToAccount(pk);
+      if (opts.json) return printJson({ address, file: path });
+      process.stdout.write(`${address}\n`);
     });
   key
     .command('address <file>')
@@ -225,7 +233,11 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
       '--password-env <NAME>',
       'the password is in this environment variable (default: asked in the terminal)',
     )
-    .action(async (file: string, opts: { passwordEnv?: string }) => {
-      process.stdout.write(`${(await accountFromKeystore(resolve(file), opts.passwordEnv)).address}\n`);
+    .option('--json', 'print the address and the keystore file as JSON')
+    .action(async (file: string, opts: { passwordEnv?: string; json?: boolean }) => {
+      const path = resolve(file);
+      const { address } = await accountFromKeystore(path, opts.passwordEnv);
+      if (opts.json) return printJson({ address, file: path });
+      process.stdout.write(`${address}\n`);
     });
 }

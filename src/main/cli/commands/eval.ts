@@ -149,6 +149,8 @@ export function registerEvalCommands(program: Command, app: CliApp): void {
 
   evalCmd
     .command('report <cid>')
-    .description('Show a published evaluation report')
+    .description('Show a published evaluation report (as JSON: a report is JSON)')
+    // Accepted like everywhere else, so scripts can pass --json to every command; the output is the same.
+    .option('--json', 'print the report as JSON (the default)')
     .action(async (cid: string) => printJson(await app.client.invoke('eval.report', { cid })));
 }

@@ -1,30 +1,18 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliWithDataDir, jsonOf, type Cli } from '../testing/cliProcess.ts';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 let dir: string;
+let cli: Cli;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'xai-cli-ipfs-'));
+  const inDataDir = cliWithDataDir(join(dir, 'data'));
+  cli = (...args) => inDataDir('ipfs', ...args);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, '--data-dir', join(dir, 'data'), 'ipfs', ...args],
-      { timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('xai-link ipfs', () => {
   it('adds (last line: the CID), cats, pins, exports, imports and collects garbage', async () => {
@@ -67,5 +55,34 @@ describe('xai-link ipfs', () => {
     expect(JSON.parse(imported.stdout)).toMatchObject({
       roots: ['QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o'],
     });
+  });
+
+  it('pins, lists, gets and unpins by CID (--json), and refuses a malformed CID with exit code 2', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'pinned notes\n');
+    const { cid } = jsonOf<{ cid: string; pinned: boolean }>(
+      await cli('add', join(dir, 'notes.txt'), '--json'),
+    );
+    const isPinned = async () =>
+      jsonOf<{ cid: string; recursive: boolean }[]>(await cli('pins', '--json')).some(
+        (p) => p.cid === cid && p.recursive,
+      );
+
+    expect(jsonOf(await cli('pin', cid, '--json'))).toEqual({ cid, alreadyPinned: false });
+    expect(await cli('pin', cid)).toMatchObject({ code: 0, stdout: `already pinned ${cid}\n` });
+    expect(await isPinned()).toBe(true);
+
+    const out = join(dir, 'got', 'notes.txt');
+    await mkdir(join(dir, 'got'));
+    const got = jsonOf<{ path: string; files: number; bytes: number }>(
+      await cli('get', cid, '--output', out, '--json'),
+    );
+    expect(got).toMatchObject({ path: out, files: 1, bytes: 13 });
+    expect(await readFile(out, 'utf8')).toBe('pinned notes\n');
+    expect(jsonOf(await cli('unpin', cid, '--json'))).toEqual({ cid, unpinned: true });
+    expect(await isPinned()).toBe(false);
+
+    const malformed = await cli('unpin', 'not-a-cid');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^error: "not-a-cid" is not an IPFS CID or path/m);
   });
 });

@@ -111,12 +111,18 @@ export function registerIpfsCommand(program: Command, app: CliApp): void {
   });
 
   withNetworkOptions(
-    ipfs.command('pin').description('Pin a DAG so garbage collection keeps it').argument('<cid>', 'CID'),
-  ).action(async (cid: string, opts: NetOpts) => {
+    ipfs
+      .command('pin')
+      .description('Pin a DAG so garbage collection keeps it')
+      .argument('<cid>', 'CID')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (cid: string, opts: NetOpts & { json?: boolean }) => {
     await goOnlineIfAsked(app, opts);
-    const r = await app.withProgress(() =>
-      app.client.invoke('ipfs.pin', { cid, timeoutMs: opts.timeout * 1000 }),
+    const r = await app.withProgress(
+      () => app.client.invoke('ipfs.pin', { cid, timeoutMs: opts.timeout * 1000 }),
+      opts,
     );
+    if (opts.json) return printJson(r);
     process.stdout.write(`${r.alreadyPinned ? 'already pinned' : 'pinned'} ${r.cid}\n`);
   });
 
@@ -124,8 +130,10 @@ export function registerIpfsCommand(program: Command, app: CliApp): void {
     .command('unpin')
     .description('Remove a pin (blocks stay until `ipfs gc`)')
     .argument('<cid>', 'CID')
-    .action(async (cid: string) => {
+    .option('--json', 'print the result as JSON')
+    .action(async (cid: string, opts: { json?: boolean }) => {
       const r = await app.client.invoke('ipfs.unpin', { cid });
+      if (opts.json) return printJson(r);
       process.stdout.write(`${r.unpinned ? 'unpinned' : 'was not pinned:'} ${r.cid}\n`);
     });
 

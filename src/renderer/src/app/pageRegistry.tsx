@@ -19,6 +19,10 @@ const LeaderboardPage = lazy(() =>
 const WalletPage = lazy(() =>
   import('../features/wallet/WalletPage.tsx').then((m) => ({ default: m.WalletPage })),
 );
+// Its Chainlink card brings viem's address helpers (Sepolia's values), like the chain pages.
+const SettingsPage = lazy(() =>
+  import('../features/settings/SettingsPage.tsx').then((m) => ({ default: m.SettingsPage })),
+);
 
 /** Which component shows each page. */
 export function renderPage(route: Route): ReactNode {
@@ -31,6 +35,7 @@ export function renderPage(route: Route): ReactNode {
     ipfs: () => <IpfsPage />,
     wallet: () => <WalletPage />,
     system: () => <SystemPage />,
+    settings: () => <SettingsPage />,
   };
   return <Suspense fallback={<Loading what="the page" />}>{pages[route.page]()}</Suspense>;
 }

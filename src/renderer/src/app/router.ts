@@ -13,6 +13,7 @@ export const pages = [
   { id: 'ipfs', label: 'IPFS' },
   { id: 'wallet', label: 'Wallet' },
   { id: 'system', label: 'System' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 export type PageId = (typeof pages)[number]['id'];
 

@@ -39,9 +39,11 @@ export function ErrorNotice({
   onRetry?: () => void;
 }) {
   const { message, hint } = errorMessage(error);
+  // A job the user cancelled did not go wrong: say it stopped, not that it failed.
+  const cancelled = error !== undefined && 'code' in error && error.code === 'CANCELLED';
   return (
     <div className="state state-error" role="alert">
-      <strong>Something went wrong.</strong>
+      <strong>{cancelled ? 'Cancelled.' : 'Something went wrong.'}</strong>
       <p>{message}</p>
       {hint ? <p className="hint">{hint}</p> : null}
       {onRetry ? (

@@ -1,11 +1,9 @@
 import { useState } from 'react';
-import type { Leaderboard } from '../../../../shared/api/chain.ts';
+import type { ContributorView } from '../../../../shared/api/chain.ts';
 import { Empty, ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
 import { formatEth, shortAddress } from '../../util/format.ts';
 import { formatScore, metricLabel } from '../../util/score.ts';
 import { useLeaderboardQuery } from '../wallet/chainApi.ts';
-
-type Contributor = Leaderboard['overall']['contributors'][number];
 
 /** Contributors and models ranked from chain state and events: overall and per lineage. */
 export function LeaderboardPage() {
@@ -53,6 +51,11 @@ export function LeaderboardPage() {
                   {formatEth(BigInt(data.overall.revenueWei))} revenue
                 </span>
               </div>
+              <p className="muted small">
+                Best scores are per lineage: each lineage measures its own evaluation, so they do not compare
+                across lineages. Overall, “Lineages led” counts the lineages whose best version a contributor
+                trained.
+              </p>
               <Contributors list={data.overall.contributors} label="Contributors overall" />
             </article>
           ) : null}
@@ -79,7 +82,8 @@ export function LeaderboardPage() {
                   · {l.licences} licence{l.licences === 1 ? '' : 's'} · {formatEth(BigInt(l.revenueWei))}
                 </span>
               </div>
-              <div className="cards">
+              {/* Models above contributors, not beside them: each table needs the card's width. */}
+              <div>
                 <div>
                   <h3>Models</h3>
                   {l.models.length === 0 ? (
@@ -117,7 +121,11 @@ export function LeaderboardPage() {
                 </div>
                 <div>
                   <h3>Contributors</h3>
-                  <Contributors list={l.contributors} label={`${l.name}: contributors`} />
+                  <Contributors
+                    list={l.contributors}
+                    label={`${l.name}: contributors`}
+                    metricName={l.metricName}
+                  />
                 </div>
               </div>
             </article>
@@ -128,7 +136,19 @@ export function LeaderboardPage() {
   );
 }
 
-function Contributors({ list, label }: { list: Contributor[]; label: string }) {
+/**
+ * Contributors ranked by earnings. In a lineage (`metricName` given) each shows the best score it trained;
+ * overall, where scores of different lineages do not compare, the number of lineages it leads.
+ */
+function Contributors({
+  list,
+  label,
+  metricName,
+}: {
+  list: ContributorView[];
+  label: string;
+  metricName?: string;
+}) {
   if (list.length === 0) return <p className="muted">No contributors yet.</p>;
   return (
     <table className="table compact" aria-label={label}>
@@ -137,6 +157,7 @@ function Contributors({ list, label }: { list: Contributor[]; label: string }) {
           <th scope="col">Rank</th>
           <th scope="col">Account</th>
           <th scope="col">Improvements</th>
+          {metricName === undefined ? <th scope="col">Lineages led</th> : <th scope="col">Best score</th>}
           <th scope="col">Licences of their models</th>
           <th scope="col">Earned</th>
         </tr>
@@ -149,6 +170,20 @@ function Contributors({ list, label }: { list: Contributor[]; label: string }) {
               <code title={c.account}>{shortAddress(c.account)}</code>
             </td>
             <td>{c.modelsTrained}</td>
+            {metricName === undefined ? (
+              <td data-testid="lineages-led">{c.lineagesLed}</td>
+            ) : (
+              <td data-testid="best-score">
+                {c.bestScore === null ? (
+                  <span className="muted">—</span>
+                ) : (
+                  <>
+                    {formatScore(c.bestScore, metricName)}{' '}
+                    <span className="muted small">#{c.bestTokenId}</span>
+                  </>
+                )}
+              </td>
+            )}
             <td>{c.licencesOfItsModels}</td>
             <td>{formatEth(BigInt(c.earnedWei))}</td>
           </tr>

@@ -368,9 +368,22 @@ function MyEarnings({ me, onStatus }: { me: Address; onStatus: (s: Status) => vo
               </div>
             ))}
           </dl>
-          <button type="button" disabled={busy || pending === 0n} onClick={() => void withdraw()}>
-            {busy ? 'Withdrawing…' : 'Withdraw'}
-          </button>
+          <div className="row">
+            <button
+              type="button"
+              disabled={busy || pending === 0n}
+              aria-describedby={pending === 0n ? 'nothing-to-withdraw' : undefined}
+              onClick={() => void withdraw()}
+            >
+              {busy ? 'Withdrawing…' : 'Withdraw'}
+            </button>
+            {pending === 0n ? (
+              <span id="nothing-to-withdraw" className="muted small">
+                Nothing to withdraw: your shares of licence sales of your models, their descendants and the
+                lineages you created are credited here.
+              </span>
+            ) : null}
+          </div>
         </>
       ) : null}
     </article>

@@ -81,6 +81,15 @@ export function ClaimWizard({ claimId }: { claimId: string }) {
               <dd>
                 <code>{c.trainer}</code>
               </dd>
+              {c.model.pipelineCid ? (
+                <>
+                  <dt>Pipeline</dt>
+                  <dd data-testid="claim-pipeline">
+                    <CopyableValue value={c.model.pipelineCid} what="pipeline CID" />{' '}
+                    <span className="muted small">goes into the token’s metadata</span>
+                  </dd>
+                </>
+              ) : null}
               {c.claimCid ? (
                 <>
                   <dt>Claim</dt>

@@ -1,5 +1,6 @@
 import { hrefFor } from '../../app/router.ts';
 import { PageHeader } from '../../components/StatusViews.tsx';
+import { PipelinesView } from '../pipelines/PipelinesView.tsx';
 import { AccountLine } from '../wallet/WalletPage.tsx';
 import { WalletGate, WalletProvider } from '../wallet/WalletProvider.tsx';
 import { ClaimWizard } from './ClaimWizard.tsx';
@@ -12,7 +13,7 @@ import { YourModels } from './YourModels.tsx';
 
 /**
  * #/models: your trained models (publish, evaluate, claim), lineages, claims, verifier inbox.
- * #/models/lineage/<id>, #/models/claim/<id>, #/models/new-lineage, #/models/inbox
+ * #/models/lineage/<id>, #/models/claim/<id>, #/models/new-lineage, #/models/inbox, #/models/pipelines
  */
 export function ModelsPage({ rest }: { rest: string[] }) {
   const [first, second] = rest;
@@ -30,6 +31,9 @@ export function ModelsPage({ rest }: { rest: string[] }) {
   } else if (first === 'inbox') {
     title = 'Verifier inbox';
     body = <VerifierInbox />;
+  } else if (first === 'pipelines') {
+    title = 'Pipelines';
+    body = <PipelinesView />;
   } else {
     body = (
       <>
@@ -49,6 +53,9 @@ export function ModelsPage({ rest }: { rest: string[] }) {
             </a>
           ) : (
             <>
+              <a className="button secondary" href={hrefFor('models', 'pipelines')}>
+                Pipelines
+              </a>
               <a className="button secondary" href={hrefFor('models', 'inbox')}>
                 Verifier inbox
               </a>
@@ -58,10 +65,15 @@ export function ModelsPage({ rest }: { rest: string[] }) {
             </>
           )}
         </PageHeader>
-        <WalletGate what="the lineages">
-          <AccountLine />
-          {body}
-        </WalletGate>
+        {first === 'pipelines' ? (
+          // Pipelines run without the chain: only their claim section waits for it.
+          body
+        ) : (
+          <WalletGate what="the lineages">
+            <AccountLine />
+            {body}
+          </WalletGate>
+        )}
       </section>
     </WalletProvider>
   );

@@ -4,11 +4,12 @@ import { useEffect, useState } from 'react';
 import { formatEther, type Address } from 'viem';
 import { useBalance, useConfig, useConnection, useConnectors } from 'wagmi';
 import { EMBEDDED_CHAIN_ID } from '../../../../shared/chain/deployment.ts';
+import { hrefFor } from '../../app/router.ts';
 import { CopyableValue } from '../../components/CopyButton.tsx';
 import { Field } from '../../components/Field.tsx';
 import { ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
 import { formatEth, shortAddress } from '../../util/format.ts';
-import { useSettingsQuery, useUpdateSettingsMutation } from '../settings/settingsApi.ts';
+import { useSettingsQuery } from '../settings/settingsApi.ts';
 import {
   useChainConfigureMutation,
   useChainStartMutation,
@@ -429,8 +430,6 @@ function BrowserWallets({ connectors }: { connectors: readonly Connector[] }) {
 function WalletConnectCard({ connector }: { connector: Connector | undefined }) {
   const config = useConfig();
   const settings = useSettingsQuery(undefined);
-  const [update, updateState] = useUpdateSettingsMutation();
-  const [projectId, setProjectId] = useState('');
   const [uri, setUri] = useState<string | null>(null);
   const [qrImage, setQr] = useState<{ uri: string; data: string } | null>(null);
   const qr = uri && qrImage?.uri === uri ? qrImage.data : null;
@@ -456,39 +455,19 @@ function WalletConnectCard({ connector }: { connector: Connector | undefined }) 
   }, [connector]);
 
   const configured = Boolean(settings.data?.walletConnectProjectId);
-  const idError =
-    projectId && !/^[0-9a-f]{32}$/i.test(projectId.trim())
-      ? 'A project id is 32 hexadecimal characters.'
-      : null;
   return (
     <article className="card" aria-labelledby="wc-title">
       <h2 id="wc-title">WalletConnect</h2>
       {!configured || !connector ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (projectId && !idError) void update({ walletConnectProjectId: projectId.trim() });
-          }}
-        >
+        <>
           <p className="muted small">
             Connect a phone wallet by scanning a QR code. It needs a free WalletConnect Cloud project id and
             internet access (the relay is WalletConnect’s).
           </p>
-          <Field label="Project id" error={idError}>
-            {(p) => (
-              <input
-                {...p}
-                value={projectId}
-                onChange={(e) => setProjectId(e.target.value)}
-                placeholder="32 hex characters"
-              />
-            )}
-          </Field>
-          <button type="submit" disabled={!projectId || Boolean(idError) || updateState.isLoading}>
-            Save project id
-          </button>
-          {updateState.error ? <ErrorNotice error={updateState.error} /> : null}
-        </form>
+          <p>
+            <a href={hrefFor('settings')}>Set the WalletConnect project id in Settings</a>
+          </p>
+        </>
       ) : (
         <>
           <button
@@ -530,13 +509,9 @@ function WalletConnectCard({ connector }: { connector: Connector | undefined }) 
                 : 'This machine is offline: WalletConnect needs its relay on the internet.'}
             </p>
           ) : null}
-          <button
-            type="button"
-            className="secondary small-button"
-            onClick={() => void update({ walletConnectProjectId: '' })}
-          >
-            Remove project id
-          </button>
+          <p className="small">
+            <a href={hrefFor('settings')}>Change or remove the project id in Settings</a>
+          </p>
         </>
       )}
     </article>

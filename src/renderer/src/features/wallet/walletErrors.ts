@@ -26,6 +26,15 @@ const CONTRACT_REASONS: Record<string, string> = {
   NothingToWithdraw: 'There is nothing to withdraw yet.',
   PriceOutOfBounds: 'The price is outside the lineage’s bounds around the suggested price.',
   WrongPayment: 'The price changed: refresh and try again.',
+  // FunctionsAttestor (Chainlink attestation)
+  NotRequester:
+    'Only the attestor’s owner and the requesters it approved may ask for a Chainlink attestation: ask its owner to approve this account (setRequester).',
+  NotConfigured:
+    'The attestor has no Functions source or request configuration yet (xai-link chain functions-deploy).',
+  AttestationCidCount:
+    'The request needs between the attestor’s minimum and 4 attestation CIDs of other verifiers.',
+  NotALineageVerifier: 'The attestor is not a verifier of this lineage: the lineage’s creator must add it.',
+  AlreadyAttested: 'The attestor has already attested this claim.',
 };
 
 export class WalletActionError extends Error {
