@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { CopyableValue } from '../../components/CopyButton.tsx';
 import { formatCompact, formatCount, formatLoss, formatTime, shortCid } from '../../util/format.ts';
 import { ClaimWithPipeline } from './ClaimWithPipeline.tsx';
@@ -47,61 +48,27 @@ export function PipelineResultCard({ run }: { run: PipelineRun }) {
       <h3>Outputs</h3>
       <dl className="kv">
         {prepare ? (
-          <>
-            <dt>Dataset</dt>
-            <dd>
-              <CopyableValue
-                value={prepare.datasetCid}
-                display={shortCid(prepare.datasetCid)}
-                what="dataset CID"
-              />{' '}
-              <span className="muted small">
-                {prepare.tokenizer} tokenizer, vocabulary {formatCount(prepare.vocabSize)},{' '}
-                {formatCount(prepare.trainTokens)} training tokens
-              </span>
-            </dd>
-          </>
+          <CidOutput label="Dataset" cid={prepare.datasetCid} what="dataset CID">
+            {prepare.tokenizer} tokenizer, vocabulary {formatCount(prepare.vocabSize)},{' '}
+            {formatCount(prepare.trainTokens)} training tokens
+          </CidOutput>
         ) : null}
         {train ? (
-          <>
-            <dt>Training run</dt>
-            <dd>
-              <CopyableValue
-                value={train.checkpointCid}
-                display={shortCid(train.checkpointCid)}
-                what="checkpoint CID"
-              />{' '}
-              <span className="muted small">
-                {formatCount(train.iterations)} steps, {formatCompact(train.tokens)} tokens, val loss{' '}
-                {formatLoss(train.valLoss)}
-                {train.parentModelCid ? `, continued from ${shortCid(train.parentModelCid)}` : ''}
-              </span>
-            </dd>
-          </>
+          <CidOutput label="Training run" cid={train.checkpointCid} what="checkpoint CID">
+            {formatCount(train.iterations)} steps, {formatCompact(train.tokens)} tokens, val loss{' '}
+            {formatLoss(train.valLoss)}
+            {train.parentModelCid ? `, continued from ${shortCid(train.parentModelCid)}` : ''}
+          </CidOutput>
         ) : null}
         {evaluate ? (
           <>
-            <dt>Model</dt>
-            <dd data-testid="pipeline-model">
-              <CopyableValue
-                value={evaluate.modelCid}
-                display={shortCid(evaluate.modelCid)}
-                what="model CID"
-              />{' '}
-              <span className="muted small">{formatCompact(evaluate.parameters)} parameters</span>
-            </dd>
-            <dt>Evaluation</dt>
-            <dd>
-              <CopyableValue
-                value={evaluate.evaluationCid}
-                display={shortCid(evaluate.evaluationCid)}
-                what="evaluation CID"
-              />{' '}
-              <span className="muted small">
-                {evaluate.bitsPerByte.toFixed(4)} bits per byte, {(evaluate.top1Accuracy * 100).toFixed(1)} %
-                top-1
-              </span>
-            </dd>
+            <CidOutput label="Model" cid={evaluate.modelCid} what="model CID" testId="pipeline-model">
+              {formatCompact(evaluate.parameters)} parameters
+            </CidOutput>
+            <CidOutput label="Evaluation" cid={evaluate.evaluationCid} what="evaluation CID">
+              {evaluate.bitsPerByte.toFixed(4)} bits per byte, {(evaluate.top1Accuracy * 100).toFixed(1)} %
+              top-1
+            </CidOutput>
           </>
         ) : null}
         {publish ? (
@@ -137,5 +104,30 @@ export function PipelineResultCard({ run }: { run: PipelineRun }) {
       </dl>
       {claimable ? <ClaimWithPipeline name={r.name} model={claimable} /> : null}
     </article>
+  );
+}
+
+/** One output of the run: its CID (shortened, copyable) and what it is. */
+function CidOutput({
+  label,
+  cid,
+  what,
+  testId,
+  children,
+}: {
+  label: string;
+  cid: string;
+  what: string;
+  testId?: string;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>
+        <CopyableValue value={cid} display={shortCid(cid)} what={what} />{' '}
+        <span className="muted small">{children}</span>
+      </dd>
+    </>
   );
 }
