@@ -38,6 +38,8 @@ export function evalWorkerAvailable(): boolean {
   return existsSync(entryPath('eval/evalWorker'));
 }
 
+const WORKER_EXIT_GRACE_MS = 30_000;
+
 export async function runEvaluation(
   pkg: LoadedModelPackage,
   text: string,
@@ -71,7 +73,9 @@ export async function runEvaluation(
       if (settled) return;
       settled = true;
       o.signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      // The worker ends by itself after its last message (evalWorker.ts); ending it from here is only the
+      // fallback for one that hangs, since terminating a thread inside ONNX Runtime can abort the process.
+      setTimeout(() => void worker.terminate(), WORKER_EXIT_GRACE_MS).unref();
       if (err) reject(err);
       else resolve(result!);
     };

@@ -16,6 +16,9 @@ parentPort!.on('message', (m: { type: 'cancel' }) => {
   if (m.type === 'cancel') controller.abort();
 });
 
+// The result is posted only once the session is released, and the thread then ends by itself: a thread
+// terminated from outside while ONNX Runtime still owns native objects can abort the whole process.
+let message: FromEvalWorker;
 try {
   const tokenizer = await loadTokenizer(input.tokenizer);
   const model = await openEvaluableOnnx(input.onnx, tokenizer, input.blockSize);
@@ -25,10 +28,12 @@ try {
       signal: controller.signal,
       onProgress: (done, total) => post({ type: 'progress', done, total }),
     });
-    post({ type: 'result', result });
+    message = { type: 'result', result };
   } finally {
     await model.release();
   }
 } catch (e) {
-  post({ type: 'error', name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) });
+  message = { type: 'error', name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) };
 }
+post(message);
+parentPort!.close();
