@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import type { ContractClient } from '../../shared/api/client.ts';
+import { ContractClient } from '../../shared/api/client.ts';
 import type { EntryPoint } from '../../shared/api/system.ts';
-import { createAppCore, createLocalClient, type AppCore } from '../rpc/localClient.ts';
+import type { AppCore } from '../rpc/localClient.ts';
 import { resolveDataDirPath } from '../services/dataDir.ts';
-import { createServices } from '../services/services.ts';
 import { ProgressBar } from './progress.ts';
 
 /**
@@ -12,7 +11,7 @@ import { ProgressBar } from './progress.ts';
  */
 export class CliApp {
   readonly #program: Command;
-  #core: AppCore | undefined;
+  #core: Promise<AppCore> | undefined;
   #client: ContractClient | undefined;
   /** `serve` switches this to "host" before the services start, so reports say how the app runs. */
   entryPoint: EntryPoint = 'cli';
@@ -25,13 +24,28 @@ export class CliApp {
     return resolveDataDirPath(this.#program.opts<{ dataDir?: string }>().dataDir);
   }
 
-  get core(): AppCore {
-    this.#core ??= createAppCore(createServices({ dataDir: this.dataDir, entryPoint: this.entryPoint }));
+  /**
+   * The services and dispatcher, loaded on first use: `--help`, a usage error or a command that needs no
+   * service then costs no import of the engine, the chain and the IPFS node.
+   */
+  loadCore(): Promise<AppCore> {
+    this.#core ??= (async () => {
+      const [{ createAppCore }, { createServices }] = await Promise.all([
+        import('../rpc/localClient.ts'),
+        import('../services/services.ts'),
+      ]);
+      const core = createAppCore(createServices({ dataDir: this.dataDir, entryPoint: this.entryPoint }));
+      core.services.events.subscribe((event, payload) => this.#client?.dispatchEvent(event, payload));
+      return core;
+    })();
     return this.#core;
   }
 
+  /** The in-process client: the same dispatcher, validation and handlers as the window and the host. */
   get client(): ContractClient {
-    this.#client ??= createLocalClient(this.core, this.entryPoint);
+    this.#client ??= new ContractClient(async (method, params) =>
+      (await this.loadCore()).dispatcher.invoke(method, params, { entryPoint: this.entryPoint }),
+    );
     return this.#client;
   }
 
@@ -51,6 +65,7 @@ export class CliApp {
   }
 
   async close(): Promise<void> {
-    await this.#core?.services.dispose();
+    const core = await this.#core?.catch(() => undefined);
+    await core?.services.dispose();
   }
 }

@@ -84,7 +84,9 @@ export function registerIpfsCommand(program: Command, app: CliApp): void {
   ).action(async (cid: string, opts: NetOpts) => {
     await goOnlineIfAsked(app, opts);
     // Streams straight from the service: the ipfs.cat request returns at most 16 MiB as text.
-    for await (const chunk of app.core.services.ipfs.cat(cid, { timeoutMs: opts.timeout * 1000 })) {
+    for await (const chunk of (await app.loadCore()).services.ipfs.cat(cid, {
+      timeoutMs: opts.timeout * 1000,
+    })) {
       if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
     }
   });

@@ -42,7 +42,7 @@ export function registerServeCommand(program: Command, app: CliApp): void {
       }
       app.entryPoint = 'host';
       const host = await startHeadlessHost({
-        core: app.core,
+        core: await app.loadCore(),
         rendererDir: opts.rendererDir,
         host: opts.host,
         port: opts.port,
