@@ -19,7 +19,7 @@ import {
   type IpfsPath,
 } from '../../shared/ipfs/ipfsPath.ts';
 import type { ProgressUpdate } from '../services/jobs.ts';
-import { RwLock, StallTimer } from './concurrency.ts';
+import { RwLock, StallTimer, type ProgressEventLike } from './concurrency.ts';
 import type * as CoreModule from './core.ts';
 import { loadOrCreateIdentity, privateKeyOf, type StoredIdentity } from './identity.ts';
 import { RepoUsers } from './repoUsers.ts';
@@ -53,6 +53,13 @@ export interface AddOptions {
   hidden?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
+}
+
+/** What a fetching operation hands to Helia and UnixFS (see #fetching). */
+interface FetchContext {
+  signal: AbortSignal;
+  offline: boolean;
+  onProgress: ((evt: ProgressEventLike) => void) | undefined;
 }
 
 export interface FetchOptions {
@@ -422,37 +429,16 @@ export class IpfsService {
     const p = this.#parse(cid, 'cid');
     const maxBytes = opts.maxBytes ?? 1024 * 1024;
     const offset = opts.offset ?? 0;
-    const size = await this.#use(
-      opts.signal,
-      async (node, signal) => {
-        const stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
-        try {
-          await this.#assertRootAvailable(node, p);
-          const reader = await import('./reader.ts');
-          const s = await reader.entryInfo(node.helia, formatIpfsPath(p), {
-            signal: stall?.signal ?? signal,
-            offline: !node.online,
-            onProgress: stall?.onProgress,
-          });
-          if (s.type === 'directory') {
-            throw new ApiError('FAILED_PRECONDITION', `${cid} is a directory, not a file`, {
-              hint: 'Use ipfs.get (xai-link ipfs get) to write a directory to disk.',
-            });
-          }
-          return Number(s.size);
-        } catch (e) {
-          throw this.#toApiError(e, node, {
-            action: `Reading ${cid}`,
-            cid: p.cid,
-            stall,
-            signal: opts.signal,
-          });
-        } finally {
-          stall?.dispose();
-        }
-      },
-      true,
-    );
+    const size = await this.#fetching(p, `Reading ${cid}`, opts, async (node, fetch) => {
+      const reader = await import('./reader.ts');
+      const s = await reader.entryInfo(node.helia, formatIpfsPath(p), fetch);
+      if (s.type === 'directory') {
+        throw new ApiError('FAILED_PRECONDITION', `${cid} is a directory, not a file`, {
+          hint: 'Use ipfs.get (xai-link ipfs get) to write a directory to disk.',
+        });
+      }
+      return Number(s.size);
+    });
     const length = Math.max(0, Math.min(maxBytes, size - offset));
     const chunks: Uint8Array[] = [];
     let got = 0;
@@ -478,52 +464,29 @@ export class IpfsService {
   async getToDir(cid: string, target: string, opts: FetchOptions = {}): Promise<IpfsGetResult> {
     const p = this.#parse(cid, 'cid');
     const out = resolve(target);
-    return this.#use(
-      opts.signal,
-      async (node, signal) => {
-        await assertFree(out);
-        const stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
-        const tmp = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
-        try {
-          await mkdir(dirname(out), { recursive: true });
-          await this.#assertRootAvailable(node, p);
-          let done = 0;
-          opts.onProgress?.({ stage: 'writing', done, total: null, unit: 'bytes' });
-          const reader = await import('./reader.ts');
-          const stats = await reader.writeUnixfsTo(node.helia, formatIpfsPath(p), tmp, {
-            signal: stall?.signal ?? signal,
-            offline: !node.online,
-            onProgress: stall?.onProgress,
-            onBytes: (n) => {
-              stall?.touch();
-              done += n;
-              opts.onProgress?.({ stage: 'writing', done, total: null, unit: 'bytes' });
-            },
-          });
-          await assertFree(out);
-          await rename(tmp, out);
-          return {
-            cid: p.cid,
-            path: out,
-            bytes: stats.bytes,
-            files: stats.files,
-            directories: stats.directories,
-            skipped: stats.skipped.slice(0, MAX_SKIPPED_LISTED),
-            skippedCount: stats.skipped.length,
-          };
-        } catch (e) {
-          await rm(tmp, { recursive: true, force: true });
-          throw this.#toApiError(e, node, {
-            action: `Getting ${cid}`,
-            cid: p.cid,
-            stall,
-            signal: opts.signal,
-          });
-        } finally {
-          stall?.dispose();
-        }
-      },
-      true,
+    return this.#fetching(p, `Getting ${cid}`, opts, (node, fetch, stall) =>
+      writeViaTemp(out, async (tmp) => {
+        let done = 0;
+        opts.onProgress?.({ stage: 'writing', done, total: null, unit: 'bytes' });
+        const reader = await import('./reader.ts');
+        const stats = await reader.writeUnixfsTo(node.helia, formatIpfsPath(p), tmp, {
+          ...fetch,
+          onBytes: (n) => {
+            stall?.touch();
+            done += n;
+            opts.onProgress?.({ stage: 'writing', done, total: null, unit: 'bytes' });
+          },
+        });
+        return {
+          cid: p.cid,
+          path: out,
+          bytes: stats.bytes,
+          files: stats.files,
+          directories: stats.directories,
+          skipped: stats.skipped.slice(0, MAX_SKIPPED_LISTED),
+          skippedCount: stats.skipped.length,
+        };
+      }),
     );
   }
 
@@ -532,42 +495,31 @@ export class IpfsService {
   /** Pins a DAG recursively; online, missing blocks are fetched first. */
   async pin(cid: string, opts: FetchOptions = {}): Promise<{ cid: string; alreadyPinned: boolean }> {
     const p = this.#parse(cid, 'cid', false);
-    return this.#use(
-      opts.signal,
-      async (node, signal) => {
-        const releaseGc = await this.#gcLock.read();
-        const stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
+    return this.#fetching(
+      p,
+      `Pinning ${cid}`,
+      opts,
+      async (node, fetch, stall) => {
+        const root = CID.parse(p.cid);
+        if (await this.#isPinnedRoot(node, root)) return { cid: p.cid, alreadyPinned: true };
+        let blocks = 0;
         try {
-          await this.#assertRootAvailable(node, p);
-          const root = CID.parse(p.cid);
-          if (await this.#isPinnedRoot(node, root)) return { cid: p.cid, alreadyPinned: true };
-          let blocks = 0;
           for await (const _ of node.helia.pins.add(root, {
-            signal: stall?.signal ?? signal,
-            offline: !node.online,
+            ...fetch,
             metadata: { cid: p.cid },
-            onProgress: stall?.onProgress,
           } as Parameters<Helia['pins']['add']>[1])) {
             blocks++;
             stall?.touch();
             opts.onProgress?.({ stage: 'pinning', done: blocks, total: null, unit: 'blocks' });
           }
-          this.#announce(node, root);
-          return { cid: p.cid, alreadyPinned: false };
         } catch (e) {
           if ((e as Error).name === 'AlreadyPinnedError') return { cid: p.cid, alreadyPinned: true };
-          throw this.#toApiError(e, node, {
-            action: `Pinning ${cid}`,
-            cid: p.cid,
-            stall,
-            signal: opts.signal,
-          });
-        } finally {
-          stall?.dispose();
-          releaseGc();
+          throw e;
         }
+        this.#announce(node, root);
+        return { cid: p.cid, alreadyPinned: false };
       },
-      true,
+      this.#gcLock,
     );
   }
 
@@ -659,48 +611,24 @@ export class IpfsService {
   ): Promise<{ cid: string; path: string; blocks: number; bytes: number }> {
     const p = this.#parse(cid, 'cid', false);
     const out = resolve(file);
-    return this.#use(
-      opts.signal,
-      async (node, signal) => {
-        await assertFree(out);
-        const stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
-        const tmp = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
-        try {
-          await mkdir(dirname(out), { recursive: true });
-          await this.#assertRootAvailable(node, p);
-          const result = await (
-            await import('./dag.ts')
-          ).exportCarFile(node.helia, CID.parse(p.cid), tmp, {
-            signal: stall?.signal ?? signal,
-            offline: !node.online,
-            onProgress: stall?.onProgress,
-            onBlock: (blocks, bytes) => {
-              stall?.touch();
-              opts.onProgress?.({
-                stage: 'exporting',
-                done: bytes,
-                total: null,
-                unit: 'bytes',
-                message: `${blocks} blocks`,
-              });
-            },
-          });
-          await assertFree(out);
-          await rename(tmp, out);
-          return { cid: p.cid, path: out, blocks: result.blocks, bytes: result.bytes };
-        } catch (e) {
-          await rm(tmp, { force: true });
-          throw this.#toApiError(e, node, {
-            action: `Exporting ${cid}`,
-            cid: p.cid,
-            stall,
-            signal: opts.signal,
-          });
-        } finally {
-          stall?.dispose();
-        }
-      },
-      true,
+    return this.#fetching(p, `Exporting ${cid}`, opts, (node, fetch, stall) =>
+      writeViaTemp(out, async (tmp) => {
+        const { exportCarFile } = await import('./dag.ts');
+        const result = await exportCarFile(node.helia, CID.parse(p.cid), tmp, {
+          ...fetch,
+          onBlock: (blocks, bytes) => {
+            stall?.touch();
+            opts.onProgress?.({
+              stage: 'exporting',
+              done: bytes,
+              total: null,
+              unit: 'bytes',
+              message: `${blocks} blocks`,
+            });
+          },
+        });
+        return { cid: p.cid, path: out, blocks: result.blocks, bytes: result.bytes };
+      }),
     );
   }
 
@@ -876,6 +804,44 @@ export class IpfsService {
       lifetime: new AbortController(),
       network: new AbortController(),
     };
+  }
+
+  /**
+   * Runs an operation that may fetch blocks, on the node with networking allowed: its root must be
+   * available (offline: held locally); online, a stall timer aborts it when no block arrives for the
+   * fetch timeout. Failures become ApiErrors that name `action` and the CID.
+   */
+  #fetching<T>(
+    p: IpfsPath,
+    action: string,
+    opts: FetchOptions,
+    /** `stall` (online only): progress that is not a Helia event (bytes written, blocks exported) touches it. */
+    fn: (node: NodeState, fetch: FetchContext, stall: StallTimer | undefined) => Promise<T>,
+    /** A lock to hold for the whole operation, taken inside the gate (the order gc takes them in). */
+    hold?: RwLock,
+  ): Promise<T> {
+    return this.#use(
+      opts.signal,
+      async (node, signal) => {
+        const release = await hold?.read();
+        const stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
+        try {
+          await this.#assertRootAvailable(node, p);
+          const fetch = {
+            signal: stall?.signal ?? signal,
+            offline: !node.online,
+            onProgress: stall?.onProgress,
+          };
+          return await fn(node, fetch, stall);
+        } catch (e) {
+          throw this.#toApiError(e, node, { action, cid: p.cid, stall, signal: opts.signal });
+        } finally {
+          stall?.dispose();
+          release?.();
+        }
+      },
+      true,
+    );
   }
 
   /** Runs `fn` on the current node while holding the gate (a networking switch waits for it). */
@@ -1091,6 +1057,25 @@ function isAbortLike(e: unknown): boolean {
 
 function sameConfig(a: NetworkConfig | null, b: NetworkConfig | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Writes `out` (which must not exist) through a temporary sibling renamed into place only when `write`
+ * succeeds, so a failure or a cancel leaves nothing half-written.
+ */
+async function writeViaTemp<T>(out: string, write: (tmp: string) => Promise<T>): Promise<T> {
+  await assertFree(out);
+  await mkdir(dirname(out), { recursive: true });
+  const tmp = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
+  try {
+    const result = await write(tmp);
+    await assertFree(out);
+    await rename(tmp, out);
+    return result;
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 async function assertFree(path: string): Promise<void> {
