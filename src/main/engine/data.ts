@@ -135,6 +135,14 @@ export function inspectDataset(
   path: string,
   opts: { vocabSize?: number; dtype?: TokenDtype } = {},
 ): DatasetRef {
+  return describeDataset(path, opts).ref;
+}
+
+/** The reference of a dataset directory (with its manifest) or of a bare token file (90/10 split). */
+function describeDataset(
+  path: string,
+  opts: { vocabSize?: number; dtype?: TokenDtype },
+): { ref: DatasetRef; manifest: DatasetManifest | null } {
   const abs = resolve(path);
   if (!existsSync(abs))
     throw new DataError(
@@ -145,15 +153,18 @@ export function inspectDataset(
     const m = readManifest(abs);
     const tokens = (file: string) => statSync(join(abs, file)).size / bytesPerToken(m.dtype);
     return {
-      kind: 'dataset',
-      path: abs,
-      name: m.name,
-      vocabSize: m.vocabSize,
-      dtype: m.dtype,
-      trainTokens: tokens(m.splits.train.file),
-      valTokens: tokens(m.splits.val.file),
-      fingerprint: m.splits.train.sha256,
-      tokenizer: { kind: m.tokenizer.kind, sha256: m.tokenizer.sha256 },
+      ref: {
+        kind: 'dataset',
+        path: abs,
+        name: m.name,
+        vocabSize: m.vocabSize,
+        dtype: m.dtype,
+        trainTokens: tokens(m.splits.train.file),
+        valTokens: tokens(m.splits.val.file),
+        fingerprint: m.splits.train.sha256,
+        tokenizer: { kind: m.tokenizer.kind, sha256: m.tokenizer.sha256 },
+      },
+      manifest: m,
     };
   }
   if (!opts.vocabSize)
@@ -165,15 +176,18 @@ export function inspectDataset(
   const total = Math.floor(statSync(abs).size / bytesPerToken(dtype));
   const nTrain = Math.floor(total * 0.9);
   return {
-    kind: 'tokens',
-    path: abs,
-    name: basename(abs),
-    vocabSize: opts.vocabSize,
-    dtype,
-    trainTokens: nTrain,
-    valTokens: total - nTrain,
-    fingerprint: fingerprintFile(abs),
-    tokenizer: null,
+    ref: {
+      kind: 'tokens',
+      path: abs,
+      name: basename(abs),
+      vocabSize: opts.vocabSize,
+      dtype,
+      trainTokens: nTrain,
+      valTokens: total - nTrain,
+      fingerprint: fingerprintFile(abs),
+      tokenizer: null,
+    },
+    manifest: null,
   };
 }
 
@@ -202,68 +216,25 @@ export function openDataset(
   path: string,
   opts: { vocabSize?: number; dtype?: TokenDtype } = {},
 ): OpenedDataset {
-  const abs = resolve(path);
-  if (!existsSync(abs))
-    throw new DataError(
-      `no dataset at ${abs}`,
-      'pass a prepared dataset directory (with manifest.json) or a token file (.bin)',
-    );
-  if (statSync(abs).isDirectory()) {
-    const m = readManifest(abs);
-    const train = openTokens(join(abs, m.splits.train.file), m.dtype);
-    const val = openTokens(join(abs, m.splits.val.file), m.dtype);
-    let tokenizerJson: unknown = null;
-    const tokPath = join(abs, m.tokenizer.file);
+  const { ref, manifest: m } = describeDataset(path, opts);
+  let train: TokenSource;
+  let val: TokenSource;
+  let tokenizerJson: unknown = null;
+  if (m) {
+    train = openTokens(join(ref.path, m.splits.train.file), m.dtype);
+    val = openTokens(join(ref.path, m.splits.val.file), m.dtype);
+    const tokPath = join(ref.path, m.tokenizer.file);
     if (existsSync(tokPath)) tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));
-    return {
-      ref: {
-        kind: 'dataset',
-        path: abs,
-        name: m.name,
-        vocabSize: m.vocabSize,
-        dtype: m.dtype,
-        trainTokens: train.length,
-        valTokens: val.length,
-        fingerprint: m.splits.train.sha256,
-        tokenizer: { kind: m.tokenizer.kind, sha256: m.tokenizer.sha256 },
-      },
-      train,
-      val,
-      manifest: m,
-      tokenizerJson,
-      close() {
-        train.close();
-        val.close();
-      },
-    };
+  } else {
+    train = openTokens(ref.path, ref.dtype, 0, ref.trainTokens);
+    val = openTokens(ref.path, ref.dtype, ref.trainTokens, ref.valTokens);
   }
-  if (!opts.vocabSize)
-    throw new DataError(
-      `${abs} is a bare token file`,
-      'say its vocabulary size (--vocab-size N), or pass a prepared dataset directory',
-    );
-  const dtype = opts.dtype ?? (opts.vocabSize <= 65536 ? 'uint16' : 'uint32');
-  const size = statSync(abs).size;
-  const total = Math.floor(size / bytesPerToken(dtype));
-  const nTrain = Math.floor(total * 0.9);
-  const train = openTokens(abs, dtype, 0, nTrain);
-  const val = openTokens(abs, dtype, nTrain, total - nTrain);
   return {
-    ref: {
-      kind: 'tokens',
-      path: abs,
-      name: basename(abs),
-      vocabSize: opts.vocabSize,
-      dtype,
-      trainTokens: train.length,
-      valTokens: val.length,
-      fingerprint: fingerprintFile(abs),
-      tokenizer: null,
-    },
+    ref: { ...ref, trainTokens: train.length, valTokens: val.length },
     train,
     val,
-    manifest: null,
-    tokenizerJson: null,
+    manifest: m,
+    tokenizerJson,
     close() {
       train.close();
       val.close();
