@@ -272,8 +272,7 @@ export class ClaimsService {
     return this.#locked(id, async () => {
       const c = this.#read(id);
       if (c.commit) return ClaimsService.view(c);
-      const client = await this.#chain.client();
-      const receipt = await client.waitForTransactionReceipt({ hash: txHash, timeout: 120_000 });
+      const receipt = await this.#receiptOf(txHash);
       if (receipt.status !== 'success')
         throw new ApiError('FAILED_PRECONDITION', `the commit transaction ${txHash} reverted`);
       const commitment = this.commitment(c);
@@ -715,8 +714,7 @@ export class ClaimsService {
     return this.#locked(id, async () => {
       const c = this.#read(id);
       if (c.mint) return ClaimsService.view(c);
-      const client = await this.#chain.client();
-      const receipt = await client.waitForTransactionReceipt({ hash: txHash, timeout: 120_000 });
+      const receipt = await this.#receiptOf(txHash);
       const minted = parseEventLogs({
         abi: modelRegistryAbi,
         logs: receipt.logs,
@@ -726,6 +724,12 @@ export class ClaimsService {
         throw new ApiError('FAILED_PRECONDITION', `transaction ${txHash} did not mint this claim`);
       return ClaimsService.view(await this.#recordMinted(c, txHash, Number(minted.args.tokenId)));
     });
+  }
+
+  /** The receipt of a transaction the wallet sent (commit or mint), waiting up to two minutes for it. */
+  async #receiptOf(txHash: Hex) {
+    const client = await this.#chain.client();
+    return client.waitForTransactionReceipt({ hash: txHash, timeout: 120_000 });
   }
 
   async #recordMinted(c: StoredClaim, txHash: Hex, tokenId: number): Promise<StoredClaim> {

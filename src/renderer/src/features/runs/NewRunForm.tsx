@@ -336,15 +336,12 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
           <fieldset>
             <legend>Model</legend>
             <div className="form-grid">
-              {FIELDS.filter((f) => f.section === 'model').map((f) => (
-                <NumberField
-                  key={fieldId(f)}
-                  field={f}
-                  values={values}
-                  setValues={setValues}
-                  error={errors[fieldId(f)]}
-                />
-              ))}
+              <NumberFields
+                fields={FIELDS.filter((f) => f.section === 'model')}
+                values={values}
+                setValues={setValues}
+                errors={errors}
+              />
               <label className="checkbox">
                 <input
                   type="checkbox"
@@ -359,28 +356,22 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
           <fieldset>
             <legend>Training</legend>
             <div className="form-grid">
-              {FIELDS.filter((f) => f.section === 'train' && !f.advanced).map((f) => (
-                <NumberField
-                  key={fieldId(f)}
-                  field={f}
-                  values={values}
-                  setValues={setValues}
-                  error={errors[fieldId(f)]}
-                />
-              ))}
+              <NumberFields
+                fields={FIELDS.filter((f) => f.section === 'train' && !f.advanced)}
+                values={values}
+                setValues={setValues}
+                errors={errors}
+              />
             </div>
             <details open={FIELDS.some((f) => f.advanced && errors[fieldId(f)])}>
               <summary>More settings</summary>
               <div className="form-grid">
-                {FIELDS.filter((f) => f.section === 'train' && f.advanced).map((f) => (
-                  <NumberField
-                    key={fieldId(f)}
-                    field={f}
-                    values={values}
-                    setValues={setValues}
-                    error={errors[fieldId(f)]}
-                  />
-                ))}
+                <NumberFields
+                  fields={FIELDS.filter((f) => f.section === 'train' && f.advanced)}
+                  values={values}
+                  setValues={setValues}
+                  errors={errors}
+                />
                 <label className="checkbox">
                   <input
                     type="checkbox"
@@ -410,6 +401,29 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
       ) : null}
     </section>
   );
+}
+
+/** One number field per entry, each with its own validation message. */
+function NumberFields({
+  fields,
+  values,
+  setValues,
+  errors,
+}: {
+  fields: NumField[];
+  values: Record<string, string>;
+  setValues: (v: Record<string, string>) => void;
+  errors: Record<string, string | undefined>;
+}) {
+  return fields.map((f) => (
+    <NumberField
+      key={fieldId(f)}
+      field={f}
+      values={values}
+      setValues={setValues}
+      error={errors[fieldId(f)]}
+    />
+  ));
 }
 
 function NumberField({
