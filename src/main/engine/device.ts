@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { explainFailure } from '../system/executionProviders.ts';
+import type { KernelSet } from './graph/graph.ts';
 
 /**
  * Execution devices. CPU works everywhere; WebGPU ships inside onnxruntime-node (Vulkan on Linux,
@@ -93,13 +94,22 @@ function factory(device: DeviceName, threads: number, tuning: SessionTuning): Se
 
 /**
  * Whether WebGPU training keeps its state (parameters, AdamW moments) on the GPU between steps, feeding
- * each step's gpu-buffer outputs back as the next step's inputs. With onnxruntime-node 1.30 on an
- * NVIDIA H100 (Vulkan) that aborted the process with an uncaught native exception on the second step
- * (scripts/device-check.sh, 2026-11-26), so by default the state makes a round trip through host
- * memory each step — correct everywhere, slower for large models. XAI_LINK_WEBGPU_STATE=device opts in.
+ * each step's gpu-buffer outputs back as the next step's inputs: the default. The abort this once caused
+ * ("terminate called after throwing an instance of 'char const*'", onnxruntime-node 1.30) came from
+ * reading a gpu-buffer tensor with `Tensor.getData()`, which the Node binding cannot do; the runner
+ * downloads through a session instead (runner.ts). XAI_LINK_WEBGPU_STATE=host keeps the old round trip
+ * through host memory each step, for diagnosis.
  */
 export function webgpuStateOnDevice(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.XAI_LINK_WEBGPU_STATE === 'device';
+  return env.XAI_LINK_WEBGPU_STATE !== 'host';
+}
+
+/**
+ * The kernel set of the graphs built for a device: the CPU runs ONNX Runtime's contrib kernels fastest;
+ * an accelerator gets portable graphs, every node of which its provider implements (graph.ts KernelSet).
+ */
+export function kernelsFor(device: DeviceName): KernelSet {
+  return device === 'cpu' ? 'ort' : 'portable';
 }
 
 const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'webgpu', 'cpu'];
@@ -114,7 +124,8 @@ export async function selectDevice(
   request: DeviceRequest,
   opts: {
     threads?: number;
-    probeModel: Uint8Array;
+    /** The training graph as built for a device (see kernelsFor). */
+    probeModel: (device: DeviceName) => Uint8Array;
     probeRun: (s: ort.InferenceSession, device: DeviceName) => Promise<void>;
     gpuOutputs?: string[];
     tuning?: SessionTuning;
@@ -137,7 +148,9 @@ export async function selectDevice(
     let session: ort.InferenceSession | undefined;
     try {
       const f = factory(device, threads, opts.tuning ?? {});
-      session = await f.create(opts.probeModel, { gpuOutputs: opts.gpuOutputs });
+      session = await f.create(opts.probeModel(device), {
+        gpuOutputs: device === 'webgpu' ? opts.gpuOutputs : undefined,
+      });
       // the CPU runs every graph; an accelerator proves it by running one step
       if (device !== 'cpu') await opts.probeRun(session, device);
       const attempt: DeviceAttempt = {

@@ -1,6 +1,6 @@
 import type { ResolvedModelConfig, TrainConfig } from '../../shared/engine/config.ts';
 import { gradients } from './graph/autodiff.ts';
-import { Graph, type Tensor } from './graph/graph.ts';
+import { Graph, type KernelSet, type Tensor } from './graph/graph.ts';
 import * as op from './graph/ops.ts';
 import { gptForward, paramViews, type ParamLayout } from './gpt.ts';
 
@@ -29,6 +29,8 @@ export const TRAIN_IO = {
   loss: 'loss',
   gradNorm: 'grad_norm',
   logits: 'logits',
+  /** uint32 scalar: the per-(micro-)step key of computed dropout masks (portable graphs with dropout). */
+  dropoutKey: op.DROPOUT_KEY_INPUT,
 } as const;
 
 export interface TrainGraphOptions {
@@ -44,6 +46,8 @@ export interface TrainGraphOptions {
   dropoutSeed: number;
   /** Recompute transformer blocks in the backward pass (activation checkpointing). */
   checkpointBlocks?: boolean;
+  /** 'portable' for GPU providers (see KernelSet); 'ort' (default) for the CPU. */
+  kernels?: KernelSet;
 }
 
 function forwardLoss(
@@ -104,7 +108,7 @@ function flatGradient(
 export function buildTrainGraph(o: TrainGraphOptions): Graph {
   const { model, train, layout, kind } = o;
   const P = layout.total;
-  const g = new Graph(kind === 'step' ? 'train_step' : 'train_micro_step');
+  const g = new Graph(kind === 'step' ? 'train_step' : 'train_micro_step', { kernels: o.kernels });
   const accumulate = train.gradAccumSteps > 1;
   const { flat, params, loss } = forwardLoss(g, {
     model,
@@ -192,8 +196,9 @@ export function buildEvalGraph(o: {
   layout: ParamLayout;
   batch: number;
   logits?: boolean;
+  kernels?: KernelSet;
 }): Graph {
-  const g = new Graph('eval');
+  const g = new Graph('eval', { kernels: o.kernels });
   const { logits, loss } = forwardLoss(g, { model: o.model, layout: o.layout, batch: o.batch, train: false });
   g.output(loss, TRAIN_IO.loss);
   if (o.logits) g.output(logits, TRAIN_IO.logits);
@@ -211,9 +216,11 @@ export function buildInferenceGraph(o: {
   model: ResolvedModelConfig;
   layout: ParamLayout;
   weights: Float32Array | 'input';
+  kernels?: KernelSet;
+  opset?: number;
 }): Graph {
   const { model, layout } = o;
-  const g = new Graph('gpt');
+  const g = new Graph('gpt', { kernels: o.kernels, opset: o.opset });
   const ids = g.input(INFERENCE_IO.inputIds, 'int64', ['batch', 'seq']);
   let params: Record<string, Tensor>;
   if (o.weights === 'input') {
@@ -228,5 +235,17 @@ export function buildInferenceGraph(o: {
   }
   const logits = gptForward(g, model, params, ids, { train: false });
   g.output(op.reshape(g, logits, ['batch', 'seq', model.vocabSize]), INFERENCE_IO.logits);
+  return g;
+}
+
+/**
+ * params, adam_m, adam_v in → the same values out, as CPU outputs: how device-resident training state is
+ * downloaded for a checkpoint (runner.ts says why not Tensor.getData()).
+ */
+export function buildStateCopyGraph(size: number): Graph {
+  const g = new Graph('state_copy', { kernels: 'portable' });
+  g.output(g.input(TRAIN_IO.params, 'float32', [size]), TRAIN_IO.paramsOut);
+  g.output(g.input(TRAIN_IO.m, 'float32', [size]), TRAIN_IO.mOut);
+  g.output(g.input(TRAIN_IO.v, 'float32', [size]), TRAIN_IO.vOut);
   return g;
 }

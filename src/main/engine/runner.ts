@@ -9,7 +9,13 @@ import { TRAIN_IO } from './graphs.ts';
  * outputs straight into set B (pre-allocated fetches, no copies, no allocation per step), step k + 1
  * reads B and writes A.
  * GPU (WebGPU): the updated state stays on the device (`preferredOutputLocation: 'gpu-buffer'`) and
- * is fed back as is; it is downloaded only for checkpoints, evaluation and sampling.
+ * is fed back as is. Evaluation and sampling sessions on the same device read the parameters where they
+ * are; only checkpoints download them, through a copy session (`download`): onnxruntime-node's
+ * `Tensor.getData()` on a gpu-buffer tensor aborts the process (an uncaught native exception), while a
+ * session whose outputs live on the CPU copies them out correctly.
+ *
+ * Portable graphs with dropout take a `dropout_key` per run: (t − 1)·K + k for micro-batch k of K in
+ * optimizer step t, so every micro-batch has its own masks and a resumed run recomputes the same ones.
  */
 export interface StepResult {
   loss: number;
@@ -56,6 +62,10 @@ export class StepRunner {
   readonly #tgacc: [ort.Tensor, ort.Tensor] | null;
   readonly #microLoss = new Float32Array(1);
   readonly #tMicroLoss: ort.Tensor;
+  readonly #download: ort.InferenceSession | null;
+  /** The dropout key fed to graphs that take one (null when the step graph has no dropout_key input). */
+  readonly #key: Uint32Array | null;
+  readonly #tkey: ort.Tensor | null;
 
   constructor(o: {
     device: DeviceName;
@@ -66,6 +76,8 @@ export class StepRunner {
     block: number;
     accum: number;
     gpuState: boolean;
+    /** Copies params, adam_m, adam_v to CPU outputs (buildStateCopyGraph); required with gpuState. */
+    download?: ort.InferenceSession;
     /** The starting state (adopted as the first buffer set, not copied); zeros when omitted. */
     initial?: { params: Float32Array; m: Float32Array; v: Float32Array };
   }) {
@@ -77,6 +89,16 @@ export class StepRunner {
     this.#micro = o.micro;
     this.#accum = o.accum;
     this.#gpu = o.gpuState;
+    if (o.gpuState && !o.download)
+      throw new Error('StepRunner: device-resident state needs a download session');
+    this.#download = o.download ?? null;
+    if (o.step.inputNames.includes(TRAIN_IO.dropoutKey)) {
+      this.#key = new Uint32Array(1);
+      this.#tkey = new ort.Tensor('uint32', this.#key, []);
+    } else {
+      this.#key = null;
+      this.#tkey = null;
+    }
     const mk = (n: number, init?: { params: Float32Array; m: Float32Array; v: Float32Array }): CpuSet => {
       const p = init?.params ?? new Float32Array(n);
       const m = init?.m ?? new Float32Array(n);
@@ -126,20 +148,27 @@ export class StepRunner {
    */
   async state(): Promise<{ params: Float32Array; m: Float32Array; v: Float32Array }> {
     if (this.#dev) {
-      const [p, m, v] = await Promise.all([
-        this.#dev.p.getData(),
-        this.#dev.m.getData(),
-        this.#dev.v.getData(),
-      ]);
-      return { params: p as Float32Array, m: m as Float32Array, v: v as Float32Array };
+      const out = await this.#download!.run({
+        [TRAIN_IO.params]: this.#dev.p,
+        [TRAIN_IO.m]: this.#dev.m,
+        [TRAIN_IO.v]: this.#dev.v,
+      });
+      return {
+        params: out[TRAIN_IO.paramsOut]!.data as Float32Array,
+        m: out[TRAIN_IO.mOut]!.data as Float32Array,
+        v: out[TRAIN_IO.vOut]!.data as Float32Array,
+      };
     }
     const s = this.#sets[this.#cur]!;
     return { params: s.p, m: s.m, v: s.v };
   }
 
-  /** The current parameters as a CPU tensor (for the evaluation and sampling sessions). */
+  /**
+   * The current parameters for the evaluation and sampling sessions (which run on the same device):
+   * on the GPU path the device tensor itself, valid until the next step.
+   */
   async paramsTensor(): Promise<ort.Tensor> {
-    if (this.#dev) return this.#f32((await this.#dev.p.getData()) as Float32Array);
+    if (this.#dev) return this.#dev.p;
     return this.#sets[this.#cur]!.tp;
   }
 
@@ -159,15 +188,22 @@ export class StepRunner {
         fill(this.x, this.y);
         const out = this.#tgacc[(k + 1) % 2]!;
         const src = this.#dev ? this.#dev.p : this.#sets[this.#cur]!.tp;
-        await this.#micro.run(
-          {
-            [TRAIN_IO.params]: src,
-            [TRAIN_IO.idx]: this.#tx,
-            [TRAIN_IO.targets]: this.#ty,
-            [TRAIN_IO.gradAcc]: accIn,
-          },
-          { [TRAIN_IO.gradAccOut]: out, [TRAIN_IO.loss]: this.#tMicroLoss },
-        );
+        const feeds: Record<string, ort.Tensor> = {
+          [TRAIN_IO.params]: src,
+          [TRAIN_IO.idx]: this.#tx,
+          [TRAIN_IO.targets]: this.#ty,
+          [TRAIN_IO.gradAcc]: accIn,
+        };
+        this.#setKey(feeds, t, k);
+        if (this.#gpu) {
+          // the accumulator stays on the device too: each micro-step's output is the next one's input
+          const r = await this.#micro.run(feeds, [TRAIN_IO.gradAccOut, TRAIN_IO.loss]);
+          if (accIn.location === 'gpu-buffer') accIn.dispose();
+          accIn = r[TRAIN_IO.gradAccOut]!;
+          lossSum += Number(r[TRAIN_IO.loss]!.data[0]);
+          continue;
+        }
+        await this.#micro.run(feeds, { [TRAIN_IO.gradAccOut]: out, [TRAIN_IO.loss]: this.#tMicroLoss });
         lossSum += this.#microLoss[0]!;
         accIn = out;
       }
@@ -180,6 +216,7 @@ export class StepRunner {
       [TRAIN_IO.step]: this.#tt,
     };
     if (accIn) feeds[TRAIN_IO.gradAcc] = accIn;
+    this.#setKey(feeds, t, this.#accum - 1);
     if (this.#gpu) {
       const src = this.#dev ?? {
         p: this.#sets[this.#cur]!.tp,
@@ -191,9 +228,11 @@ export class StepRunner {
       feeds[TRAIN_IO.v] = src.v;
       const out = await this.#step.run(feeds, [...GPU_STATE_OUTPUTS, TRAIN_IO.loss, TRAIN_IO.gradNorm]);
       this.#disposeDevice();
+      if (accIn?.location === 'gpu-buffer') accIn.dispose();
       this.#dev = { p: out[TRAIN_IO.paramsOut]!, m: out[TRAIN_IO.mOut]!, v: out[TRAIN_IO.vOut]! };
-      const loss = Number((await out[TRAIN_IO.loss]!.getData())[0]);
-      const gradNorm = Number((await out[TRAIN_IO.gradNorm]!.getData())[0]);
+      // loss and grad_norm are CPU outputs (never getData() on a gpu-buffer tensor: see above)
+      const loss = Number(out[TRAIN_IO.loss]!.data[0]);
+      const gradNorm = Number(out[TRAIN_IO.gradNorm]!.data[0]);
       return { loss: (lossSum + loss) / this.#accum, gradNorm };
     }
     const src = this.#sets[this.#cur]!;
@@ -212,6 +251,12 @@ export class StepRunner {
     return { loss: (lossSum + this.#loss[0]!) / this.#accum, gradNorm: this.#gn[0]! };
   }
 
+  #setKey(feeds: Record<string, ort.Tensor>, t: number, micro: number): void {
+    if (!this.#key || !this.#tkey) return;
+    this.#key[0] = ((t - 1) * this.#accum + micro) >>> 0;
+    feeds[TRAIN_IO.dropoutKey] = this.#tkey;
+  }
+
   #disposeDevice(): void {
     if (!this.#dev) return;
     this.#dev.p.dispose();
@@ -224,5 +269,6 @@ export class StepRunner {
     this.#disposeDevice();
     await this.#step.release();
     await this.#micro?.release();
+    await this.#download?.release();
   }
 }

@@ -27,6 +27,7 @@ import { LegacyBatchStream, TorchBatchStream, type BatchStream } from './batches
 import { CheckpointError, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import { maxTokenId, openDataset, type DatasetRef, type OpenedDataset } from './data.ts';
 import {
+  kernelsFor,
   selectDevice,
   webgpuStateOnDevice,
   type DeviceName,
@@ -36,7 +37,15 @@ import {
 import { collectGarbage } from './gc.ts';
 import { generate } from './generate.ts';
 import { gptParamLayout, initParams, type ParamLayout } from './gpt.ts';
-import { buildEvalGraph, buildInferenceGraph, buildTrainGraph, INFERENCE_IO, TRAIN_IO } from './graphs.ts';
+import {
+  buildEvalGraph,
+  buildInferenceGraph,
+  buildStateCopyGraph,
+  buildTrainGraph,
+  INFERENCE_IO,
+  TRAIN_IO,
+} from './graphs.ts';
+import type { KernelSet } from './graph/graph.ts';
 import { GPU_STATE_OUTPUTS, StepRunner } from './runner.ts';
 import { deriveSeed, Rng } from './rng.ts';
 import { TorchGenerator } from './torchRng.ts';
@@ -292,18 +301,26 @@ export class Trainer {
           );
         }
       }
-      const dropoutSeed = deriveSeed(config.train.seed, 'dropout', startStep);
+      // ONNX Runtime's Dropout (CPU graphs) restarts its generator with each session, so a resumed run
+      // takes a new seed; portable graphs compute their masks from the step (runner.ts), so one seed
+      // serves the whole run and a resumed run sees the masks an uninterrupted one would.
+      const dropoutSeedFor = (kernels: KernelSet) =>
+        kernels === 'portable'
+          ? deriveSeed(config.train.seed, 'dropout')
+          : deriveSeed(config.train.seed, 'dropout', startStep);
       const train = { ...config.train, maxIters };
       const checkpointBlocks = usesActivationCheckpointing(config, model);
       const lean = activationBytes(model, config.train.batchSize) > LEAN_THRESHOLD_BYTES;
-      const stepBytes = buildTrainGraph({
-        model,
-        train,
-        layout,
-        kind: 'step',
-        dropoutSeed,
-        checkpointBlocks,
-      }).encode();
+      const stepBytes = (device: DeviceName) =>
+        buildTrainGraph({
+          model,
+          train,
+          layout,
+          kind: 'step',
+          dropoutSeed: dropoutSeedFor(kernelsFor(device)),
+          checkpointBlocks,
+          kernels: kernelsFor(device),
+        }).encode();
       const accum = config.train.gradAccumSteps;
       const probeRun = async (s: ort.InferenceSession) => {
         const zeros = new Float32Array(layout.total);
@@ -321,6 +338,8 @@ export class Trainer {
           [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([1]), []),
         };
         if (accum > 1) feeds[TRAIN_IO.gradAcc] = z;
+        if (s.inputNames.includes(TRAIN_IO.dropoutKey))
+          feeds[TRAIN_IO.dropoutKey] = new ort.Tensor('uint32', new Uint32Array(1), []);
         const out = await s.run(feeds);
         for (const t of Object.values(out)) t.dispose();
       };
@@ -331,6 +350,9 @@ export class Trainer {
         gpuOutputs: webgpuStateOnDevice() ? GPU_STATE_OUTPUTS : [],
         tuning: { lean },
       });
+      const device = chosen.factory.device;
+      const kernels = kernelsFor(device);
+      const gpuState = device === 'webgpu' && webgpuStateOnDevice();
       let micro: ort.InferenceSession | null = null;
       if (accum > 1) {
         micro = await chosen.factory.create(
@@ -339,11 +361,18 @@ export class Trainer {
             train,
             layout,
             kind: 'micro',
-            dropoutSeed: deriveSeed(dropoutSeed, 'micro'),
+            // portable masks differ per micro-batch through the dropout key, not the seed
+            dropoutSeed:
+              kernels === 'portable' ? dropoutSeedFor(kernels) : deriveSeed(dropoutSeedFor(kernels), 'micro'),
             checkpointBlocks,
+            kernels,
           }).encode(),
+          { gpuOutputs: gpuState ? [TRAIN_IO.gradAccOut] : [] },
         );
       }
+      const download = gpuState
+        ? await chosen.factory.create(buildStateCopyGraph(layout.total).encode())
+        : undefined;
       const runner = new StepRunner({
         device: chosen.factory.device,
         step: chosen.session,
@@ -352,7 +381,8 @@ export class Trainer {
         batch: config.train.batchSize,
         block: model.blockSize,
         accum,
-        gpuState: chosen.factory.device === 'webgpu' && webgpuStateOnDevice(),
+        gpuState,
+        download,
         // adopted, not copied: no second copy of the state lingers until a garbage collection
         initial,
       });
@@ -584,7 +614,12 @@ export class Trainer {
     const chunk = evalChunk(B, T);
     if (!this.#evalSession) {
       this.#evalSession = await this.#factory.create(
-        buildEvalGraph({ model: this.model, layout: this.layout, batch: chunk }).encode(),
+        buildEvalGraph({
+          model: this.model,
+          layout: this.layout,
+          batch: chunk,
+          kernels: kernelsFor(this.device),
+        }).encode(),
       );
     }
     const x = new Int32Array(B * T);
@@ -711,7 +746,12 @@ export class Trainer {
   }): Promise<Sample> {
     if (!this.#sampleSession) {
       this.#sampleSession = await this.#factory.create(
-        buildInferenceGraph({ model: this.model, layout: this.layout, weights: 'input' }).encode(),
+        buildInferenceGraph({
+          model: this.model,
+          layout: this.layout,
+          weights: 'input',
+          kernels: kernelsFor(this.device),
+        }).encode(),
       );
     }
     const tok = this.#tokenizer;

@@ -22,14 +22,40 @@ import {
  */
 export type Dim = number | string;
 export type Shape = readonly Dim[];
-export type DType = 'float32' | 'int64' | 'int32' | 'bool';
+export type DType = 'float32' | 'int64' | 'int32' | 'uint32' | 'bool';
 
 const onnxTypeOf: Record<DType, OnnxDataTypeCode> = {
   float32: OnnxDataType.FLOAT,
   int64: OnnxDataType.INT64,
   int32: OnnxDataType.INT32,
+  uint32: OnnxDataType.UINT32,
   bool: OnnxDataType.BOOL,
 };
+
+/**
+ * Which kernels a graph is built from.
+ *  - 'ort': anything ONNX Runtime's CPU provider runs fastest, contrib operators included
+ *    (com.microsoft FusedMatMul folds transposes and scales into the GEMM; Dropout and
+ *    SoftmaxCrossEntropyLoss are single kernels there).
+ *  - 'portable': default-domain operators only, each of which ONNX Runtime's WebGPU provider implements
+ *    itself (explicit Transpose + MatMul, dropout masks from an integer hash, cross-entropy from
+ *    ReduceMax/Exp/Log/GatherElements), so no node falls back to the CPU; any ONNX runtime opens it.
+ */
+export type KernelSet = 'ort' | 'portable';
+
+export interface GraphOptions {
+  /** Default-domain opset (17 for the exported model: the reference checker and older runtimes). */
+  opset?: number;
+  kernels?: KernelSet;
+}
+
+/** The ONNX IR version that goes with an opset (onnx/helper.py's VERSION_TABLE: opset 17 → IR 8, 18 → IR 8, 21 → IR 10). */
+export function irVersionFor(opset: number): number {
+  if (opset <= 14) return 7;
+  if (opset <= 18) return 8;
+  if (opset <= 20) return 9;
+  return 10;
+}
 
 export class GraphShapeError extends Error {
   constructor(message: string) {
@@ -125,11 +151,20 @@ export class Graph {
    * (see autodiff.ts checkpoint): the next segment's recomputation waits for it.
    */
   checkpointBarrier: Tensor | null = null;
+  /** The per-step key of computed dropout masks (ops.ts hashDropoutMask), once a portable graph needs one. */
+  dropoutKey: Tensor | null = null;
   #usesMicrosoftDomain = false;
 
-  constructor(name: string, opset = 18) {
+  readonly kernels: KernelSet;
+
+  constructor(name: string, opts: GraphOptions = {}) {
     this.name = name;
-    this.opset = opset;
+    this.opset = opts.opset ?? 18;
+    this.kernels = opts.kernels ?? 'ort';
+  }
+
+  get portable(): boolean {
+    return this.kernels === 'portable';
   }
 
   // ---- names and scopes -------------------------------------------------------------------------
@@ -182,7 +217,7 @@ export class Graph {
 
   /** An initializer (a constant baked into the model). */
   constant(
-    data: Float32Array | Int32Array | BigInt64Array | Uint8Array,
+    data: Float32Array | Int32Array | Uint32Array | BigInt64Array | Uint8Array,
     shape: Shape,
     dtype: DType,
     name?: string,
@@ -212,9 +247,10 @@ export class Graph {
     const key = `${dtype}:${asScalar ? 's' : 'v'}:${values.join(',')}`;
     const hit = this.#constCache.get(key);
     if (hit) return hit;
-    let data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
+    let data: Float32Array | Int32Array | Uint32Array | BigInt64Array | Uint8Array;
     if (dtype === 'float32') data = Float32Array.from(values);
     else if (dtype === 'int32') data = Int32Array.from(values);
+    else if (dtype === 'uint32') data = Uint32Array.from(values);
     else if (dtype === 'int64') data = BigInt64Array.from(values.map((v) => BigInt(v)));
     else data = Uint8Array.from(values.map((v) => (v ? 1 : 0)));
     const t = this.constant(data, asScalar ? [] : [values.length], dtype);
@@ -268,7 +304,13 @@ export class Graph {
       if (o.name) this.#claim(o.name);
       return new Tensor(name, o.shape, o.dtype);
     });
-    if (domain === 'com.microsoft') this.#usesMicrosoftDomain = true;
+    if (domain === 'com.microsoft') {
+      if (this.portable)
+        throw new GraphShapeError(
+          `graph ${this.name}: ${opType} is a com.microsoft operator, not allowed in a portable graph`,
+        );
+      this.#usesMicrosoftDomain = true;
+    }
     this.#nodes.push({ opType, domain, inputs, outputs: outs, attributes });
     return outs;
   }
@@ -393,6 +435,7 @@ export class Graph {
     const opsets = [{ domain: '', version: this.opset }];
     if (this.#usesMicrosoftDomain) opsets.push({ domain: 'com.microsoft', version: 1 });
     return {
+      irVersion: irVersionFor(this.opset),
       opsets,
       producerName: 'xai-link',
       docString: opts.docString,

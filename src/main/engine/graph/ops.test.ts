@@ -154,6 +154,128 @@ describe('op gradients (finite differences through ONNX Runtime)', () => {
   });
 });
 
+describe('portable kernels (the GPU graphs): op gradients by finite differences', () => {
+  const portable = { kernels: 'portable' } as const;
+
+  it('matmul with every transpose combination and alpha: explicit Transpose + MatMul + Mul', async () => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        await expectGradOk(
+          [
+            { name: 'a', shape: transA ? [2, 3, 4] : [2, 4, 3] },
+            { name: 'b', shape: transB ? [5, 3] : [3, 5] },
+          ],
+          (g, [a, b]) => op.matmul(g, a!, b!, { transA, transB, alpha: 0.5 }),
+          portable,
+        );
+      }
+    }
+  });
+
+  it('gather: scatter-add gradient with int32 ScatterElements', async () => {
+    await expectGradOk(
+      [
+        { name: 'table', shape: [6, 3] },
+        { name: 'ids', shape: [2, 4], dtype: 'int32', ints: [0, 2, 2, 5, 1, 2, 0, 0] },
+      ],
+      (g, [t, ids]) => op.gather(g, t!, ids!),
+      portable,
+    );
+  });
+
+  it('cross-entropy from ReduceMax / Exp / Log / GatherElements', async () => {
+    await expectGradOk(
+      [
+        { name: 'z', shape: [5, 7] },
+        { name: 't', shape: [5], dtype: 'int32', ints: [0, 6, 3, 3, 1] },
+      ],
+      (g, [z, t]) => op.crossEntropy(g, z!, t!),
+      portable,
+    );
+  });
+
+  it('cross-entropy: the same loss and gradient as SoftmaxCrossEntropyLoss, also for large logits', async () => {
+    const z = Float32Array.from({ length: 4 * 9 }, (_, i) => Math.sin(i * 1.7) * (i % 2 ? 40 : 3));
+    const t = Int32Array.from([8, 0, 4, 4]);
+    const run = async (kernels: 'ort' | 'portable') => {
+      const g = new Graph('ce', { kernels });
+      const zi = g.input('z', 'float32', [4, 9], { requiresGrad: true });
+      const ti = g.input('t', 'int32', [4]);
+      const loss = op.crossEntropy(g, zi, ti);
+      g.output(loss, 'loss');
+      g.output(gradients(g, loss, [zi])[0]!, 'dz');
+      const s = await ort.InferenceSession.create(g.encode());
+      const out = await s.run({
+        z: new ort.Tensor('float32', z, [4, 9]),
+        t: new ort.Tensor('int32', t, [4]),
+      });
+      await s.release();
+      return { loss: out.loss!.data[0] as number, dz: out.dz!.data as Float32Array };
+    };
+    const a = await run('ort');
+    const b = await run('portable');
+    expect(b.loss).toBeCloseTo(a.loss, 5);
+    for (let i = 0; i < a.dz.length; i++) expect(b.dz[i]).toBeCloseTo(a.dz[i]!, 6);
+  });
+
+  it('dropout with a computed mask: gradient through the same mask', async () => {
+    await expectGradOk([{ name: 'x', shape: [4, 6] }], (g, [x]) => op.dropout(g, x!, 0.3, 11), portable);
+  });
+
+  it('a portable graph refuses com.microsoft operators', () => {
+    const g = new Graph('p', { kernels: 'portable' });
+    const x = g.input('x', 'float32', [2]);
+    expect(() => g.emit1('FusedMatMul', [x, x], [2], 'float32', {}, 'com.microsoft')).toThrow(
+      /portable graph/,
+    );
+  });
+});
+
+describe('computed dropout masks (hashDropoutMask)', () => {
+  async function masks(shape: number[], p: number, seed: number, keys: number[]): Promise<Uint8Array[]> {
+    const g = new Graph('mask', { kernels: 'portable' });
+    g.output(op.hashDropoutMask(g, shape, p, seed), 'keep');
+    const s = await ort.InferenceSession.create(g.encode());
+    const out: Uint8Array[] = [];
+    for (const key of keys) {
+      const r = await s.run({ [op.DROPOUT_KEY_INPUT]: new ort.Tensor('uint32', new Uint32Array([key]), []) });
+      out.push(Uint8Array.from(r.keep!.data as unknown as ArrayLike<number>, Number));
+    }
+    await s.release();
+    return out;
+  }
+
+  it('keeps 1 − p of the elements, the same bits for the same (seed, key), new ones for another key or seed', async () => {
+    const n = 200_000;
+    const [k0, k0again, k1] = await masks([n], 0.1, 42, [0, 0, 1]);
+    const [other] = await masks([n], 0.1, 43, [0]);
+    const kept = (m: Uint8Array) => m.reduce((a, b) => a + b, 0) / n;
+    expect(Math.abs(kept(k0!) - 0.9)).toBeLessThan(0.004);
+    expect(Math.abs(kept(k1!) - 0.9)).toBeLessThan(0.004);
+    expect(k0again).toEqual(k0);
+    const agree = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + (v === b[i] ? 1 : 0), 0) / n;
+    // independent masks agree on p² + (1 − p)² = 0.82 of the elements
+    expect(Math.abs(agree(k0!, k1!) - 0.82)).toBeLessThan(0.005);
+    expect(Math.abs(agree(k0!, other!) - 0.82)).toBeLessThan(0.005);
+  });
+
+  it('neighbouring elements are independent (no stripes along rows or columns)', async () => {
+    const [m] = await masks([400, 500], 0.5, 7, [3]);
+    let right = 0;
+    let down = 0;
+    let pairs = 0;
+    for (let r = 0; r < 399; r++)
+      for (let c = 0; c < 499; c++) {
+        const v = m![r * 500 + c]!;
+        right += v === m![r * 500 + c + 1] ? 1 : 0;
+        down += v === m![(r + 1) * 500 + c] ? 1 : 0;
+        pairs++;
+      }
+    expect(Math.abs(right / pairs - 0.5)).toBeLessThan(0.01);
+    expect(Math.abs(down / pairs - 0.5)).toBeLessThan(0.01);
+  });
+});
+
 describe('gradient checking itself', () => {
   it('catches a wrong backward (a deliberately broken op)', async () => {
     // y = x², with a backward that forgets the factor 2

@@ -9,6 +9,7 @@ import {
   type Shape,
   type Tensor,
 } from './graph.ts';
+import type { OnnxAttributeValue } from '../../../shared/onnx/onnxModel.ts';
 
 /**
  * The differentiable op set, llm.c style: each op's forward (the ONNX nodes it emits) and its backward
@@ -165,17 +166,38 @@ export function matmul(g: Graph, a: Tensor, b: Tensor, opts: MatMulOptions = {})
   }
   const batch = broadcastShapes('matmul (batch axes)', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const outShape = [...batch, m, n];
-  const y =
-    !transA && !transB && alpha === 1
-      ? g.emit1('MatMul', [a, b], outShape, 'float32')
-      : g.emit1(
-          'FusedMatMul',
-          [a, b],
-          outShape,
-          'float32',
-          { alpha, transA: { int: transA ? 1 : 0 }, transB: { int: transB ? 1 : 0 } },
-          'com.microsoft',
-        );
+  let y: Tensor;
+  if (!transA && !transB && alpha === 1) y = g.emit1('MatMul', [a, b], outShape, 'float32');
+  else if (g.portable) {
+    // Portable graphs: the transposes are materialised and α is a separate Mul (WebGPU runs all
+    // three; it has no FusedMatMul). Not recorded: this node's own backward is the one below.
+    const lastTwo = (t: Tensor) => {
+      const perm = Array.from({ length: t.rank }, (_, i) => i);
+      [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1]!, perm[t.rank - 2]!];
+      return g.emit1(
+        'Transpose',
+        [t],
+        perm.map((p) => t.shape[p]!),
+        'float32',
+        { perm: { ints: perm } },
+      );
+    };
+    const product = g.emit1(
+      'MatMul',
+      [transA ? lastTwo(a) : a, transB ? lastTwo(b) : b],
+      outShape,
+      'float32',
+    );
+    y = alpha === 1 ? product : g.emit1('Mul', [product, g.scalar(alpha)], outShape, 'float32');
+  } else
+    y = g.emit1(
+      'FusedMatMul',
+      [a, b],
+      outShape,
+      'float32',
+      { alpha, transA: { int: transA ? 1 : 0 }, transB: { int: transB ? 1 : 0 } },
+      'com.microsoft',
+    );
   g.record('matmul', [a, b], [y], ([dy]) => {
     let da: Tensor | null = null;
     let db: Tensor | null = null;
@@ -435,6 +457,22 @@ export function gather(g: Graph, table: Tensor, idx: Tensor): Tensor {
   if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail('gather', `ids ${idx} must be int32 or int64`);
   const y = g.emit1('Gather', [table, idx], [...idx.shape, table.shape[1]!], 'float32', { axis: { int: 0 } });
   g.record('gather', [table], [y], ([dy]) => {
+    if (g.portable) {
+      // ScatterElements takes int32 indices (ScatterND needs int64, which GPU providers lack): each
+      // id is repeated across its row's C columns.
+      const [, c] = table.shape as [Dim, Dim];
+      const rows = numel(idx.shape);
+      if (rows === null || typeof c !== 'number') fail('gather', 'gradient needs static shapes');
+      const ids = g.emit1('Reshape', [idx, g.vector([rows, 1])], [rows, 1], idx.dtype);
+      const wide = g.emit1('Expand', [ids, g.vector([rows, c])], [rows, c], idx.dtype);
+      const rowsDy = reshape(g, dy!, [rows, c]);
+      return [
+        g.emit1('ScatterElements', [zeros(g, table.shape), wide, rowsDy], table.shape, 'float32', {
+          axis: { int: 0 },
+          reduction: 'add',
+        }),
+      ];
+    }
     const ids64 =
       idx.dtype === 'int64' ? idx : g.emit1('Cast', [idx], idx.shape, 'int64', { to: { int: 7 } });
     const ids = g.emit1('Unsqueeze', [ids64, g.vector([-1])], [...idx.shape, 1], 'int64');
@@ -547,6 +585,7 @@ export function crossEntropy(g: Graph, logits: Tensor, targets: Tensor): Tensor 
     fail('crossEntropy', `targets ${targets} must be [${logits.shape[0]}] for logits ${logits}`);
   if (targets.dtype !== 'int64' && targets.dtype !== 'int32')
     fail('crossEntropy', `targets ${targets} must be int32 or int64`);
+  if (g.portable) return crossEntropyPortable(g, logits, targets);
   const [n, v] = logits.shape as [Dim, Dim];
   const [loss, logProb] = g.emit(
     'SoftmaxCrossEntropyLoss',
@@ -568,6 +607,40 @@ export function crossEntropy(g: Graph, logits: Tensor, targets: Tensor): Tensor 
     });
     const diff = g.emit1('Sub', [g.emit1('Exp', [logProb], [n, v], 'float32'), onehot], [n, v], 'float32');
     return [g.emit1('Mul', [diff, g.emit1('Mul', [dL!, g.scalar(1 / n)], [], 'float32')], [n, v], 'float32')];
+  });
+  return loss;
+}
+
+/**
+ * The same loss from default-domain operators that GPU providers implement (ONNX Runtime expands
+ * SoftmaxCrossEntropyLoss into a LogSoftmax, which its WebGPU provider runs on the CPU):
+ *   s = z − max(z),   lse = log Σⱼ exp(sⱼ),   L = mean_i (lseᵢ − s[i, tᵢ])
+ * Backward:  ∂z = (exp(s − lse) − onehot(t)) · dL / N, the one-hot subtracted by a scatter-add of −1
+ * at each target (no OneHot kernel on the GPU either).
+ */
+function crossEntropyPortable(g: Graph, logits: Tensor, targets: Tensor): Tensor {
+  const [n, v] = logits.shape as [Dim, Dim];
+  const rows = [n, 1];
+  const f = (opType: string, ins: Tensor[], shape: Shape, attrs: Record<string, OnnxAttributeValue> = {}) =>
+    g.emit1(opType, ins, shape, 'float32', attrs);
+  const max = f('ReduceMax', [logits, g.vector([1])], rows, { keepdims: { int: 1 } });
+  const shifted = f('Sub', [logits, max], [n, v]);
+  const lse = f(
+    'Log',
+    [f('ReduceSum', [f('Exp', [shifted], [n, v]), g.vector([1])], rows, { keepdims: { int: 1 } })],
+    rows,
+  );
+  const t = g.emit1('Unsqueeze', [targets, g.vector([1])], rows, targets.dtype);
+  const picked = f('GatherElements', [shifted, t], rows, { axis: { int: 1 } });
+  const loss = f('ReduceMean', [f('Sub', [lse, picked], rows), g.vector([0, 1])], [], {
+    keepdims: { int: 0 },
+  });
+  g.record('crossEntropy', [logits], [loss], ([dL]) => {
+    if (typeof n !== 'number' || typeof v !== 'number') fail('crossEntropy', 'gradient needs static shapes');
+    const prob = f('Exp', [f('Sub', [shifted, lse], [n, v])], [n, v]);
+    const minusOne = g.constant(new Float32Array(n).fill(-1), rows, 'float32');
+    const diff = f('ScatterElements', [prob, t, minusOne], [n, v], { axis: { int: 1 }, reduction: 'add' });
+    return [f('Mul', [diff, f('Mul', [dL!, g.scalar(1 / n)], [])], [n, v])];
   });
   return loss;
 }
@@ -616,9 +689,16 @@ export function reduceSum(g: Graph, x: Tensor, axes: readonly number[], keepdims
 export function reduceMean(g: Graph, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
   requireFloat('reduceMean', x);
   const r = reducedShape('reduceMean', x, axes, keepdims);
-  const y = g.emit1('ReduceMean', [x, g.vector(r.axes)], r.shape, 'float32', {
-    keepdims: { int: keepdims ? 1 : 0 },
-  });
+  // ReduceMean takes its axes as an input from opset 18, as an attribute before
+  const y =
+    g.opset >= 18
+      ? g.emit1('ReduceMean', [x, g.vector(r.axes)], r.shape, 'float32', {
+          keepdims: { int: keepdims ? 1 : 0 },
+        })
+      : g.emit1('ReduceMean', [x], r.shape, 'float32', {
+          axes: { ints: r.axes },
+          keepdims: { int: keepdims ? 1 : 0 },
+        });
   g.record('reduceMean', [x], [y], ([dy]) => {
     const n = numel(r.axes.map((a) => x.shape[a]!));
     if (n === null) fail('reduceMean', 'gradient needs static reduced axes');
@@ -648,6 +728,11 @@ export function dropoutWithMask(
   requireFloat('dropout', x);
   if (p <= 0) return { y: x, mask: null };
   if (p >= 1) fail('dropout', `probability ${p} must be below 1`);
+  if (g.portable) {
+    const mask = hashDropoutMask(g, x.shape, p, seed);
+    const y = applyDropoutMask(g, x, mask, p);
+    return { y, mask };
+  }
   const [y, mask] = g.emit(
     'Dropout',
     [x, g.scalar(p), g.vector([1], 'bool', true)],
@@ -668,6 +753,11 @@ export function dropoutWithMask(
  * from the forward pass to the backward pass (4 bytes per element instead of the mask's 1).
  */
 function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number, viaUint8 = false): Tensor {
+  if (g.portable) {
+    // GPU kernels take a bool condition in Where; casts from bool are CPU-only there.
+    const kept = g.emit1('Where', [mask, x, g.scalar(0)], x.shape, 'float32');
+    return g.emit1('Mul', [kept, g.scalar(1 / (1 - p))], x.shape, 'float32');
+  }
   const src = viaUint8 ? g.emit1('Cast', [mask], mask.shape, 'int32', { to: { int: 6 } }) : mask;
   const m = g.emit1('Cast', [src], mask.shape, 'float32', { to: { int: 1 } });
   const kept = g.emit1('Mul', [x, m], x.shape, 'float32');
@@ -681,3 +771,64 @@ export function applyDropoutMask(g: Graph, x: Tensor, mask: Tensor, p: number): 
   g.record('dropoutMask', [x], [y], ([dy]) => [maskAndScale(g, dy!, mask, p, true)]);
   return y;
 }
+
+/**
+ * A dropout mask computed, not drawn: element i of a site keeps its value when
+ *   h = mix(i + key·K + seed)   (32-bit unsigned arithmetic, wrapping)
+ * has its top 24 bits ≥ p·2²⁴. `key` is a graph input the trainer sets per optimizer (micro-)step and
+ * `seed` is the site's own, so every site, step and micro-batch gets its own mask, a resumed run
+ * recomputes exactly the masks it would have drawn, and the CPU and any GPU compute the same bits.
+ * mix is a murmur3-style finalizer in which xor-shift became add-shift (h + h/2ᵏ: uint32 Div is a right
+ * shift) and two squarings x·(2x + 1) bring back the non-linearity xor gave, because the GPU kernels
+ * include uint32 Mul/Add/Div but no bitwise operators. ops.test.ts checks the rate, the independence of
+ * neighbouring elements and of keys and seeds.
+ */
+export function hashDropoutMask(g: Graph, shape: Shape, p: number, seed: number): Tensor {
+  const n = numel(shape);
+  if (n === null) fail('dropout', `a computed mask needs a static shape, got ${shapeToString(shape)}`);
+  if (n >= 2 ** 31) fail('dropout', `${n} elements exceed a computed mask's int32 index range`);
+  const u = (opType: string, ins: Tensor[]) => g.emit1(opType, ins, shape, 'uint32');
+  const c = (v: number) => g.scalar(v >>> 0, 'uint32');
+  const key = dropoutKey(g);
+  const index = g.emit1(
+    'Reshape',
+    [
+      g.emit1(
+        'Cast',
+        [g.emit1('Range', [g.scalar(0, 'int32'), g.scalar(n, 'int32'), g.scalar(1, 'int32')], [n], 'int32')],
+        [n],
+        'uint32',
+        {
+          to: { int: 12 },
+        },
+      ),
+      g.shapeTensor(shape),
+    ],
+    shape,
+    'uint32',
+  );
+  const base = g.emit1('Add', [g.emit1('Mul', [key, c(0x9e3779b1)], [], 'uint32'), c(seed)], [], 'uint32');
+  let h = u('Add', [index, base]);
+  const shiftAdd = (t: Tensor, bits: number) => u('Add', [t, u('Div', [t, c(2 ** bits)])]);
+  // x·(2x + 1) is a permutation of the 32-bit integers and, unlike the adds and odd multiplies around
+  // it, not linear: without it neighbouring indices' hashes keep a near-constant difference.
+  const square = (t: Tensor) => u('Mul', [t, u('Add', [u('Add', [t, t]), c(1)])]);
+  h = shiftAdd(h, 16);
+  h = u('Mul', [h, c(0x85ebca6b)]);
+  h = square(h);
+  h = shiftAdd(h, 13);
+  h = u('Mul', [h, c(0xc2b2ae35)]);
+  h = square(h);
+  h = shiftAdd(h, 16);
+  const top24 = g.emit1('Cast', [u('Div', [h, c(256)])], shape, 'float32', { to: { int: 1 } });
+  // keep ⇔ top24 ≥ ⌈p·2²⁴⌉, i.e. ⌈p·2²⁴⌉ − ½ < top24 (integers, exact in float32 up to 2²⁴)
+  return g.emit1('Less', [g.scalar(Math.ceil(p * 2 ** 24) - 0.5), top24], shape, 'bool');
+}
+
+/** The graph's dropout key input (uint32 scalar), created on first use. */
+export function dropoutKey(g: Graph): Tensor {
+  g.dropoutKey ??= g.input(DROPOUT_KEY_INPUT, 'uint32', []);
+  return g.dropoutKey;
+}
+
+export const DROPOUT_KEY_INPUT = 'dropout_key';

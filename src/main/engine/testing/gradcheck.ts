@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { gradients } from '../graph/autodiff.ts';
-import { Graph, numel, type Shape, type Tensor } from '../graph/graph.ts';
+import { Graph, numel, type KernelSet, type Shape, type Tensor } from '../graph/graph.ts';
 import { mul, reduceSum } from '../graph/ops.ts';
 import { Rng } from '../rng.ts';
 
@@ -32,13 +32,21 @@ export interface GradCheckResult {
 export async function gradCheck(
   inputs: GradInput[],
   build: (g: Graph, xs: Tensor[]) => Tensor,
-  opts: { eps?: number; atol?: number; rtol?: number; maxPerInput?: number; seed?: number } = {},
+  opts: {
+    eps?: number;
+    atol?: number;
+    rtol?: number;
+    maxPerInput?: number;
+    seed?: number;
+    /** Builds the graph from portable kernels (the GPU graphs' op set); ONNX Runtime's CPU runs both. */
+    kernels?: KernelSet;
+  } = {},
 ): Promise<GradCheckResult> {
   const eps = opts.eps ?? 1e-2;
   const atol = opts.atol ?? 2e-3;
   const rtol = opts.rtol ?? 2e-2;
   const rng = new Rng(opts.seed ?? 1234);
-  const g = new Graph('gradcheck');
+  const g = new Graph('gradcheck', { kernels: opts.kernels });
   const xs = inputs.map((i) =>
     g.input(i.name, i.dtype ?? 'float32', i.shape, { requiresGrad: (i.dtype ?? 'float32') === 'float32' }),
   );
@@ -73,6 +81,8 @@ export async function gradCheck(
   });
   const feeds = () => {
     const f: Record<string, ort.Tensor> = {};
+    // computed dropout masks: one fixed key, so every evaluation sees the same mask
+    if (g.dropoutKey) f[g.dropoutKey.name] = new ort.Tensor('uint32', new Uint32Array([5]), []);
     inputs.forEach((inp, k) => {
       const dt = inp.dtype ?? 'float32';
       f[inp.name] = new ort.Tensor(dt, values[k]!, inp.shape);
