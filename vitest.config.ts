@@ -1,12 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests live next to the code they test; contract tests in contracts/; e2e (Playwright) is separate.
+// *.gpu.test.ts need a WebGPU adapter: `npm run test:webgpu` runs them on software Vulkan (or a real GPU).
+const shared = { environment: 'node', pool: 'forks', testTimeout: 60_000, hookTimeout: 60_000 } as const;
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'scripts/**/*.test.ts', 'contracts/test/**/*.test.ts'],
-    environment: 'node',
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'unit',
+          include: [
+            'src/**/*.test.ts',
+            'src/**/*.test.tsx',
+            'scripts/**/*.test.ts',
+            'contracts/test/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', 'src/**/*.gpu.test.ts'],
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'webgpu',
+          include: ['src/**/*.gpu.test.ts'],
+          // one adapter, used by one file at a time
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -53,6 +53,11 @@ export interface GenerateOptions extends SampleOptions {
   rng: Rng;
   /** Extra feeds (the flat `params` of a training-time sampling graph). */
   extraFeeds?: Record<string, ort.Tensor>;
+  /**
+   * The session takes exactly this many positions (a fixed-shape graph): the window is padded after
+   * its end, which the causal mask keeps from affecting the positions before.
+   */
+  padTo?: number;
   /** Called with each new token; return false to stop early. */
   onToken?: (id: number) => boolean | void;
 }
@@ -63,16 +68,15 @@ export async function generate(session: ort.InferenceSession, o: GenerateOptions
   const out: number[] = [];
   for (let n = 0; n < o.maxNewTokens; n++) {
     const window = ctx.slice(-o.blockSize);
-    const ids = new ort.Tensor(
-      'int64',
-      BigInt64Array.from(window, (v) => BigInt(v)),
-      [1, window.length],
-    );
+    const width = o.padTo ?? window.length;
+    const padded = new BigInt64Array(width);
+    window.forEach((v, i) => (padded[i] = BigInt(v)));
+    const ids = new ort.Tensor('int64', padded, [1, width]);
     const result = await session.run({ ...o.extraFeeds, [INFERENCE_IO.inputIds]: ids }, [
       INFERENCE_IO.logits,
     ]);
     const logits = result[INFERENCE_IO.logits]!;
-    const data = (logits.location === 'cpu' ? logits.data : await logits.getData()) as Float32Array;
+    const data = logits.data as Float32Array; // a CPU output (getData() on a gpu-buffer would abort)
     const row = data.subarray((window.length - 1) * o.vocabSize, window.length * o.vocabSize);
     const next = sampleFromLogits(row, o, o.rng);
     logits.dispose();

@@ -218,10 +218,19 @@ export function buildInferenceGraph(o: {
   weights: Float32Array | 'input';
   kernels?: KernelSet;
   opset?: number;
+  /**
+   * Fixed input shape instead of symbolic batch and seq: no run-time shape arithmetic (Shape/Concat
+   * nodes, which GPU providers leave to the CPU). Generation pads the window (generate.ts).
+   */
+  fixed?: { batch: number; seq: number };
 }): Graph {
   const { model, layout } = o;
   const g = new Graph('gpt', { kernels: o.kernels, opset: o.opset });
-  const ids = g.input(INFERENCE_IO.inputIds, 'int64', ['batch', 'seq']);
+  const ids = g.input(
+    INFERENCE_IO.inputIds,
+    'int64',
+    o.fixed ? [o.fixed.batch, o.fixed.seq] : ['batch', 'seq'],
+  );
   let params: Record<string, Tensor>;
   if (o.weights === 'input') {
     params = paramViews(g, g.input(INFERENCE_IO.params, 'float32', [layout.total]), layout, false);
@@ -234,7 +243,7 @@ export function buildInferenceGraph(o: {
       params[s.name] = g.constant(flat.subarray(s.offset, s.offset + s.size), s.shape, 'float32', s.name);
   }
   const logits = gptForward(g, model, params, ids, { train: false });
-  g.output(op.reshape(g, logits, ['batch', 'seq', model.vocabSize]), INFERENCE_IO.logits);
+  g.output(op.reshape(g, logits, [...ids.shape, model.vocabSize]), INFERENCE_IO.logits);
   return g;
 }
 

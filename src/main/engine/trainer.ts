@@ -751,6 +751,7 @@ export class Trainer {
           layout: this.layout,
           weights: 'input',
           kernels: kernelsFor(this.device),
+          ...(this.device === 'cpu' ? {} : { fixed: { batch: 1, seq: this.model.blockSize } }),
         }).encode(),
       );
     }
@@ -767,6 +768,7 @@ export class Trainer {
       vocabSize: this.model.vocabSize,
       rng: new Rng(o.seed ?? deriveSeed(this.config.train.seed, 'sample', this.#step)),
       extraFeeds: { [INFERENCE_IO.params]: params },
+      padTo: this.device === 'cpu' ? undefined : this.model.blockSize,
     });
     const sample: Sample = {
       step: this.#step,
