@@ -1,52 +1,69 @@
 #!/usr/bin/env bash
-# Device check of the XAI-Link training engine on a GPU machine (written for an NVIDIA H100, Linux x86-64).
+# Device check of the XAI-Link training engine on a machine with an NVIDIA GPU (Linux x86-64), in one call,
+# under 8 minutes:
 #
-#   bash scripts/device-check.sh            # all checks, < 4 minutes
-#   bash scripts/device-check.sh --providers cpu,webgpu --baby-iters 20
+#   bash scripts/device-check.sh                      # baby preset, 200 steps (capped at 120 s on WebGPU)
+#   bash scripts/device-check.sh --steps 100 --skip torch
 #
-# What it does (scripts/bench/device-check.ts): probes the execution providers (cpu, webgpu, cuda),
-# checks that one training step on each accelerator gives the CPU's loss, gradient norm and updated
-# parameters (tolerance 1e-4), trains cpu-tiny (150 steps) on every usable provider and the baby preset
-# (40 steps) on the accelerators, each capped at 45 s, and checks that --device auto picks the fastest
-# device. Prints PASS / FAIL / SKIP lines, a "tokens/s" line per provider and preset, and a final JSON line.
-# Exit status 0 when nothing failed. WebGPU state stays in host memory between steps unless
-# XAI_LINK_WEBGPU_STATE=device (which aborted onnxruntime-node 1.30 on an H100; see src/main/engine/device.ts).
+# What it does (scripts/bench/device-check.ts): ONNX Runtime's placement report for the training graph on
+# WebGPU (nodes left on the CPU, copies), one step with dropout on WebGPU against the CPU (1e-4), the baby
+# preset (nanoGPT's shakespeare_char model) trained on WebGPU with its state on the device and on the engine's
+# CPU path, the WebGPU provider's options timed, an ONNX Runtime profile of the step, and PyTorch nanoGPT on the
+# same GPU with the same batch and steps (fp32 eager with TF32 as train.py sets it; bf16 + torch.compile, its
+# defaults). Prints PASS / FAIL lines, a table and one JSON line; with $OUT set, the log, the JSON and the
+# profile are written there too. Exit status 0 when nothing failed.
 #
 # Expects:
-#   - the repository with node_modules carried along: node_modules/.bin/node (Node 22; the system node is
-#     used only if that is missing), node_modules/onnxruntime-node (its linux/x64 binaries),
-#     node_modules/onnxruntime-common and node_modules/zod. No network; the data is resources/tinyshakespeare.txt (generated text if missing).
-#   - WebGPU (bundled in onnxruntime-node, Dawn) runs on Vulkan on Linux: the Vulkan loader
-#     (libvulkan.so.1, Debian/Ubuntu package libvulkan1) and the NVIDIA Vulkan ICD (nvidia_icd.json, shipped
-#     with the NVIDIA driver's GL/Vulkan libraries). Without them the webgpu provider FAILs with "no adapter".
-#     The NVIDIA ICD (libGLX_nvidia.so.0) also needs the GL dispatch and X11 client libraries (Debian:
-#     libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0
-#     libmd0 libx11-xcb1); on a bare machine unpack them and point VK_DRIVER_FILES at nvidia_icd.json.
-#   - CUDA: onnxruntime-node was installed with its CUDA download skipped (.npmrc), so the cuda provider is
-#     reported as SKIP unless its provider libraries were added; it is not required.
+#   - Node 22 and onnxruntime-node: node_modules (node_modules/.bin/node), or, on a machine without the
+#     project's node_modules, .device/runtime.tar.xz (a Node 22 binary with onnxruntime-node, onnxruntime-common
+#     and zod, made by scripts/device-runtime.sh), unpacked to /tmp.
+#   - WebGPU (Dawn inside onnxruntime-node) runs on Vulkan: the Vulkan loader (libvulkan1) and the NVIDIA driver's
+#     ICD. Where the loader is missing, .deb files of it and the GL/X11 client libraries the NVIDIA ICD needs
+#     may be placed in .gl/ (libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 libx11-6 libxext6
+#     libxcb1 libxau6 libxdmcp6 libbsd0 libmd0 libx11-xcb1 libx11-data): they are unpacked into /.
+#   - python3 with PyTorch (CUDA) and numpy for the comparison; without it those rows FAIL and the rest runs.
 set -u
 cd "$(dirname "$0")/.."
+out=${OUT:-}
+log() { if [ -n "$out" ]; then tee -a "$out/device-check.log"; else cat; fi; }
 
 NODE=node_modules/.bin/node
+if [ ! -x "$NODE" ] && [ -f .device/runtime.tar.xz ]; then
+  mkdir -p /tmp/xai-link-runtime
+  tar xJf .device/runtime.tar.xz -C /tmp/xai-link-runtime
+  [ -e node_modules ] || ln -s /tmp/xai-link-runtime/node_modules node_modules
+  NODE=/tmp/xai-link-runtime/bin/node
+fi
 if [ ! -x "$NODE" ]; then
-  if command -v node >/dev/null 2>&1; then NODE=$(command -v node); else echo "FAIL setup: no node_modules/.bin/node and no node on PATH"; exit 2; fi
+  if command -v node >/dev/null 2>&1; then NODE=$(command -v node); else echo "FAIL setup: no Node 22 (node_modules or .device/runtime.tar.xz)"; exit 2; fi
 fi
-echo "== machine"
-echo "node: $("$NODE" --version) ($NODE)"
-uname -srm
-grep -m1 'model name' /proc/cpuinfo | sed 's/^/cpu: /'
-echo "cores: $(nproc)"
-if command -v nvidia-smi >/dev/null 2>&1; then
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/gpu: /'
-else
-  echo "gpu: nvidia-smi not found"
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && ls .gl/*.deb >/dev/null 2>&1; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
 fi
-if ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then echo "vulkan loader: present"; else echo "vulkan loader: MISSING (libvulkan1): WebGPU will not find an adapter"; fi
-ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null | grep -i nvidia | sed 's/^/vulkan icd: /' || true
-if [ ! -f node_modules/onnxruntime-node/package.json ]; then echo "FAIL setup: node_modules/onnxruntime-node is missing"; exit 2; fi
-
-echo "== checks"
-timeout 230 "$NODE" scripts/bench/device-check.ts "$@"
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$icd" ] && ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+  export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+  [ -f /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json ] && export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+{
+  echo "== machine"
+  echo "node: $("$NODE" --version) ($NODE)"
+  uname -srm
+  grep -m1 'model name' /proc/cpuinfo | sed 's/^/cpu: /'
+  echo "cores: $(nproc)"
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/gpu: /'
+  else
+    echo "gpu: nvidia-smi not found"
+  fi
+  python3 -c 'import torch; print("torch:", torch.__version__, "cuda:", torch.cuda.is_available())' 2>&1 | tail -1
+  if ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then echo "vulkan loader: present"; else echo "vulkan loader: MISSING (libvulkan1)"; fi
+  echo "vulkan driver files: ${VK_DRIVER_FILES:-system}"
+  echo "== checks"
+} 2>&1 | log
+set -o pipefail
+timeout 470 "$NODE" scripts/bench/device-check.ts ${out:+--out "$out"} "$@" 2>&1 | grep --line-buffered -v '^Warning: maxDynamic' | log
 status=$?
-if [ $status -eq 124 ]; then echo "FAIL device check: timed out after 230 s"; fi
+if [ $status -eq 124 ]; then echo "FAIL device check: timed out after 470 s" | log; fi
 exit $status

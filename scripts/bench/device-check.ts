@@ -1,256 +1,505 @@
 /**
- * Device check of the training engine (run by scripts/device-check.sh on a GPU machine).
+ * Device check of the training engine on a GPU machine (scripts/device-check.sh runs it; < 8 minutes).
  *
- * For every execution provider (cpu, webgpu, cuda): can it run the training graph, does one training
- * step give the CPU's numbers, does a short run keep its state on the device and learn, and how many
- * tokens/s does it reach. Prints `PASS <check>` / `FAIL <check>: why` / `SKIP <check>: why` lines, a
- * `tokens/s` line per provider and preset, and a final JSON summary line. Needs no network and no
- * dataset download: it trains on resources/tinyshakespeare.txt (or generated text).
+ *  1. placement: ONNX Runtime's own report for the baby training graph on WebGPU: nodes left on the CPU
+ *     provider and host↔device copies (portable graph; the CPU-kernel graph for comparison);
+ *  2. parity: one training step with dropout on WebGPU equals the CPU's (same portable graph), 1e-4;
+ *  3. baby (nanoGPT shakespeare_char) on WebGPU, state on the device: up to --steps steps, tokens/s;
+ *  4. baby on the engine's CPU path (every core), a few steps: tokens/s;
+ *  5. a WebGPU profile of the baby step (ONNX Runtime's profiler): the nodes that take the time;
+ *  6. PyTorch nanoGPT on the same GPU, same batch and steps: fp32 eager with TF32 (train.py's flags),
+ *     and bf16 autocast + torch.compile (train.py's defaults).
+ * Prints PASS / FAIL lines, a table and, last, one JSON line with every figure. Exit 0 when nothing failed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { configFromPreset, resolveModelConfig, type PresetId } from '../../src/shared/engine/config.ts';
-import { sessionOptions, type DeviceName } from '../../src/main/engine/device.ts';
+import {
+  configFromPreset,
+  presetIdSchema,
+  resolveModelConfig,
+  runConfigSchema,
+} from '../../src/shared/engine/config.ts';
+import { defaultThreads, sessionOptions } from '../../src/main/engine/device.ts';
+import { GPU_STATE_OUTPUTS as GPU_STATE_ONLY } from '../../src/main/engine/runner.ts';
 import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
 import { buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
+import { measurePlacement } from '../../src/main/engine/placement.ts';
 import { Rng } from '../../src/main/engine/rng.ts';
-import { prepareCharDataset, shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
+import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
 import { Trainer } from '../../src/main/engine/trainer.ts';
-import { buildProbeModel } from '../../src/main/system/probeModel.ts';
+import { summariseProfile } from '../../src/main/engine/profile.ts';
 
 const { values } = parseArgs({
   options: {
-    providers: { type: 'string', default: 'cpu,webgpu,cuda' },
-    /** Providers whose absence is a failure; the others are skipped when missing. */
-    require: { type: 'string', default: 'cpu,webgpu' },
-    'tiny-iters': { type: 'string', default: '150' },
-    'baby-iters': { type: 'string', default: '40' },
-    'time-limit': { type: 'string', default: '45' },
+    preset: { type: 'string', default: 'baby' },
+    steps: { type: 'string', default: '200' },
+    'gpu-seconds': { type: 'string', default: '120' },
+    'cpu-steps': { type: 'string', default: '8' },
+    'cpu-seconds': { type: 'string', default: '60' },
+    'torch-seconds': { type: 'string', default: '200' },
+    out: { type: 'string' },
+    skip: { type: 'string', default: '' },
   },
 });
-const providers = values.providers.split(',').map((s) => s.trim()) as DeviceName[];
-const required = new Set(values.require.split(',').map((s) => s.trim()));
-const summary: Record<string, unknown> = {
-  node: process.version,
-  ort: ort.env.versions?.common ?? 'unknown',
-  providers: {},
-};
-const results: Record<string, Record<string, unknown>> = {};
+const steps = Number(values.steps);
+const skip = new Set(values.skip.split(',').filter(Boolean));
+const work = mkdtempSync(join(tmpdir(), 'xai-device-check-'));
+const dataDir = shakespeareCharDataset(work);
+const summary: Record<string, unknown> = { node: process.version, ort: ort.env.versions?.common };
 let failures = 0;
 const pass = (what: string, detail = '') => console.log(`PASS ${what}${detail ? `: ${detail}` : ''}`);
 const fail = (what: string, why: unknown) => {
   failures++;
   console.log(`FAIL ${what}: ${why instanceof Error ? why.message.split('\n')[0] : String(why)}`);
 };
-const skip = (what: string, why: string) => console.log(`SKIP ${what}: ${why}`);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+};
 
-// generated text: sentences from a small vocabulary, learnable at the character level
-function corpus(chars: number): string {
-  const words =
-    'the king and queen of a far land spoke to their people with grace while rain fell on old stone walls'.split(
-      ' ',
-    );
-  const rng = new Rng(7);
-  let s = '';
-  while (s.length < chars) {
-    const n = 4 + rng.randint(8);
-    const sentence = Array.from({ length: n }, () => words[rng.randint(words.length)]).join(' ');
-    s += `${sentence[0]!.toUpperCase()}${sentence.slice(1)}.${rng.randint(4) === 0 ? '\n' : ' '}`;
-  }
-  return s;
-}
+const preset = presetIdSchema.parse(values.preset);
+const baby = configFromPreset(preset);
+const babyModel = resolveModelConfig(baby, { vocabSize: 65 });
+const babyLayout = gptParamLayout(babyModel);
+const tokensPerStep = baby.train.batchSize * babyModel.blockSize;
 
-const work = mkdtempSync(join(tmpdir(), 'xai-device-check-'));
-// tiny-shakespeare (resources/) when present, else generated text
-let dataDir: string;
+// 1. placement
 try {
-  dataDir = shakespeareCharDataset(work);
-} catch {
-  dataDir = prepareCharDataset(corpus(400_000), join(work, 'data'), 'generated');
+  const portable = buildTrainGraph({
+    model: babyModel,
+    train: baby.train,
+    layout: babyLayout,
+    kind: 'step',
+    dropoutSeed: 1,
+    kernels: 'portable',
+  }).encode();
+  const p = await measurePlacement(portable, 'webgpu', { gpuOutputs: GPU_STATE_ONLY });
+  const cpuKernels = await measurePlacement(
+    buildTrainGraph({
+      model: babyModel,
+      train: baby.train,
+      layout: babyLayout,
+      kind: 'step',
+      dropoutSeed: 1,
+    }).encode(),
+    'webgpu',
+  );
+  summary.placement = {
+    cpu_nodes: p.cpuNodes,
+    copy_nodes: p.copyNodes,
+    gpu_nodes: p.providers.WebGpuExecutionProvider?.length ?? 0,
+    cpu_kernel_graph: {
+      cpu_nodes: cpuKernels.cpuNodes,
+      copy_nodes: cpuKernels.copyNodes,
+      cpu_ops: cpuKernels.cpuOps,
+    },
+  };
+  if (p.cpuNodes === 0) pass('placement', `${preset} step: 0 CPU nodes, ${p.copyNodes} copies`);
+  else fail('placement', `${p.cpuNodes} CPU nodes: ${JSON.stringify(p.cpuOps)}`);
+} catch (e) {
+  fail('placement', e);
 }
 
-// 1. providers: a session on the provider alone runs the probe graph
-const usable: DeviceName[] = [];
-for (const p of providers) {
-  const started = performance.now();
-  try {
-    const s = await ort.InferenceSession.create(buildProbeModel(), {
-      executionProviders: [p],
-      logSeverityLevel: 3,
+// 2. parity: one step with dropout, WebGPU vs CPU, same portable graph and inputs
+try {
+  const model = { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 32, vocabSize: 65, dropout: 0.1, bias: false };
+  const train = runConfigSchema.parse({ model, train: { batchSize: 8, maxIters: 10 } }).train;
+  const layout = gptParamLayout(model);
+  const bytes = buildTrainGraph({
+    model,
+    train,
+    layout,
+    kind: 'step',
+    dropoutSeed: 3,
+    kernels: 'portable',
+  }).encode();
+  const rng = new Rng(3);
+  const ids = Int32Array.from({ length: 8 * 32 }, () => rng.randint(65));
+  const tgt = Int32Array.from({ length: 8 * 32 }, () => rng.randint(65));
+  const P = layout.total;
+  const run = async (device: 'cpu' | 'webgpu') => {
+    const s = await ort.InferenceSession.create(bytes, sessionOptions(device, 4));
+    const out = await s.run({
+      [TRAIN_IO.params]: new ort.Tensor('float32', initParams(layout, 1), [P]),
+      [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
+      [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
+      [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [8, 32]),
+      [TRAIN_IO.targets]: new ort.Tensor('int32', tgt, [8, 32]),
+      [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
+      [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([1]), []),
+      [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([7]), []),
     });
-    const out = await s.run({ x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) });
-    const y = (out.y!.location === 'cpu' ? out.y!.data : await out.y!.getData()) as Float32Array;
     await s.release();
-    if (y[3] !== 20) throw new Error(`wrong result ${Array.from(y)}`);
-    pass(`provider ${p}`, `${(performance.now() - started).toFixed(0)} ms`);
-    usable.push(p);
+    return {
+      loss: Number(out[TRAIN_IO.loss]!.data[0]),
+      gradNorm: Number(out[TRAIN_IO.gradNorm]!.data[0]),
+      params: out[TRAIN_IO.paramsOut]!.data as Float32Array,
+    };
+  };
+  const c = await run('cpu');
+  const g = await run('webgpu');
+  let d = 0;
+  for (let i = 0; i < P; i++) d = Math.max(d, Math.abs(c.params[i]! - g.params[i]!));
+  summary.parity = {
+    loss_cpu: c.loss,
+    loss_webgpu: g.loss,
+    grad_norm_cpu: c.gradNorm,
+    grad_norm_webgpu: g.gradNorm,
+    max_param_diff: d,
+  };
+  const ok =
+    Math.abs(c.loss - g.loss) < 1e-4 &&
+    Math.abs(c.gradNorm - g.gradNorm) < 1e-4 * Math.max(1, c.gradNorm) &&
+    d < 1e-4;
+  (ok ? pass : fail)(
+    'one step with dropout, WebGPU = CPU',
+    `loss ${g.loss.toFixed(6)} vs ${c.loss.toFixed(6)}, grad norm ${g.gradNorm.toFixed(5)} vs ${c.gradNorm.toFixed(5)}, max param diff ${d.toExponential(1)}`,
+  );
+} catch (e) {
+  fail('one step with dropout, WebGPU = CPU', e);
+}
+
+// 3–4. baby on the engine: WebGPU (state on the device) and the CPU
+async function trainBaby(device: 'cpu' | 'webgpu', maxSteps: number, seconds: number) {
+  const config = configFromPreset(preset, {
+    train: {
+      maxIters: steps,
+      lrDecayIters: steps,
+      evalInterval: steps,
+      evalIters: 10,
+      logInterval: 1,
+      checkpointInterval: steps,
+      sampleTokens: 1,
+    },
+    model: {},
+  });
+  if (device === 'webgpu') config.train.activationCheckpointing = 'off'; // a GPU has the memory
+  const losses: number[] = [];
+  const ms: number[] = [];
+  const evals: { step: number; train: number; val: number }[] = [];
+  const started = performance.now();
+  let message = '';
+  const trainer: Trainer = await Trainer.create({
+    config,
+    data: { path: dataDir },
+    runDir: join(work, `baby-${device}`),
+    device,
+    writeFiles: false,
+    onEvent: (e) => {
+      if (e.type === 'metric') {
+        losses.push(e.metric.loss);
+        ms.push(e.metric.msPerStep);
+        if (e.metric.step >= maxSteps || performance.now() - started > seconds * 1000) trainer.stop();
+      } else if (e.type === 'eval')
+        evals.push({ step: e.metric.step, train: e.metric.trainLoss, val: e.metric.valLoss });
+      else if (e.type === 'log') message ||= e.message;
+    },
+  });
+  await trainer.run();
+  await trainer.close();
+  const warm = ms.slice(Math.min(3, ms.length - 1));
+  const msPerStep = median(warm);
+  return {
+    device,
+    message: trainer.deviceMessage,
+    steps: losses.length,
+    ms_per_step: Math.round(msPerStep * 10) / 10,
+    first_step_ms: Math.round(ms[0] ?? NaN),
+    tokens_per_s: Math.round((tokensPerStep * 1000) / msPerStep),
+    loss_first: losses[0],
+    loss_last10: losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length),
+    losses_first10: losses.slice(0, 10).map((l) => Math.round(l * 1e4) / 1e4),
+    evals,
+  };
+}
+
+const engine: Record<string, Awaited<ReturnType<typeof trainBaby>>> = {};
+for (const [device, n, s] of [
+  ['webgpu', steps, Number(values['gpu-seconds'])],
+  ['cpu', Number(values['cpu-steps']), Number(values['cpu-seconds'])],
+] as const) {
+  if (skip.has(device)) continue;
+  try {
+    engine[device] = await trainBaby(device, n, s);
+    const r = engine[device]!;
+    pass(
+      `baby on ${device}`,
+      `${r.steps} steps, ${r.ms_per_step} ms/step, ${r.tokens_per_s} tokens/s, loss ${r.loss_first?.toFixed(4)} → ${r.loss_last10.toFixed(4)} (last 10)`,
+    );
   } catch (e) {
-    if (required.has(p)) fail(`provider ${p}`, e);
-    else skip(`provider ${p}`, e instanceof Error ? e.message.split('\n')[0]! : String(e));
+    fail(`baby on ${device}`, e);
   }
 }
+summary.engine = engine;
 
-// 2. one training step on each provider equals the CPU's (same graph, same inputs)
-{
-  const cfg = configFromPreset('cpu-tiny');
-  const model = resolveModelConfig(cfg, { vocabSize: 65 });
-  const layout = gptParamLayout(model);
-  const bytes = buildTrainGraph({ model, train: cfg.train, layout, kind: 'step', dropoutSeed: 1 }).encode();
-  const P = layout.total;
-  const B = cfg.train.batchSize;
-  const T = model.blockSize;
-  const rng = new Rng(3);
+// 5a. the WebGPU provider's own options: the same step timed with each (state on the device)
+async function timeWebgpuStep(
+  label: string,
+  tweak: (o: ort.InferenceSession.SessionOptions) => void,
+  runs = 8,
+): Promise<number> {
+  const bytes = buildTrainGraph({
+    model: babyModel,
+    train: baby.train,
+    layout: babyLayout,
+    kind: 'step',
+    dropoutSeed: 1,
+    kernels: 'portable',
+  }).encode();
+  const opts = sessionOptions('webgpu', defaultThreads(), GPU_STATE_ONLY);
+  tweak(opts);
+  const s = await ort.InferenceSession.create(bytes, opts);
+  const P = babyLayout.total;
+  const B = baby.train.batchSize;
+  const T = babyModel.blockSize;
+  const rng = new Rng(5);
   const ids = Int32Array.from({ length: B * T }, () => rng.randint(65));
-  const tgt = Int32Array.from({ length: B * T }, () => rng.randint(65));
-  const feeds = () => ({
-    [TRAIN_IO.params]: new ort.Tensor('float32', initParams(layout, 1), [P]),
+  let state: Record<string, ort.Tensor> = {
+    [TRAIN_IO.params]: new ort.Tensor('float32', initParams(babyLayout, 1), [P]),
     [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
     [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
-    [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [B, T]),
-    [TRAIN_IO.targets]: new ort.Tensor('int32', tgt, [B, T]),
-    [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
-    [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([1]), []),
-  });
-  const stepOn = async (device: DeviceName) => {
-    const s = await ort.InferenceSession.create(bytes, sessionOptions(device, 4));
-    const out = await s.run(feeds());
-    const get = async (n: string) =>
-      (out[n]!.location === 'cpu' ? out[n]!.data : await out[n]!.getData()) as Float32Array;
-    const r = {
-      loss: (await get(TRAIN_IO.loss))[0]!,
-      norm: (await get(TRAIN_IO.gradNorm))[0]!,
-      params: await get(TRAIN_IO.paramsOut),
-    };
-    await s.release();
-    return r;
   };
-  const ref = await stepOn('cpu');
-  for (const p of usable.filter((d) => d !== 'cpu')) {
+  const times: number[] = [];
+  for (let i = 1; i <= runs; i++) {
+    const t0 = performance.now();
+    const out = await s.run(
+      {
+        ...state,
+        [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [B, T]),
+        [TRAIN_IO.targets]: new ort.Tensor('int32', ids, [B, T]),
+        [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
+        [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([i]), []),
+        [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([i]), []),
+      },
+      [TRAIN_IO.paramsOut, TRAIN_IO.mOut, TRAIN_IO.vOut, TRAIN_IO.loss],
+    );
+    void out[TRAIN_IO.loss]!.data[0]; // a CPU output: the step's work is done
+    times.push(performance.now() - t0);
+    if (i > 1) for (const t of Object.values(state)) t.dispose();
+    state = {
+      [TRAIN_IO.params]: out[TRAIN_IO.paramsOut]!,
+      [TRAIN_IO.m]: out[TRAIN_IO.mOut]!,
+      [TRAIN_IO.v]: out[TRAIN_IO.vOut]!,
+    };
+  }
+  for (const t of Object.values(state)) t.dispose();
+  await s.release();
+  const ms = median(times.slice(2));
+  console.log(`webgpu step, ${label}: ${ms.toFixed(1)} ms (median of ${times.length - 2} after 2 warm-up)`);
+  return Math.round(ms * 10) / 10;
+}
+if (!skip.has('options')) {
+  const variants: Record<string, number> = {};
+  try {
+    variants.default = await timeWebgpuStep('default options', () => {});
+    variants.validation_disabled = await timeWebgpuStep('validationMode disabled', (o) => {
+      o.executionProviders = [{ name: 'webgpu', validationMode: 'disabled' } as never, 'cpu'];
+    });
+    variants.bucket_buffers = await timeWebgpuStep(
+      'bucket storage-buffer cache, 64 pending dispatches',
+      (o) => {
+        o.extra = {
+          ...(o.extra as object),
+          ep: {
+            webgpuexecutionprovider: { storageBufferCacheMode: 'bucket', maxNumPendingDispatches: '64' },
+          },
+        };
+      },
+    );
+    variants.sequential_off = await timeWebgpuStep('no CPU thread pool (1 intra-op thread)', (o) => {
+      o.intraOpNumThreads = 1;
+    });
+    summary.webgpu_options_ms = variants;
+    pass('webgpu options', JSON.stringify(variants));
+  } catch (e) {
+    summary.webgpu_options_ms = variants;
+    fail('webgpu options', e);
+  }
+}
+
+// 5b. profile of the step on WebGPU
+if (!skip.has('profile')) {
+  try {
+    const prefix = join(work, 'profile');
+    const bytes = buildTrainGraph({
+      model: babyModel,
+      train: baby.train,
+      layout: babyLayout,
+      kind: 'step',
+      dropoutSeed: 1,
+      kernels: 'portable',
+    }).encode();
+    const opts = sessionOptions('webgpu', defaultThreads(), GPU_STATE_ONLY);
+    opts.enableProfiling = true;
+    opts.profileFilePrefix = prefix;
+    const s = await ort.InferenceSession.create(bytes, opts);
+    const P = babyLayout.total;
+    const B = baby.train.batchSize;
+    const T = babyModel.blockSize;
+    const rng = new Rng(5);
+    let state: Record<string, ort.Tensor> = {
+      [TRAIN_IO.params]: new ort.Tensor('float32', initParams(babyLayout, 1), [P]),
+      [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
+      [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
+    };
+    for (let i = 1; i <= 4; i++) {
+      const ids = Int32Array.from({ length: B * T }, () => rng.randint(65));
+      const out = await s.run(
+        {
+          ...state,
+          [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [B, T]),
+          [TRAIN_IO.targets]: new ort.Tensor('int32', ids, [B, T]),
+          [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
+          [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([i]), []),
+          [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([i]), []),
+        },
+        [TRAIN_IO.paramsOut, TRAIN_IO.mOut, TRAIN_IO.vOut, TRAIN_IO.loss],
+      );
+      if (i > 1) for (const t of Object.values(state)) t.dispose();
+      state = {
+        [TRAIN_IO.params]: out[TRAIN_IO.paramsOut]!,
+        [TRAIN_IO.m]: out[TRAIN_IO.mOut]!,
+        [TRAIN_IO.v]: out[TRAIN_IO.vOut]!,
+      };
+    }
+    s.endProfiling();
+    await s.release();
+    const file = readdirSync(work).find((f) => f.startsWith('profile') && f.endsWith('.json'));
+    if (!file) throw new Error('ONNX Runtime wrote no profile');
+    const profile = summariseProfile(JSON.parse(readFileSync(join(work, file), 'utf8')), {
+      skipRuns: 1,
+      top: 15,
+    });
+    summary.profile = profile;
+    if (values.out) writeFileSync(join(values.out, 'webgpu-profile.json'), readFileSync(join(work, file)));
+    pass(
+      'profile',
+      `${profile.runs} runs, ${profile.nodeEvents} node events; top op types: ${profile.byOpType
+        .slice(0, 5)
+        .map((o) => `${o.opType} ${o.pct}%`)
+        .join(', ')}`,
+    );
+  } catch (e) {
+    fail('profile', e);
+  }
+}
+
+// 6. PyTorch nanoGPT on the same GPU
+function torchRun(label: string, extra: string[]) {
+  const args = [
+    'scripts/bench/nanogpt_torch.py',
+    '--data',
+    dataDir,
+    '--device',
+    'cuda',
+    '--iters',
+    String(steps),
+    '--batch',
+    String(baby.train.batchSize),
+    '--block',
+    String(babyModel.blockSize),
+    '--n-layer',
+    String(babyModel.nLayer),
+    '--n-head',
+    String(babyModel.nHead),
+    '--n-embd',
+    String(babyModel.nEmbd),
+    '--dropout',
+    String(babyModel.dropout),
+    '--lr',
+    String(baby.train.learningRate),
+    '--vocab',
+    '65',
+    '--eval-interval',
+    String(steps),
+    '--eval-iters',
+    '10',
+    '--quiet',
+    ...extra,
+  ];
+  const r = spawnSync('python3', args, {
+    encoding: 'utf8',
+    timeout: Number(values['torch-seconds']) * 1000,
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1);
+  if (!line)
+    throw new Error(
+      `${label}: no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`,
+    );
+  return JSON.parse(line) as Record<string, unknown>;
+}
+const torch: Record<string, Record<string, unknown>> = {};
+if (!skip.has('torch')) {
+  for (const [label, extra] of [
+    ['fp32_tf32_eager', []],
+    ['bf16_compile', ['--dtype', 'bfloat16', '--compile']],
+  ] as const) {
     try {
-      const r = await stepOn(p);
-      let maxDiff = 0;
-      for (let i = 0; i < P; i++) maxDiff = Math.max(maxDiff, Math.abs(r.params[i]! - ref.params[i]!));
-      const detail = `loss ${r.loss.toFixed(6)} vs cpu ${ref.loss.toFixed(6)}, grad norm ${r.norm.toFixed(5)} vs ${ref.norm.toFixed(5)}, max param diff ${maxDiff.toExponential(2)}`;
-      if (
-        Math.abs(r.loss - ref.loss) < 1e-3 &&
-        Math.abs(r.norm - ref.norm) < 1e-2 * ref.norm &&
-        maxDiff < 1e-4
-      )
-        pass(`${p} step matches cpu`, detail);
-      else fail(`${p} step matches cpu`, detail);
+      torch[label] = torchRun(label, [...extra]);
+      pass(`pytorch ${label}`, `${torch[label]!.tokens_per_s} tokens/s, val loss ${torch[label]!.val_loss}`);
     } catch (e) {
-      fail(`${p} step matches cpu`, e);
+      fail(`pytorch ${label}`, e);
     }
   }
 }
+summary.pytorch = torch;
 
-// 3. short runs: the loss falls on every device; tokens/s per provider and preset
-async function timedRun(device: DeviceName, preset: PresetId, iters: number): Promise<void> {
-  const key = `${device} ${preset}`;
-  const config = configFromPreset(preset, {
-    train: {
-      maxIters: iters,
-      lrDecayIters: iters,
-      warmupIters: 10,
-      evalInterval: 100000,
-      evalIters: 1,
-      logInterval: 1,
-      sampleTokens: 1,
-      learningRate: preset === 'cpu-tiny' ? 1e-3 : 6e-4,
-    },
-  });
-  const times: number[] = [];
-  const losses: number[] = [];
-  const deadline = performance.now() + Number(values['time-limit']) * 1000;
-  const started = performance.now();
-  let trainer: Trainer | null = null;
-  try {
-    trainer = await Trainer.create({
-      config,
-      data: { path: dataDir },
-      runDir: join(work, `run-${device}-${preset}`),
-      device,
-      writeFiles: false,
-      onEvent: (e) => {
-        if (e.type === 'metric') {
-          times.push(e.metric.msPerStep);
-          losses.push(e.metric.loss);
-          if (performance.now() > deadline) trainer?.stop();
-        }
-      },
-    });
-    const setupMs = performance.now() - started;
-    await trainer.run();
-    const warm = times.slice(Math.min(5, times.length - 1)).sort((a, b) => a - b);
-    const med = warm[Math.floor(warm.length / 2)]!;
-    const tokens = config.train.batchSize * config.model.blockSize;
-    const tps = Math.round((tokens * 1000) / med);
-    const first = losses.slice(0, 3).reduce((a, b) => a + b, 0) / Math.min(3, losses.length);
-    const last = losses.slice(-3).reduce((a, b) => a + b, 0) / Math.min(3, losses.length);
-    results[key] = {
-      steps: times.length,
-      ms_per_iter: Number(med.toFixed(2)),
-      tokens_per_s: tps,
-      first_loss: first,
-      last_loss: last,
-      setup_s: Number((setupMs / 1000).toFixed(1)),
-      threads: trainer.threads,
-      device: trainer.device,
-    };
-    console.log(
-      `tokens/s ${key}: ${tps} (${med.toFixed(2)} ms/step median over ${warm.length} steps; loss ${first.toFixed(3)} -> ${last.toFixed(3)}; setup ${(setupMs / 1000).toFixed(1)} s)`,
-    );
-    if (trainer.device !== device) fail(`${key} runs on ${device}`, `ran on ${trainer.device}`);
-    else if (Number.isFinite(last) && last < first - 0.05)
-      pass(`${key} learns`, `loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${times.length} steps`);
-    else fail(`${key} learns`, `loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${times.length} steps`);
-  } catch (e) {
-    fail(`${key} training`, e);
-  } finally {
-    await trainer?.close().catch(() => undefined);
-  }
-}
-
-for (const p of usable) await timedRun(p, 'cpu-tiny', Number(values['tiny-iters']));
-for (const p of usable) {
-  if (p === 'cpu') skip('cpu baby', 'too slow for this check on a CPU');
-  else await timedRun(p, 'baby', Number(values['baby-iters']));
-}
-
-// 4. "auto" takes the fastest device that works (timed), not the first accelerator that works
-if (usable.length > 1) {
-  let trainer: Trainer | null = null;
-  try {
-    trainer = await Trainer.create({
-      config: configFromPreset('cpu-tiny', { train: { maxIters: 1 } }),
-      data: { path: dataDir },
-      runDir: join(work, 'run-auto'),
-      device: 'auto',
-      writeFiles: false,
-      onEvent: () => undefined,
-    });
-    const speed = (d: string) => Number(results[`${d} cpu-tiny`]?.tokens_per_s ?? 0);
-    const fastest = usable.reduce((a, b) => (speed(b) > speed(a) ? b : a));
-    summary.auto = { device: trainer.device, message: trainer.deviceMessage };
-    if (trainer.device === fastest) pass('auto picks the fastest device', trainer.deviceMessage);
-    else
-      fail(
-        'auto picks the fastest device',
-        `${trainer.device}, but ${fastest} was faster: ${trainer.deviceMessage}`,
-      );
-  } catch (e) {
-    fail('auto picks the fastest device', e);
-  } finally {
-    await trainer?.close().catch(() => undefined);
-  }
-}
-
-rmSync(work, { recursive: true, force: true });
-summary.providers = results;
+// table and summary
+const gpu = engine.webgpu;
+const cpu = engine.cpu;
+const tps = (x: unknown) => (typeof x === 'number' ? x.toLocaleString('en-US') : '—');
+const rows: [string, string, string, string][] = [
+  [
+    'engine, WebGPU (state on device)',
+    tps(gpu?.tokens_per_s),
+    `${gpu?.steps ?? 0}`,
+    gpu
+      ? `${gpu.loss_first?.toFixed(4)} → ${gpu.loss_last10.toFixed(4)}; val ${gpu.evals.at(-1)?.val.toFixed(4) ?? '—'}`
+      : '—',
+  ],
+  [
+    'engine, CPU (every core)',
+    tps(cpu?.tokens_per_s),
+    `${cpu?.steps ?? 0}`,
+    cpu ? `${cpu.loss_first?.toFixed(4)} → ${cpu.loss_last10.toFixed(4)}` : '—',
+  ],
+  [
+    'PyTorch fp32 + TF32, eager',
+    tps(torch.fp32_tf32_eager?.tokens_per_s),
+    `${torch.fp32_tf32_eager?.iters ?? 0}`,
+    `val ${torch.fp32_tf32_eager?.val_loss ?? '—'}`,
+  ],
+  [
+    'PyTorch bf16 + compile',
+    tps(torch.bf16_compile?.tokens_per_s),
+    `${torch.bf16_compile?.iters ?? 0}`,
+    `val ${torch.bf16_compile?.val_loss ?? '—'}`,
+  ],
+];
+console.log(
+  `\n| ${preset}, batch ${baby.train.batchSize} × ${babyModel.blockSize} | tokens/s | steps | loss |`,
+);
+console.log('| --- | ---: | ---: | --- |');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+const ratio = (a: unknown, b: unknown) =>
+  typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null;
+summary.ratios = {
+  webgpu_over_cpu: ratio(gpu?.tokens_per_s, cpu?.tokens_per_s),
+  webgpu_over_torch_fp32: ratio(gpu?.tokens_per_s, torch.fp32_tf32_eager?.tokens_per_s),
+  webgpu_over_torch_bf16_compile: ratio(gpu?.tokens_per_s, torch.bf16_compile?.tokens_per_s),
+};
+console.log(`\nratios: ${JSON.stringify(summary.ratios)}`);
+summary.preset = preset;
 summary.failures = failures;
-console.log(failures === 0 ? 'PASS device check' : `FAIL device check: ${failures} failure(s)`);
+if (values.out) writeFileSync(join(values.out, 'device-check.json'), JSON.stringify(summary, null, 2));
 console.log(JSON.stringify(summary));
-process.exitCode = failures === 0 ? 0 : 1;
+process.exit(failures === 0 ? 0 : 1);

@@ -10,7 +10,12 @@ links the slow reference BLAS by default; put OpenBLAS first:
     /usr/bin/python3 scripts/bench/nanogpt_torch.py --data /tmp/xai-link-engine-cache/shakespeare_char \
     --iters 2000 --torch-threads 1
 
-PyTorch 1.13 has no scaled_dot_product_attention, so attention is nanoGPT's explicit masked path.
+PyTorch 1.13 has no scaled_dot_product_attention, so attention is nanoGPT's explicit masked path; on
+PyTorch 2 it is nanoGPT's flash path (F.scaled_dot_product_attention), as nanoGPT picks.
+
+On a GPU (scripts/device-check.sh): --device cuda trains as nanoGPT's train.py does there: fp32 with
+TF32 matrix products allowed (train.py sets both allow_tf32 flags), or --dtype bfloat16 (autocast, its
+default) with --compile (torch.compile, its default); fused AdamW when available.
 """
 import argparse
 import json
@@ -45,12 +50,19 @@ class CausalSelfAttention(nn.Module):
         self.n_head, self.n_embd = c.n_head, c.n_embd
         self.register_buffer("bias", torch.tril(torch.ones(c.block_size, c.block_size)).view(1, 1, c.block_size, c.block_size))
 
+        self.flash = hasattr(F, "scaled_dot_product_attention")
+        self.dropout = c.dropout
+
     def forward(self, x):
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        if self.flash:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0, is_causal=True)
+            y = y.transpose(1, 2).contiguous().view(B, T, C)
+            return self.resid_dropout(self.c_proj(y))
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
         att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
         att = self.attn_dropout(F.softmax(att, dim=-1))
@@ -117,7 +129,7 @@ class GPT(nn.Module):
 
     def forward(self, idx, targets):
         b, t = idx.size()
-        pos = torch.arange(0, t, dtype=torch.long)
+        pos = torch.arange(0, t, dtype=torch.long, device=idx.device)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
         for block in self.transformer.h:
             x = block(x)
@@ -125,15 +137,16 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
 
 
-def build(vocab=65, n_layer=4, n_head=4, n_embd=128, block=64, dropout=0.0, bias=False):
+def build(vocab=65, n_layer=4, n_head=4, n_embd=128, block=64, dropout=0.0, bias=False, device="cpu"):
     """nanoGPT's model and AdamW (decay on >=2-D parameters), shakespeare_char hyperparameters."""
     c = Cfg()
     c.vocab_size, c.n_layer, c.n_head, c.n_embd = vocab, n_layer, n_head, n_embd
     c.block_size, c.bias, c.dropout = block, bias, dropout
-    model = GPT(c)
+    model = GPT(c).to(device)
     decay = [p_ for p_ in model.parameters() if p_.dim() >= 2]
     nodecay = [p_ for p_ in model.parameters() if p_.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": nodecay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99))
+    extra = {"fused": True} if device == "cuda" and "fused" in torch.optim.AdamW.__init__.__code__.co_varnames else {}
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": nodecay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99), **extra)
     return model, opt
 
 
@@ -161,17 +174,37 @@ def main():
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    p.add_argument("--compile", action="store_true")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
-    model, opt = build(args.vocab, args.n_layer, args.n_head, args.n_embd, args.block, args.dropout)
-    params = sum(p_.numel() for p_ in model.parameters())
+    cuda = args.device == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    model, opt = build(args.vocab, args.n_layer, args.n_head, args.n_embd, args.block, args.dropout, device=args.device)
+    raw_model = model
+    compile_s = 0.0
+    if args.compile:
+        t0 = time.time()
+        model = torch.compile(model)
+        compile_s = time.time() - t0
+    import contextlib
+    autocast = (
+        torch.autocast(device_type="cuda", dtype=torch.bfloat16) if cuda and args.dtype == "bfloat16" else contextlib.nullcontext()
+    )
+    params = sum(p_.numel() for p_ in raw_model.parameters())
     def get_batch(split):
         data = np.memmap(os.path.join(args.data, f"{split}.bin"), dtype=np.uint16, mode="r")
         ix = torch.randint(len(data) - args.block, (args.batch,))
         x = torch.stack([torch.from_numpy(data[i : i + args.block].astype(np.int64)) for i in ix])
         y = torch.stack([torch.from_numpy(data[i + 1 : i + 1 + args.block].astype(np.int64)) for i in ix])
+        if cuda:
+            x, y = x.pin_memory().to(args.device, non_blocking=True), y.pin_memory().to(args.device, non_blocking=True)
         return x, y
 
 
@@ -182,7 +215,8 @@ def main():
         for split in ["train", "val"]:
             losses = torch.zeros(args.eval_iters)
             for k in range(args.eval_iters):
-                losses[k] = model(*get_batch(split)).item()
+                with autocast:
+                    losses[k] = model(*get_batch(split)).item()
             out[split] = losses.mean().item()
         model.train()
         return out
@@ -192,9 +226,10 @@ def main():
     last = {}
     start = time.time()
     X, Y = get_batch("train")
+    step_losses = []
     for it in range(args.iters + 1):
         for g in opt.param_groups:
-            g["lr"] = get_lr(it, args.iters)
+            g["lr"] = get_lr(it, args.iters, lr=args.lr, min_lr=args.lr / 10)
         if it % args.eval_interval == 0 or it == args.iters:
             last = estimate_loss()
             if not args.quiet:
@@ -202,13 +237,15 @@ def main():
         if it == args.iters:
             break
         t0 = time.time()
-        loss = model(X, Y)
+        with autocast:
+            loss = model(X, Y)
         X, Y = get_batch("train")
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        lossf = loss.item()
+        lossf = loss.item()  # synchronises the GPU: the step's time is all of its work
+        step_losses.append(lossf)
         times.append((time.time() - t0) * 1000)
         if not args.quiet and it % 100 == 0:
             print(f"iter {it}: loss {lossf:.4f}, time {times[-1]:.2f}ms", flush=True)
@@ -220,6 +257,15 @@ def main():
             dict(
                 bench="train-pytorch",
                 torch=torch.__version__,
+                device=args.device if not cuda else torch.cuda.get_device_name(0),
+                dtype=args.dtype,
+                compiled=args.compile,
+                tf32=bool(cuda),
+                batch=args.batch,
+                block=args.block,
+                first_step_ms=round(times[0], 1) if times else None,
+                loss_first=round(step_losses[0], 4) if step_losses else None,
+                loss_last10=round(sum(step_losses[-10:]) / max(1, len(step_losses[-10:])), 4) if step_losses else None,
                 torch_threads=torch.get_num_threads(),
                 openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
                 blas=torch.__config__.show().split("BLAS_INFO=")[-1].split(",")[0] if "BLAS_INFO" in torch.__config__.show() else "?",
