@@ -26,7 +26,8 @@ import {
 import { defaultThreads, sessionOptions } from '../../src/main/engine/device.ts';
 import { GPU_STATE_OUTPUTS as GPU_STATE_ONLY } from '../../src/main/engine/runner.ts';
 import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
-import { buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
+import { buildEvalGraph, buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
+import { Graph } from '../../src/main/engine/graph/graph.ts';
 import { measurePlacement } from '../../src/main/engine/placement.ts';
 import { Rng } from '../../src/main/engine/rng.ts';
 import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
@@ -236,6 +237,58 @@ for (const [device, n, s] of [
 }
 summary.engine = engine;
 
+/** Feeds of the baby training step for step i (state from the host: timeSession keeps the device's). */
+function trainFeeds(i: number): Record<string, ort.Tensor> {
+  const P = babyLayout.total;
+  const B = baby.train.batchSize;
+  const T = babyModel.blockSize;
+  const rng = new Rng(5 + i);
+  const ids = Int32Array.from({ length: B * T }, () => rng.randint(65));
+  return {
+    [TRAIN_IO.params]: new ort.Tensor('float32', initParams(babyLayout, 1), [P]),
+    [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
+    [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
+    [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [B, T]),
+    [TRAIN_IO.targets]: new ort.Tensor('int32', ids, [B, T]),
+    [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
+    [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([i]), []),
+    [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([i]), []),
+  };
+}
+
+/**
+ * Median ms of a session's run on WebGPU (2 warm-up runs, then 6). Outputs named in `gpuOutputs` stay on
+ * the device and are fed back as the inputs of the same name minus "_out" (the training state), so the
+ * timed runs do what training does; feeds of those names after the first run are ignored.
+ */
+async function timeSession(
+  label: string,
+  bytes: Uint8Array,
+  gpuOutputs: string[],
+  feeds: (i: number) => Record<string, ort.Tensor>,
+): Promise<number> {
+  const s = await ort.InferenceSession.create(bytes, sessionOptions('webgpu', defaultThreads(), gpuOutputs));
+  const carried: Record<string, ort.Tensor> = {};
+  const times: number[] = [];
+  for (let i = 1; i <= 8; i++) {
+    const f = { ...feeds(i), ...carried };
+    const t0 = performance.now();
+    const out = await s.run(f, s.outputNames);
+    for (const name of s.outputNames) if (!gpuOutputs.includes(name)) void out[name]!.data;
+    times.push(performance.now() - t0);
+    for (const name of gpuOutputs) {
+      const input = name.replace(/_out$/, '');
+      carried[input]?.dispose();
+      carried[input] = out[name]!;
+    }
+  }
+  for (const t of Object.values(carried)) t.dispose();
+  await s.release();
+  const ms = median(times.slice(2));
+  console.log(`webgpu ${label}: ${ms.toFixed(2)} ms (median of 6 after 2 warm-up)`);
+  return Math.round(ms * 100) / 100;
+}
+
 // 5a. the WebGPU provider's own options: the same step timed with each (state on the device)
 async function timeWebgpuStep(
   label: string,
@@ -321,7 +374,122 @@ if (!skip.has('options')) {
   }
 }
 
-// 5b. profile of the step on WebGPU
+// 5b. where the step's time goes: the step without dropout, the forward pass alone, and the kernels the
+// step is made of timed alone (matrix products in fp32 and fp16, an elementwise pass), against which the
+// step's FLOPs and bytes are read
+if (!skip.has('ablation')) {
+  try {
+    const ablation: Record<string, number> = {};
+    const stepMs = async (label: string, dropout: number) => {
+      const model = { ...babyModel, dropout };
+      const bytes = buildTrainGraph({
+        model,
+        train: baby.train,
+        layout: babyLayout,
+        kind: 'step',
+        dropoutSeed: 1,
+        kernels: 'portable',
+      }).encode();
+      return timeSession(label, bytes, GPU_STATE_ONLY, (i) => trainFeeds(i));
+    };
+    ablation.step = await stepMs('step, dropout as configured', babyModel.dropout);
+    ablation.step_no_dropout = await stepMs('step, dropout 0', 0);
+    const evalBytes = buildEvalGraph({
+      model: babyModel,
+      layout: babyLayout,
+      batch: baby.train.batchSize,
+      kernels: 'portable',
+    }).encode();
+    ablation.forward = await timeSession('forward + loss (evaluation graph)', evalBytes, [], (i) => {
+      const f = trainFeeds(i);
+      return {
+        [TRAIN_IO.params]: f[TRAIN_IO.params]!,
+        [TRAIN_IO.idx]: f[TRAIN_IO.idx]!,
+        [TRAIN_IO.targets]: f[TRAIN_IO.targets]!,
+      };
+    });
+    const N = baby.train.batchSize * babyModel.blockSize;
+    const C = babyModel.nEmbd;
+    for (const dtype of ['float32', 'float16'] as const) {
+      const g = new Graph(`mm_${dtype}`, { kernels: 'portable' });
+      const a = g.input('a', 'float32', [N, C]);
+      const b = g.input('b', 'float32', [C, 4 * C]);
+      const cast = (t: typeof a) =>
+        dtype === 'float16' ? g.emit1('Cast', [t], t.shape, 'float32', { to: { int: 10 } }) : t;
+      let y = cast(a);
+      // 8 chained products [N, C]·[C, 4C]·[4C, C]… so the kernel time dominates the run
+      const bt = cast(b);
+      const bT = g.emit1('Transpose', [bt], [4 * C, C], 'float32', { perm: { ints: [1, 0] } });
+      for (let k = 0; k < 4; k++) {
+        y = g.emit1('MatMul', [y, bt], [N, 4 * C], 'float32');
+        y = g.emit1('MatMul', [y, bT], [N, C], 'float32');
+      }
+      g.output(
+        g.emit1(
+          'ReduceSum',
+          [
+            dtype === 'float16' ? g.emit1('Cast', [y], y.shape, 'float32', { to: { int: 1 } }) : y,
+            g.vector([0, 1]),
+          ],
+          [],
+          'float32',
+          { keepdims: { int: 0 } },
+        ),
+        'out',
+      );
+      const rng = new Rng(2);
+      const av = Float32Array.from({ length: N * C }, () => rng.normal() * 0.05);
+      const bv = Float32Array.from({ length: C * 4 * C }, () => rng.normal() * 0.05);
+      const ms = await timeSession(`8 matrix products ${N}×${C}×${4 * C} (${dtype})`, g.encode(), [], () => ({
+        a: new ort.Tensor('float32', av, [N, C]),
+        b: new ort.Tensor('float32', bv, [C, 4 * C]),
+      }));
+      ablation[`matmul_${dtype}_tflops`] =
+        Math.round(((8 * 2 * N * C * 4 * C) / (ms / 1000) / 1e12) * 100) / 100;
+    }
+    {
+      // the model's Linear layers: Gemm with the [out, in] weight transposed in the kernel
+      const g = new Graph('gemm', { kernels: 'portable' });
+      let y = g.input('a', 'float32', [N, C]);
+      const w1 = g.input('w1', 'float32', [4 * C, C]);
+      const w2 = g.input('w2', 'float32', [C, 4 * C]);
+      for (let k = 0; k < 4; k++) {
+        y = g.emit1('Gemm', [y, w1], [N, 4 * C], 'float32', { transB: { int: 1 } });
+        y = g.emit1('Gemm', [y, w2], [N, C], 'float32', { transB: { int: 1 } });
+      }
+      g.output(g.emit1('ReduceSum', [y, g.vector([0, 1])], [], 'float32', { keepdims: { int: 0 } }), 'out');
+      const rng = new Rng(3);
+      const av = Float32Array.from({ length: N * C }, () => rng.normal() * 0.05);
+      const wv = Float32Array.from({ length: 4 * C * C }, () => rng.normal() * 0.05);
+      const ms = await timeSession(`8 Gemm (transB) ${N}×${C}×${4 * C}`, g.encode(), [], () => ({
+        a: new ort.Tensor('float32', av, [N, C]),
+        w1: new ort.Tensor('float32', wv, [4 * C, C]),
+        w2: new ort.Tensor('float32', wv, [C, 4 * C]),
+      }));
+      ablation.gemm_transb_float32_tflops =
+        Math.round(((8 * 2 * N * C * 4 * C) / (ms / 1000) / 1e12) * 100) / 100;
+    }
+    {
+      const n = baby.train.batchSize * babyModel.nHead * babyModel.blockSize * babyModel.blockSize;
+      const g = new Graph('elementwise', { kernels: 'portable' });
+      let x = g.input('x', 'float32', [n]);
+      for (let k = 0; k < 16; k++) x = g.emit1('Mul', [x, g.scalar(1.0001)], [n], 'float32');
+      g.output(g.emit1('ReduceSum', [x, g.vector([0])], [], 'float32', { keepdims: { int: 0 } }), 'out');
+      const xv = new Float32Array(n).fill(1);
+      const ms = await timeSession(`16 elementwise passes over ${n} floats`, g.encode(), [], () => ({
+        x: new ort.Tensor('float32', xv, [n]),
+      }));
+      ablation.elementwise_ms_per_pass = Math.round((ms / 16) * 1000) / 1000;
+      ablation.elementwise_gb_s = Math.round((16 * 8 * n) / (ms / 1000) / 1e9);
+    }
+    summary.ablation = ablation;
+    pass('where the time goes', JSON.stringify(ablation));
+  } catch (e) {
+    fail('where the time goes', e);
+  }
+}
+
+// 5c. profile of the step on WebGPU
 if (!skip.has('profile')) {
   try {
     const prefix = join(work, 'profile');

@@ -234,7 +234,10 @@ describe('portable kernels (the GPU graphs): op gradients by finite differences'
 describe('computed dropout masks (hashDropoutMask)', () => {
   async function masks(shape: number[], p: number, seed: number, keys: number[]): Promise<Uint8Array[]> {
     const g = new Graph('mask', { kernels: 'portable' });
-    g.output(op.hashDropoutMask(g, shape, p, seed), 'keep');
+    g.output(
+      g.emit1('Cast', [op.hashDropoutMask(g, shape, p, seed)], shape, 'bool', { to: { int: 9 } }),
+      'keep',
+    );
     const s = await ort.InferenceSession.create(g.encode());
     const out: Uint8Array[] = [];
     for (const key of keys) {

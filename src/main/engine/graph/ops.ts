@@ -182,13 +182,21 @@ export function matmul(g: Graph, a: Tensor, b: Tensor, opts: MatMulOptions = {})
         { perm: { ints: perm } },
       );
     };
-    const product = g.emit1(
-      'MatMul',
-      [transA ? lastTwo(a) : a, transB ? lastTwo(b) : b],
-      outShape,
-      'float32',
-    );
-    y = alpha === 1 ? product : g.emit1('Mul', [product, g.scalar(alpha)], outShape, 'float32');
+    // α scales whichever of A, B and C has the fewest elements (q·kᵀ/√d: q, not the [T, T] scores)
+    let left = transA ? lastTwo(a) : a;
+    let right = transB ? lastTwo(b) : b;
+    let scaleOut = false;
+    if (alpha !== 1) {
+      const size = (s: Shape) => numel(s) ?? Infinity;
+      const smallest = Math.min(size(left.shape), size(right.shape), size(outShape));
+      if (size(left.shape) === smallest)
+        left = g.emit1('Mul', [left, g.scalar(alpha)], left.shape, 'float32');
+      else if (size(right.shape) === smallest)
+        right = g.emit1('Mul', [right, g.scalar(alpha)], right.shape, 'float32');
+      else scaleOut = true;
+    }
+    const product = g.emit1('MatMul', [left, right], outShape, 'float32');
+    y = scaleOut ? g.emit1('Mul', [product, g.scalar(alpha)], outShape, 'float32') : product;
   } else
     y = g.emit1(
       'FusedMatMul',
@@ -730,8 +738,7 @@ export function dropoutWithMask(
   if (p >= 1) fail('dropout', `probability ${p} must be below 1`);
   if (g.portable) {
     const mask = hashDropoutMask(g, x.shape, p, seed);
-    const y = applyDropoutMask(g, x, mask, p);
-    return { y, mask };
+    return { y: applyDropoutMask(g, x, mask, p), mask };
   }
   const [y, mask] = g.emit(
     'Dropout',
@@ -753,11 +760,8 @@ export function dropoutWithMask(
  * from the forward pass to the backward pass (4 bytes per element instead of the mask's 1).
  */
 function maskAndScale(g: Graph, x: Tensor, mask: Tensor, p: number, viaUint8 = false): Tensor {
-  if (g.portable) {
-    // GPU kernels take a bool condition in Where; casts from bool are CPU-only there.
-    const kept = g.emit1('Where', [mask, x, g.scalar(0)], x.shape, 'float32');
-    return g.emit1('Mul', [kept, g.scalar(1 / (1 - p))], x.shape, 'float32');
-  }
+  // a computed mask (portable graphs) already holds 0 or 1/(1 − p)
+  if (mask.dtype === 'float32') return g.emit1('Mul', [x, mask], x.shape, 'float32');
   const src = viaUint8 ? g.emit1('Cast', [mask], mask.shape, 'int32', { to: { int: 6 } }) : mask;
   const m = g.emit1('Cast', [src], mask.shape, 'float32', { to: { int: 1 } });
   const kept = g.emit1('Mul', [x, m], x.shape, 'float32');
@@ -773,15 +777,17 @@ export function applyDropoutMask(g: Graph, x: Tensor, mask: Tensor, p: number): 
 }
 
 /**
- * A dropout mask computed, not drawn: element i of a site keeps its value when
+ * A dropout mask computed, not drawn: element i of a site is dropped when
  *   h = mix(i + key·K + seed)   (32-bit unsigned arithmetic, wrapping)
- * has its top 24 bits ≥ p·2²⁴. `key` is a graph input the trainer sets per optimizer (micro-)step and
- * `seed` is the site's own, so every site, step and micro-batch gets its own mask, a resumed run
- * recomputes exactly the masks it would have drawn, and the CPU and any GPU compute the same bits.
- * mix is a murmur3-style finalizer in which xor-shift became add-shift (h + h/2ᵏ: uint32 Div is a right
- * shift) and two squarings x·(2x + 1) bring back the non-linearity xor gave, because the GPU kernels
- * include uint32 Mul/Add/Div but no bitwise operators. ops.test.ts checks the rate, the independence of
- * neighbouring elements and of keys and seeds.
+ * is below ⌈p·2³²⌉. `key` is a graph input the trainer sets per optimizer (micro-)step and `seed` is the
+ * site's own, so every site, step and micro-batch gets its own mask, a resumed run recomputes exactly
+ * the masks it would have drawn, and the CPU and any GPU compute the same bits.
+ * mix uses only uint32 Add, Mul and Div, which GPU kernels include (they have no bitwise operators):
+ * add-shifts h + h/2ᵏ (Div by 2ᵏ is a right shift) carry high bits down, an odd multiplier carries low
+ * bits up, and x·(2x + 1), a permutation of the 32-bit integers, brings the non-linearity xor would
+ * give; without it neighbouring indices keep a near-constant difference. Each op is a pass over the
+ * tensor (attention scores are the largest), hence the fewest rounds that pass the independence checks
+ * in ops.test.ts. The mask holds the kept elements' scale 1/(1 − p), or 0: applying it is one Mul.
  */
 export function hashDropoutMask(g: Graph, shape: Shape, p: number, seed: number): Tensor {
   const n = numel(shape);
@@ -790,39 +796,27 @@ export function hashDropoutMask(g: Graph, shape: Shape, p: number, seed: number)
   const u = (opType: string, ins: Tensor[]) => g.emit1(opType, ins, shape, 'uint32');
   const c = (v: number) => g.scalar(v >>> 0, 'uint32');
   const key = dropoutKey(g);
+  const range = g.emit1(
+    'Range',
+    [g.scalar(0, 'int32'), g.scalar(n, 'int32'), g.scalar(1, 'int32')],
+    [n],
+    'int32',
+  );
   const index = g.emit1(
     'Reshape',
-    [
-      g.emit1(
-        'Cast',
-        [g.emit1('Range', [g.scalar(0, 'int32'), g.scalar(n, 'int32'), g.scalar(1, 'int32')], [n], 'int32')],
-        [n],
-        'uint32',
-        {
-          to: { int: 12 },
-        },
-      ),
-      g.shapeTensor(shape),
-    ],
+    [g.emit1('Cast', [range], [n], 'uint32', { to: { int: 12 } }), g.shapeTensor(shape)],
     shape,
     'uint32',
   );
   const base = g.emit1('Add', [g.emit1('Mul', [key, c(0x9e3779b1)], [], 'uint32'), c(seed)], [], 'uint32');
-  let h = u('Add', [index, base]);
   const shiftAdd = (t: Tensor, bits: number) => u('Add', [t, u('Div', [t, c(2 ** bits)])]);
-  // x·(2x + 1) is a permutation of the 32-bit integers and, unlike the adds and odd multiplies around
-  // it, not linear: without it neighbouring indices' hashes keep a near-constant difference.
-  const square = (t: Tensor) => u('Mul', [t, u('Add', [u('Add', [t, t]), c(1)])]);
+  let h = u('Add', [index, base]);
   h = shiftAdd(h, 16);
   h = u('Mul', [h, c(0x85ebca6b)]);
-  h = square(h);
   h = shiftAdd(h, 13);
-  h = u('Mul', [h, c(0xc2b2ae35)]);
-  h = square(h);
-  h = shiftAdd(h, 16);
-  const top24 = g.emit1('Cast', [u('Div', [h, c(256)])], shape, 'float32', { to: { int: 1 } });
-  // keep ⇔ top24 ≥ ⌈p·2²⁴⌉, i.e. ⌈p·2²⁴⌉ − ½ < top24 (integers, exact in float32 up to 2²⁴)
-  return g.emit1('Less', [g.scalar(Math.ceil(p * 2 ** 24) - 0.5), top24], shape, 'bool');
+  h = u('Mul', [h, u('Add', [u('Add', [h, h]), c(1)])]);
+  const drop = g.emit1('Less', [h, c(Math.min(2 ** 32 - 1, Math.ceil(p * 2 ** 32)))], shape, 'bool');
+  return g.emit1('Where', [drop, g.scalar(0), g.scalar(1 / (1 - p))], shape, 'float32');
 }
 
 /** The graph's dropout key input (uint32 scalar), created on first use. */
