@@ -172,31 +172,6 @@ describe('portable kernels (the GPU graphs): op gradients by finite differences'
     }
   });
 
-  it('linear from MatMul and transposes, both orders of the weight gradient, with and without bias', async () => {
-    for (const [out, inp] of [
-      [5, 3],
-      [3, 5],
-    ] as const) {
-      await expectGradOk(
-        [
-          { name: 'x', shape: [4, inp] },
-          { name: 'w', shape: [out, inp] },
-          { name: 'b', shape: [out] },
-        ],
-        (g, [x, w, b]) => op.linear(g, x!, w!, b!),
-        portable,
-      );
-      await expectGradOk(
-        [
-          { name: 'x', shape: [4, inp] },
-          { name: 'w', shape: [out, inp] },
-        ],
-        (g, [x, w]) => op.linear(g, x!, w!, null),
-        portable,
-      );
-    }
-  });
-
   it('gather: scatter-add gradient with int32 ScatterElements', async () => {
     await expectGradOk(
       [

@@ -241,44 +241,12 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | null): Tensor
   if (k !== kw) fail('linear', `x ${x} has ${k} features but weight ${w} expects ${kw}`);
   if (b && (b.rank !== 1 || b.shape[0] !== n)) fail('linear', `bias ${b} must be [${n}]`);
   const inputs = b ? [x, w, b] : [x, w];
-  if (g.portable) return linearPortable(g, x, w, b);
   const y = g.emit1('Gemm', inputs, [m, n], 'float32', { transB: { int: 1 } });
   g.record('linear', inputs, [y], ([dy]) => [
     x.requiresGrad ? g.emit1('Gemm', [dy!, w], [m, k], 'float32') : null,
     w.requiresGrad ? g.emit1('Gemm', [dy!, x], [n, k], 'float32', { transA: { int: 1 } }) : null,
     b?.requiresGrad ? reduceSum(g, dy!, [0], false) : null,
   ]);
-  return y;
-}
-
-/**
- * The same Linear from MatMul and explicit transposes: ONNX Runtime's WebGPU Gemm with transB ran at half
- * its MatMul's rate on an H200 (3.9 vs 7.2 TFLOP/s, docs/benchmarks.md). The weight's transpose is small;
- * for ∂W the smaller of x and dy is transposed:
- *   y = x·(Wᵀ) + b,   ∂x = dy·W,   ∂W = (dy)ᵀ·x  or  (xᵀ·dy)ᵀ,   ∂b = Σ_rows dy
- */
-function linearPortable(g: Graph, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-  const [m, k] = x.shape as [Dim, Dim];
-  const [n] = w.shape as [Dim, Dim];
-  const t2 = (t: Tensor) =>
-    g.emit1('Transpose', [t], [t.shape[1]!, t.shape[0]!], 'float32', { perm: { ints: [1, 0] } });
-  const product = g.emit1('MatMul', [x, t2(w)], [m, n], 'float32');
-  const y = b ? g.emit1('Add', [product, b], [m, n], 'float32') : product;
-  const inputs = b ? [x, w, b] : [x, w];
-  g.record('linear', inputs, [y], ([dy]) => {
-    let dw: Tensor | null = null;
-    if (w.requiresGrad) {
-      dw =
-        typeof n === 'number' && typeof k === 'number' && n > k
-          ? t2(g.emit1('MatMul', [t2(x), dy!], [k, n], 'float32'))
-          : g.emit1('MatMul', [t2(dy!), x], [n, k], 'float32');
-    }
-    return [
-      x.requiresGrad ? g.emit1('MatMul', [dy!, w], [m, k], 'float32') : null,
-      dw,
-      b?.requiresGrad ? reduceSum(g, dy!, [0], false) : null,
-    ];
-  });
   return y;
 }
 
