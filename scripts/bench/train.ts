@@ -1,10 +1,14 @@
 /**
- * npm run bench:train [-- --iters 2000 --preset cpu-tiny --threads 2 --device cpu --data DIR]
+ * npm run bench:train [-- --iters 2000 --preset cpu-tiny --threads 2 --device cpu --data DIR
+ *                        --set model.dropout=0.1 --set train.batchSize=32 …]
  *
  * Trains a preset on tiny-shakespeare (char level, prepared on first use like nanoGPT's prepare.py)
  * with the preset's schedule, evaluation and checkpoints, and prints as its last line one JSON object:
  * tokens_per_s and ms_per_iter (median over the steps after a warm-up of 10), iters, train_loss and
- * val_loss (the final evaluation), params, peak_rss_mb, threads, device.
+ * val_loss (the final evaluation), params, peak_rss_mb, threads, device; and where ONNX Runtime put the
+ * training graph's nodes (its own placement report): cpu_nodes (nodes on the CPU provider while an
+ * accelerator trains), copy_nodes (host↔device copies), gpu_state (parameters and AdamW moments stay on
+ * the device between steps) and adapter (what the GPU is, as far as the machine tells).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +20,21 @@ import {
   presetIdSchema,
   tokensPerStep,
 } from '../../src/shared/engine/config.ts';
-import { deviceRequests, type DeviceRequest } from '../../src/main/engine/device.ts';
+import {
+  applyConfigSettings,
+  parseConfigSetting,
+  type ConfigSettings,
+} from '../../src/shared/engine/configSettings.ts';
+import {
+  deviceRequests,
+  kernelsFor,
+  webgpuStateOnDevice,
+  type DeviceRequest,
+} from '../../src/main/engine/device.ts';
+import { buildTrainGraph } from '../../src/main/engine/graphs.ts';
+import { gptParamLayout } from '../../src/main/engine/gpt.ts';
+import { measurePlacement } from '../../src/main/engine/placement.ts';
+import { describeAdapter } from '../../src/main/engine/adapter.ts';
 import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
 import { Trainer } from '../../src/main/engine/trainer.ts';
 
@@ -31,15 +49,21 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'eval-interval': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
+const settings = values.set.reduce<ConfigSettings>((acc, v) => parseConfigSetting(v, acc), {});
+const overrides = { model: {} as Record<string, unknown>, train: {} as Record<string, unknown> };
+applyConfigSettings(settings, overrides);
 
 const preset = presetIdSchema.parse(values.preset);
 const iters = Number(values.iters);
 const device = values.device as DeviceRequest;
 if (!deviceRequests.includes(device)) throw new Error(`--device must be one of ${deviceRequests.join(', ')}`);
 const config = configFromPreset(preset, {
+  model: overrides.model,
   train: {
+    ...overrides.train,
     maxIters: iters,
     lrDecayIters: iters,
     logInterval: 1,
@@ -87,6 +111,18 @@ const median =
     ? sorted[(sorted.length - 1) / 2]!
     : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 const model = trainer.model;
+// the placement of the graph this run trained with, on the device it trained on
+const placement = await measurePlacement(
+  buildTrainGraph({
+    model,
+    train: config.train,
+    layout: gptParamLayout(model),
+    kind: 'step',
+    dropoutSeed: 1,
+    kernels: kernelsFor(trainer.device),
+  }).encode(),
+  trainer.device,
+).catch((e: unknown) => ({ cpuNodes: null, copyNodes: null, error: String(e) }));
 console.log(
   JSON.stringify({
     bench: 'train',
@@ -102,6 +138,10 @@ console.log(
     params: countParams(model),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     wall_s: Number(((performance.now() - started) / 1000).toFixed(1)),
+    cpu_nodes: placement.cpuNodes,
+    copy_nodes: placement.copyNodes,
+    gpu_state: trainer.device === 'webgpu' && webgpuStateOnDevice(),
+    adapter: trainer.device === 'cpu' ? null : describeAdapter(),
     node: process.version,
   }),
 );

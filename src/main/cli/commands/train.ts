@@ -1,3 +1,9 @@
+import {
+  applyConfigSettings,
+  ConfigSettingError,
+  parseConfigSetting,
+  type ConfigSettings,
+} from '../../../shared/engine/configSettings.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -32,19 +38,14 @@ function num(value: string): number {
 }
 
 /** --set model.nLayer=6 --set train.learningRate=3e-4 (repeatable). */
-function collectSet(value: string, prev: Record<string, unknown>): Record<string, unknown> {
-  const m = /^(model|train)\.(\w+)=(.*)$/.exec(value);
-  if (!m) throw new InvalidArgumentError('use model.<field>=<value> or train.<field>=<value>');
-  const raw = m[3]!;
-  const v: unknown =
-    raw === 'true'
-      ? true
-      : raw === 'false'
-        ? false
-        : raw !== '' && Number.isFinite(Number(raw))
-          ? Number(raw)
-          : raw;
-  return { ...prev, [`${m[1]}.${m[2]}`]: v };
+function collectSet(value: string, prev: ConfigSettings): ConfigSettings {
+  try {
+    return parseConfigSetting(value, prev);
+  } catch (e) {
+    if (e instanceof ConfigSettingError)
+      throw new InvalidArgumentError('use model.<field>=<value> or train.<field>=<value>');
+    throw e;
+  }
 }
 
 interface TrainOpts {
@@ -63,7 +64,7 @@ interface TrainOpts {
   out?: string;
   name?: string;
   resume?: string | true;
-  set: Record<string, unknown>;
+  set: ConfigSettings;
   json?: boolean;
 }
 
@@ -125,10 +126,7 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
         if (opts.evalInterval) train.evalInterval = opts.evalInterval;
         if (opts.evalIters) train.evalIters = opts.evalIters;
         if (opts.seed !== undefined) train.seed = opts.seed;
-        for (const [k, v] of Object.entries(opts.set)) {
-          const [group, field] = k.split('.') as ['model' | 'train', string];
-          (group === 'model' ? model : train)[field] = v;
-        }
+        applyConfigSettings(opts.set, { model, train });
         run = await client.invoke('runs.create', {
           data: { path: resolve(opts.data), ...(opts.vocabSize ? { vocabSize: opts.vocabSize } : {}) },
           preset: opts.preset,
