@@ -279,11 +279,8 @@ export class Trainer {
       else {
         const st = resumeFrom.state;
         if (TorchGenerator.isState(st.rngState)) {
-          if (!st.pendingBatch)
-            throw new CheckpointError(
-              `${latest} has a generator state but no pending_batch: it cannot resume`,
-            );
-          batches = new TorchBatchStream(new TorchGenerator(st.rngState), splits, st.pendingBatch);
+          // no prefetched batch (an imported checkpoint): the first one is drawn now, as train.py does
+          batches = new TorchBatchStream(new TorchGenerator(st.rngState), splits, st.pendingBatch ?? null);
         } else if (/^[0-9a-f]{32}$/.test(st.rngState)) {
           batches = new LegacyBatchStream(new Rng(st.rngState), config.train.seed, splits);
         } else {
