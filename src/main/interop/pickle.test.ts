@@ -19,7 +19,9 @@ describe('restricted unpickler', () => {
   });
 
   it('refuses the hostile ckpt.pt made with Python (posix.system in data.pkl)', () => {
-    expect(() => new TorchFile(join(FIXTURES, 'hostile.pt'))).toThrow(/refusing to load global posix\.system/);
+    expect(() => new TorchFile(join(FIXTURES, 'hostile.pt'))).toThrow(
+      /refusing to load global posix\.system/,
+    );
   });
 
   it('refuses opcodes that instantiate classes, and truncated or malformed input', () => {
@@ -28,7 +30,7 @@ describe('restricted unpickler', () => {
     expect(() => unpickle(bytes('\x80\x02a.'))).toThrow(PickleError);
   });
 
-  it('reads what the writer writes (protocol 2), and nanoGPT\'s meta.pkl (protocol 4)', () => {
+  it("reads what the writer writes (protocol 2), and nanoGPT's meta.pkl (protocol 4)", () => {
     const value = {
       n: 3,
       big: 2 ** 40,
@@ -58,7 +60,10 @@ describe('restricted unpickler', () => {
 
     const meta = readNanoGptMeta(join(FIXTURES, 'nanogpt-data', 'meta.pkl'));
     expect(meta.vocabSize).toBe(11);
-    expect(meta.tokenizer).toMatchObject({ kind: 'char', chars: [' ', '.', 'a', 'c', 'e', 'h', 'm', 'n', 'o', 's', 't'] });
+    expect(meta.tokenizer).toMatchObject({
+      kind: 'char',
+      chars: [' ', '.', 'a', 'c', 'e', 'h', 'm', 'n', 'o', 's', 't'],
+    });
   });
 
   it('never runs or hangs on arbitrary bytes: it returns a value or throws a PickleError', () => {

@@ -30,8 +30,6 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: unknown) => unknown;
 }
 
-const MARK = Symbol('mark');
-
 /** An allowed global, on the stack until REDUCE / NEWOBJ calls it (or passed as a value, as PyTorch's storage types are). */
 export class Global {
   readonly qualified: string;

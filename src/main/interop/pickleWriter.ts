@@ -82,10 +82,16 @@ export function pickle(value: unknown): Uint8Array {
     o.bytes(enc.encode(`${module}\n${name}\n`));
   };
   const int = (v: number) => {
-    if (v >= 0 && v < 256) (o.byte(0x4b), o.byte(v));
-    else if (v >= 0 && v < 65536) (o.byte(0x4d), o.u16(v));
-    else if (v >= -(2 ** 31) && v < 2 ** 31) (o.byte(0x4a), o.i32(v));
-    else {
+    if (v >= 0 && v < 256) {
+      o.byte(0x4b); // BININT1
+      o.byte(v);
+    } else if (v >= 0 && v < 65536) {
+      o.byte(0x4d); // BININT2
+      o.u16(v);
+    } else if (v >= -(2 ** 31) && v < 2 ** 31) {
+      o.byte(0x4a); // BININT
+      o.i32(v);
+    } else {
       // LONG1: little-endian two's complement
       let x = BigInt(v);
       const bytes: number[] = [];

@@ -121,8 +121,14 @@ export class ZipReader {
         const len = cd.readUInt16LE(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size === U32_MAX) ((size = u64(cd, q)), (q += 8));
-          if (compressedSize === U32_MAX) ((compressedSize = u64(cd, q)), (q += 8));
+          if (size === U32_MAX) {
+            size = u64(cd, q);
+            q += 8;
+          }
+          if (compressedSize === U32_MAX) {
+            compressedSize = u64(cd, q);
+            q += 8;
+          }
           if (localOffset === U32_MAX) localOffset = u64(cd, q);
         }
         e += 4 + len;
