@@ -147,8 +147,7 @@ export function readHfGpt2(path: string, configPath?: string): ImportedModel {
         e.dtype === 'F32' ? new Float32Array(bytes.buffer, 0, spec.size) : toFloat32(e.dtype, bytes);
       if (transposed) {
         const [rows, cols] = [want[0]!, want[1]!]; // [in, out] → dest [out, in]
-        for (let r = 0; r < rows; r++)
-          for (let c = 0; c < cols; c++) dest[c * rows + r] = values[r * cols + c]!;
+        transposeInto(values, rows, cols, dest);
       } else dest.set(values);
       seen.add(name);
     }
@@ -181,6 +180,21 @@ export function readHfGpt2(path: string, configPath?: string): ImportedModel {
       elapsedMs: 0,
     },
   };
+}
+
+/** dest[c][r] = src[r][c], in 32×32 tiles (a naive loop misses the cache on every write). */
+function transposeInto(src: Float32Array, rows: number, cols: number, dest: Float32Array): void {
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(r0 + T, rows);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(c0 + T, cols);
+      for (let r = r0; r < r1; r++) {
+        const row = r * cols;
+        for (let c = c0; c < c1; c++) dest[c * rows + r] = src[row + c]!;
+      }
+    }
+  }
 }
 
 function readFully(fd: number, dest: Uint8Array, position: number, path: string): void {
