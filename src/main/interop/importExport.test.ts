@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/api/runs.ts';
+import { MODEL_PACKAGE_FILES } from '../../shared/eval/modelPackage.ts';
 import { loadCheckpoint } from '../engine/checkpoint.ts';
 import { inspectDataset } from '../engine/data.ts';
 import { loadForInference } from '../engine/export.ts';
 import { RUN_FILES } from '../engine/trainer.ts';
+import { EvalService } from '../eval/evalService.ts';
 import { EventBus } from '../rpc/eventBus.ts';
 import { RunsService } from '../runs/runsService.ts';
 import { readNanoGptCheckpoint } from './nanoGptCheckpoint.ts';
@@ -101,6 +103,21 @@ describe('import', () => {
     expect(maxDiff(await logitsOf(join(ok.run.runDir, RUN_FILES.latest), e.input), e.logits)).toBeLessThan(
       1e-4,
     );
+  });
+
+  it('an imported run packages as a model for claims (model card, ONNX, tokenizer)', async () => {
+    const r = await runs.import({ path: join(FIXTURES, 'plain.pt'), meta: META });
+    const noIpfs = (): never => {
+      throw new Error('IPFS is not used here');
+    };
+    const evals = new EvalService({ ipfs: noIpfs, heldDir: join(root, 'held'), tmpDir: join(root, 'tmp') });
+    const dir = await evals.packageCheckpoint(join(r.run.runDir, RUN_FILES.latest), { name: 'imported' });
+    const card = JSON.parse(readFileSync(join(dir, MODEL_PACKAGE_FILES.card), 'utf8')) as {
+      training: { iterations: number };
+      config: { vocabSize: number };
+    };
+    expect(card.training.iterations).toBe(150);
+    expect(card.config.vocabSize).toBe(11);
   });
 
   it('refuses a hostile checkpoint and files that are no checkpoint, with the reason', async () => {
