@@ -189,9 +189,13 @@ export class ZipWriter {
   readonly #central: Buffer[] = [];
   #count = 0;
 
-  constructor(fd: number, opts: { align?: number } = {}) {
+  readonly #forceZip64: boolean;
+
+  /** `zip64: true` writes ZIP64 records even for small entries (tests of the > 4 GiB layout). */
+  constructor(fd: number, opts: { align?: number; zip64?: boolean } = {}) {
     this.#fd = fd;
     this.#align = opts.align ?? 64;
+    this.#forceZip64 = opts.zip64 ?? false;
   }
 
   #write(buf: Uint8Array): void {
@@ -212,7 +216,7 @@ export class ZipWriter {
     }
     const nameBytes = Buffer.from(name, 'utf8');
     const localOffset = this.#offset;
-    const zip64 = size >= U32_MAX || localOffset >= U32_MAX;
+    const zip64 = this.#forceZip64 || size >= U32_MAX || localOffset >= U32_MAX;
     // local header: ZIP64 sizes in the extra field when needed, then padding ("FB" as PyTorch) to align the data
     const z64Local = zip64 ? 20 : 0;
     const base = localOffset + 30 + nameBytes.length + z64Local;
@@ -275,7 +279,7 @@ export class ZipWriter {
     const cdOffset = this.#offset;
     for (const c of this.#central) this.#write(c);
     const cdSize = this.#offset - cdOffset;
-    const needZip64 = this.#count >= 0xffff || cdOffset >= U32_MAX || cdSize >= U32_MAX;
+    const needZip64 = this.#forceZip64 || this.#count >= 0xffff || cdOffset >= U32_MAX || cdSize >= U32_MAX;
     if (needZip64) {
       const z64Offset = this.#offset;
       const z = Buffer.alloc(56);
