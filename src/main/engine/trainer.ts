@@ -118,6 +118,8 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
   latest: 'checkpoints/latest.safetensors',
   best: 'checkpoints/best.safetensors',
+  /** The local path of the run's data (kept in the run directory, never published). */
+  dataLocation: 'data-location.json',
 } as const;
 
 /** Opens the data and checks the config against it: everything that can be wrong fails here, before any graph is built. */
@@ -361,6 +363,11 @@ export class Trainer {
       if (o.writeFiles ?? true) {
         mkdirSync(join(o.runDir, RUN_FILES.checkpoints), { recursive: true });
         if (resumeFrom) truncateMetrics(join(o.runDir, RUN_FILES.metrics), startStep);
+        // where the data is on this machine: checkpoints (which are published) record it by name only
+        writeFileSync(
+          join(o.runDir, RUN_FILES.dataLocation),
+          `${JSON.stringify({ kind: ds.ref.kind, path: ds.ref.path })}\n`,
+        );
       }
       return new Trainer(o, {
         ds,

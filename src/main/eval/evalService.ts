@@ -24,6 +24,7 @@ import {
 import { DEFAULT_ONNX_POLICY, type OnnxModelFacts, type OnnxPolicy } from '../../shared/onnx/onnxPolicy.ts';
 import type { IpfsService } from '../ipfs/ipfsService.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { RUN_FILES } from '../engine/trainer.ts';
 import { exportCheckpoint } from './engineExport.ts';
 import { lossCurveOf } from './lossCurve.ts';
 import { EvaluationError } from './evaluator.ts';
@@ -488,21 +489,30 @@ export function safeJson(bytes: Uint8Array): unknown {
 }
 
 /**
- * The prepared dataset a checkpoint's run trained on, from the run's run.json (the run directory given,
- * or the one holding checkpoints/<file>): checkpoints record no local paths.
+ * The prepared dataset a checkpoint's run trained on, from the run directory given or the one holding
+ * checkpoints/<file> — the trainer's data-location.json, or a run's run.json (an imported run given data
+ * later): checkpoints record no local paths.
  */
 function datasetDirOf(checkpoint: string, runDir: string | undefined): string | null {
   for (const dir of [runDir ? resolve(runDir) : null, dirname(dirname(checkpoint))]) {
     if (!dir) continue;
-    try {
-      const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
-        data?: { kind?: string; path?: string };
-      };
-      const path = run.data?.kind === 'dataset' ? run.data.path : undefined;
-      if (path && existsSync(join(path, DATASET_FILES.manifest))) return path;
-    } catch {
-      // no run.json here
+    for (const [file, pick] of [
+      [RUN_FILES.dataLocation, (j: DataLocation) => j],
+      ['run.json', (j: { data?: DataLocation }) => j.data],
+    ] as const) {
+      try {
+        const data = pick(JSON.parse(readFileSync(join(dir, file), 'utf8')) as never);
+        const path = data?.kind === 'dataset' ? data.path : undefined;
+        if (path && existsSync(join(path, DATASET_FILES.manifest))) return path;
+      } catch {
+        // not here
+      }
     }
   }
   return null;
+}
+
+interface DataLocation {
+  kind?: string;
+  path?: string;
 }
