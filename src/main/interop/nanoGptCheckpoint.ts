@@ -78,13 +78,15 @@ export function runConfigFromNanoGpt(model: ResolvedModelConfig, config: unknown
     return typeof v === 'number' || typeof v === 'boolean' ? v : fallback;
   };
   const maxIters = pick('max_iters', 600000) as number;
+  const learningRate = pick('learning_rate', base.learningRate) as number;
   const train = {
     ...base,
     batchSize: pick('batch_size', base.batchSize),
     gradAccumSteps: pick('gradient_accumulation_steps', base.gradAccumSteps),
     maxIters,
-    learningRate: pick('learning_rate', base.learningRate),
-    minLr: pick('min_lr', base.minLr),
+    learningRate,
+    // nanoGPT's fine-tuning configs keep the default min_lr (6e-5) above a constant learning rate
+    minLr: Math.min(pick('min_lr', base.minLr) as number, learningRate),
     warmupIters: pick('warmup_iters', base.warmupIters),
     lrDecayIters: pick('lr_decay_iters', maxIters),
     decayLr: pick('decay_lr', true),
