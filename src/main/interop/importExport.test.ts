@@ -120,6 +120,24 @@ describe('import', () => {
     expect(card.config.vocabSize).toBe(11);
   });
 
+  it('fine-tunes from Hugging Face weights on a nanoGPT data folder', async () => {
+    const r = await runs.import({ path: join(FIXTURES, 'gpt2-tiny'), tokenizer: 'char', meta: META });
+    const ended = new Promise<RunSummary>((resolve) => {
+      const off = events.on('run.status', (p) => {
+        if (p.runId === r.run.id && ['completed', 'failed', 'stopped'].includes(p.status)) {
+          off();
+          resolve(p.run);
+        }
+      });
+    });
+    await runs.resume(r.run.id, { maxIters: 2, device: 'cpu', data: { path: DATA } });
+    const final = await ended;
+    expect(final.error).toBeNull();
+    expect(final).toMatchObject({ status: 'completed', step: 2 });
+    const after = loadCheckpoint(join(r.run.runDir, RUN_FILES.latest));
+    expect(after.state.m.some((x) => x !== 0)).toBe(true);
+  });
+
   it('refuses a hostile checkpoint and files that are no checkpoint, with the reason', async () => {
     await expect(runs.import({ path: join(FIXTURES, 'hostile.pt') })).rejects.toThrow(/posix\.system/);
     const junk = join(root, 'junk.pt');
