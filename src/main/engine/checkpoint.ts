@@ -63,6 +63,16 @@ export function nanoGptModelArgs(m: ResolvedModelConfig): Record<string, number 
   };
 }
 
+/**
+ * The dataset as a checkpoint records it: by name, sizes and fingerprint, never its path on this disk
+ * (checkpoints are published to IPFS; the run's own run.json says where its data is). Older checkpoints
+ * that recorded the path lose it when read, so nothing exported from them carries it either.
+ */
+export function publicDatasetRef<T extends DatasetRef | null>(ref: T): T {
+  if (!ref) return ref;
+  return { ...ref, path: '' };
+}
+
 export function saveCheckpoint(
   path: string,
   state: TrainState,
@@ -101,7 +111,7 @@ export function saveCheckpoint(
     config: JSON.stringify(meta.config),
     model: JSON.stringify(meta.model),
     model_args: JSON.stringify(nanoGptModelArgs(meta.model)),
-    dataset: JSON.stringify(meta.dataset),
+    dataset: JSON.stringify(publicDatasetRef(meta.dataset)),
     ...(meta.tokenizer ? { tokenizer: JSON.stringify(meta.tokenizer) } : {}),
   });
 }
@@ -152,7 +162,7 @@ export function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {})
     config,
     model,
     layout,
-    dataset: JSON.parse(md.dataset ?? 'null') as DatasetRef,
+    dataset: publicDatasetRef(JSON.parse(md.dataset ?? 'null') as DatasetRef),
     tokenizer: md.tokenizer ? JSON.parse(md.tokenizer) : null,
     createdAt: md.created_at ?? '',
     state: {

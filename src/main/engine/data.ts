@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { GPT2_TOKENIZER_FILE } from '../../shared/tokenizers/tokenizer.ts';
+import { readNanoGptMeta } from '../interop/nanoGptMeta.ts';
 import {
   bytesPerToken,
   datasetManifestSchema,
@@ -10,8 +12,9 @@ import {
 
 /**
  * Training data: a prepared dataset directory (manifest.json + train.bin + val.bin, nanoGPT's flat
- * little-endian uint16/uint32 token files) or a bare token file plus its vocabulary size, split 90/10
- * into train and val like nanoGPT's prepare.py.
+ * little-endian uint16/uint32 token files), nanoGPT's own data folder (train.bin + val.bin as uint16,
+ * meta.pkl with the char vocabulary; without meta.pkl the GPT-2 vocabulary, as nanoGPT assumes), or a
+ * bare token file plus its vocabulary size, split 90/10 into train and val like nanoGPT's prepare.py.
  */
 
 /** A read-only run of tokens (a whole file in memory, or windows read from disk for large files). */
@@ -139,17 +142,25 @@ export function inspectDataset(
 }
 
 /** The reference of a dataset directory (with its manifest) or of a bare token file (90/10 split). */
-function describeDataset(
-  path: string,
-  opts: { vocabSize?: number; dtype?: TokenDtype },
-): { ref: DatasetRef; manifest: DatasetManifest | null } {
+interface DatasetDescription {
+  ref: DatasetRef;
+  manifest: DatasetManifest | null;
+  /** train and val token files of a directory. */
+  files: { train: string; val: string } | null;
+  /** tokenizer.json content (a nanoGPT folder's, from meta.pkl), when known without a manifest. */
+  tokenizerJson: unknown;
+}
+
+function describeDataset(path: string, opts: { vocabSize?: number; dtype?: TokenDtype }): DatasetDescription {
   const abs = resolve(path);
   if (!existsSync(abs))
     throw new DataError(
       `no dataset at ${abs}`,
-      'pass a prepared dataset directory (with manifest.json) or a token file (.bin)',
+      'pass a prepared dataset directory (with manifest.json), a nanoGPT data folder (train.bin, val.bin) or a token file (.bin)',
     );
   if (statSync(abs).isDirectory()) {
+    if (!existsSync(join(abs, 'manifest.json')) && existsSync(join(abs, 'train.bin')))
+      return describeNanoGptFolder(abs);
     const m = readManifest(abs);
     const tokens = (file: string) => statSync(join(abs, file)).size / bytesPerToken(m.dtype);
     return {
@@ -165,6 +176,8 @@ function describeDataset(
         tokenizer: { kind: m.tokenizer.kind, sha256: m.tokenizer.sha256 },
       },
       manifest: m,
+      files: { train: join(abs, m.splits.train.file), val: join(abs, m.splits.val.file) },
+      tokenizerJson: null,
     };
   }
   if (!opts.vocabSize)
@@ -188,6 +201,58 @@ function describeDataset(
       tokenizer: null,
     },
     manifest: null,
+    files: null,
+    tokenizerJson: null,
+  };
+}
+
+/** nanoGPT's data/<name>/: train.bin and val.bin (uint16), meta.pkl for char-level data. */
+function describeNanoGptFolder(dir: string): DatasetDescription {
+  const valPath = join(dir, 'val.bin');
+  if (!existsSync(valPath))
+    throw new DataError(
+      `${dir} has train.bin but no val.bin`,
+      'a nanoGPT data folder holds both splits (run its prepare.py)',
+    );
+  const metaPath = join(dir, 'meta.pkl');
+  let vocabSize = 50257;
+  let tokenizerJson: unknown = GPT2_TOKENIZER_FILE;
+  if (existsSync(metaPath)) {
+    try {
+      const meta = readNanoGptMeta(metaPath);
+      vocabSize = meta.vocabSize;
+      tokenizerJson = meta.tokenizer;
+    } catch (e) {
+      throw new DataError(
+        e instanceof Error ? e.message : String(e),
+        "run the folder's prepare.py again to rewrite meta.pkl",
+      );
+    }
+  }
+  const tokens = (file: string) => {
+    const size = statSync(file).size;
+    if (size % 2 !== 0)
+      throw new DataError(`${file} is not a file of uint16 tokens (odd size)`, 'run prepare.py again');
+    return size / 2;
+  };
+  const kind = tokenizerJson ? (tokenizerJson as { kind: string }).kind : null;
+  return {
+    ref: {
+      kind: 'dataset',
+      path: dir,
+      name: basename(dir),
+      vocabSize,
+      dtype: 'uint16',
+      trainTokens: tokens(join(dir, 'train.bin')),
+      valTokens: tokens(valPath),
+      fingerprint: fingerprintFile(join(dir, 'train.bin')),
+      tokenizer: kind
+        ? { kind, sha256: createHash('sha256').update(JSON.stringify(tokenizerJson)).digest('hex') }
+        : null,
+    },
+    manifest: null,
+    files: { train: join(dir, 'train.bin'), val: valPath },
+    tokenizerJson,
   };
 }
 
@@ -216,15 +281,15 @@ export function openDataset(
   path: string,
   opts: { vocabSize?: number; dtype?: TokenDtype } = {},
 ): OpenedDataset {
-  const { ref, manifest: m } = describeDataset(path, opts);
+  const { ref, manifest: m, files, tokenizerJson: known } = describeDataset(path, opts);
   let train: TokenSource;
   let val: TokenSource;
-  let tokenizerJson: unknown = null;
-  if (m) {
-    train = openTokens(join(ref.path, m.splits.train.file), m.dtype);
-    val = openTokens(join(ref.path, m.splits.val.file), m.dtype);
-    const tokPath = join(ref.path, m.tokenizer.file);
-    if (existsSync(tokPath)) tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));
+  let tokenizerJson: unknown = known;
+  if (files) {
+    train = openTokens(files.train, ref.dtype);
+    val = openTokens(files.val, ref.dtype);
+    const tokPath = m ? join(ref.path, m.tokenizer.file) : null;
+    if (tokPath && existsSync(tokPath)) tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));
   } else {
     train = openTokens(ref.path, ref.dtype, 0, ref.trainTokens);
     val = openTokens(ref.path, ref.dtype, ref.trainTokens, ref.valTokens);

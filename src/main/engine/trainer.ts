@@ -127,6 +127,8 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
   latest: 'checkpoints/latest.safetensors',
   best: 'checkpoints/best.safetensors',
+  /** The local path of the run's data (kept in the run directory, never published). */
+  dataLocation: 'data-location.json',
 } as const;
 
 /** Opens the data and checks the config against it: everything that can be wrong fails here, before any graph is built. */
@@ -288,11 +290,8 @@ export class Trainer {
       else {
         const st = resumeFrom.state;
         if (TorchGenerator.isState(st.rngState)) {
-          if (!st.pendingBatch)
-            throw new CheckpointError(
-              `${latest} has a generator state but no pending_batch: it cannot resume`,
-            );
-          batches = new TorchBatchStream(new TorchGenerator(st.rngState), splits, st.pendingBatch);
+          // no prefetched batch (an imported checkpoint): the first one is drawn now, as train.py does
+          batches = new TorchBatchStream(new TorchGenerator(st.rngState), splits, st.pendingBatch ?? null);
         } else if (/^[0-9a-f]{32}$/.test(st.rngState)) {
           batches = new LegacyBatchStream(new Rng(st.rngState), config.train.seed, splits);
         } else {
@@ -394,6 +393,11 @@ export class Trainer {
       if (o.writeFiles ?? true) {
         mkdirSync(join(o.runDir, RUN_FILES.checkpoints), { recursive: true });
         if (resumeFrom) truncateMetrics(join(o.runDir, RUN_FILES.metrics), startStep);
+        // where the data is on this machine: checkpoints (which are published) record it by name only
+        writeFileSync(
+          join(o.runDir, RUN_FILES.dataLocation),
+          `${JSON.stringify({ kind: ds.ref.kind, path: ds.ref.path })}\n`,
+        );
       }
       return new Trainer(o, {
         ds,

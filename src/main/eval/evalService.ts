@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api/errors.ts';
 import {
   EVAL_BATCH_WINDOWS,
@@ -24,7 +24,7 @@ import {
 import { DEFAULT_ONNX_POLICY, type OnnxModelFacts, type OnnxPolicy } from '../../shared/onnx/onnxPolicy.ts';
 import type { IpfsService } from '../ipfs/ipfsService.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
-import { loadCheckpoint } from '../engine/checkpoint.ts';
+import { RUN_FILES } from '../engine/trainer.ts';
 import { exportCheckpoint } from './engineExport.ts';
 import { lossCurveOf } from './lossCurve.ts';
 import { EvaluationError } from './evaluator.ts';
@@ -140,18 +140,10 @@ export class EvalService {
     opts.onProgress?.('publishing the checkpoint', 0, null, '');
     const checkpointCid = (await ipfs.addPath(checkpoint, { pin: true, signal: opts.signal })).cid;
     let datasetCid: string | null = p.datasetCid ?? null;
-    const dataset = loadCheckpoint(checkpoint, { optimizer: false }).dataset as {
-      kind?: string;
-      path?: string;
-    } | null;
-    if (
-      !datasetCid &&
-      dataset?.kind === 'dataset' &&
-      dataset.path &&
-      existsSync(join(dataset.path, DATASET_FILES.manifest))
-    ) {
+    const datasetDir = datasetDirOf(checkpoint, p.runDir);
+    if (!datasetCid && datasetDir) {
       opts.onProgress?.('publishing the dataset', 0, null, '');
-      datasetCid = (await ipfs.addPath(dataset.path, { pin: true, signal: opts.signal })).cid;
+      datasetCid = (await ipfs.addPath(datasetDir, { pin: true, signal: opts.signal })).cid;
     }
     opts.onProgress?.('exporting the model', 0, null, '');
     mkdirSync(this.#modelsDir, { recursive: true });
@@ -494,4 +486,33 @@ export function safeJson(bytes: Uint8Array): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The prepared dataset a checkpoint's run trained on, from the run directory given or the one holding
+ * checkpoints/<file> — the trainer's data-location.json, or a run's run.json (an imported run given data
+ * later): checkpoints record no local paths.
+ */
+function datasetDirOf(checkpoint: string, runDir: string | undefined): string | null {
+  for (const dir of [runDir ? resolve(runDir) : null, dirname(dirname(checkpoint))]) {
+    if (!dir) continue;
+    for (const [file, pick] of [
+      [RUN_FILES.dataLocation, (j: DataLocation) => j],
+      ['run.json', (j: { data?: DataLocation }) => j.data],
+    ] as const) {
+      try {
+        const data = pick(JSON.parse(readFileSync(join(dir, file), 'utf8')) as never);
+        const path = data?.kind === 'dataset' ? data.path : undefined;
+        if (path && existsSync(join(path, DATASET_FILES.manifest))) return path;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return null;
+}
+
+interface DataLocation {
+  kind?: string;
+  path?: string;
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError, invalidParams } from '../../shared/api/errors.ts';
 import {
@@ -33,6 +33,14 @@ import { DataError, inspectDataset, type DatasetRef } from '../engine/data.ts';
 import { exportCheckpoint, generateText, loadForInference } from '../engine/export.ts';
 import { readSafetensorsHeader } from '../engine/safetensors.ts';
 import { RUN_FILES, type TrainerEvent } from '../engine/trainer.ts';
+import { saveCheckpoint } from '../engine/checkpoint.ts';
+import {
+  importModelFiles,
+  ImportError,
+  type ImportParams,
+  type ImportResult,
+} from '../interop/importModel.ts';
+import { exportNanoGptCheckpoint } from '../interop/nanoGptExport.ts';
 import { startTrainingWorker, TrainingError, type TrainingHandle } from '../engine/trainingWorker.ts';
 
 /**
@@ -220,14 +228,7 @@ export class RunsService {
     });
     if (!parsed.success) throw invalidParams('run configuration', parsed.error);
     const config = parsed.data;
-    let ref: DatasetRef;
-    try {
-      ref = inspectDataset(p.data.path, { vocabSize: p.data.vocabSize });
-    } catch (e) {
-      if (e instanceof DataError)
-        throw new ApiError('INVALID_PARAMS', e.message, { field: 'data.path', hint: e.hint });
-      throw e;
-    }
+    const ref = this.#inspect(p.data);
     const issues = checkConfigAgainstData(config, {
       vocabSize: ref.vocabSize,
       trainTokens: ref.trainTokens,
@@ -256,15 +257,7 @@ export class RunsService {
       status: 'created',
       preset: config.preset,
       config,
-      data: {
-        kind: ref.kind,
-        path: ref.path,
-        name: ref.name,
-        vocabSize: ref.vocabSize,
-        trainTokens: ref.trainTokens,
-        valTokens: ref.valTokens,
-        tokenizer: ref.tokenizer?.kind ?? null,
-      },
+      data: runDataOf(ref),
       device: { requested: p.device, used: null, threads: p.threads ?? null, message: '' },
       params: countParams(model),
       step: 0,
@@ -282,6 +275,106 @@ export class RunsService {
     await this.#persist(rec);
     if (p.start) await this.#start(rec, { resume: false });
     return this.#summary(rec);
+  }
+
+  #inspect(data: { path: string; vocabSize?: number }): DatasetRef {
+    try {
+      return inspectDataset(data.path, { vocabSize: data.vocabSize });
+    } catch (e) {
+      if (e instanceof DataError)
+        throw new ApiError('INVALID_PARAMS', e.message, { field: 'data.path', hint: e.hint });
+      throw e;
+    }
+  }
+
+  /**
+   * A run from a model trained elsewhere (nanoGPT ckpt.pt, Hugging Face GPT-2): its weights (and AdamW
+   * state) become the run's latest checkpoint in the app's format, so sample, export, eval, claims and
+   * resume treat it as any run. The run is "stopped" at the imported step (or "completed" past maxIters).
+   */
+  async import(p: ImportParams): Promise<ImportResult> {
+    const imported = await importModelFiles(p).catch((e: unknown) => {
+      if (e instanceof ImportError)
+        throw new ApiError('INVALID_PARAMS', e.message, { field: e.field, hint: e.hint });
+      throw e;
+    });
+    const { model, config, state } = imported.model;
+    const ref = p.data ? this.#inspect(p.data) : null;
+    if (ref) {
+      const issues = checkConfigAgainstData(config, ref);
+      if (issues.length > 0)
+        throw new ApiError(
+          'INVALID_PARAMS',
+          `The imported model does not fit the data: ${issues[0]!.message}`,
+          {
+            field: 'data.path',
+            issues,
+          },
+        );
+    }
+    const id = newRunId();
+    const runDir = p.outDir ? resolve(p.outDir) : join(this.#dir, id);
+    if (existsSync(join(runDir, 'run.json')))
+      throw new ApiError('CONFLICT', `${runDir} already holds a run`, { hint: 'choose another directory' });
+    const tokenizerRef = imported.tokenizer
+      ? {
+          kind: imported.tokenizer.kind,
+          sha256: createHash('sha256').update(JSON.stringify(imported.tokenizer)).digest('hex'),
+        }
+      : null;
+    const datasetRef: DatasetRef = ref ?? {
+      kind: 'dataset',
+      path: '',
+      name: imported.model.datasetName ?? 'imported',
+      vocabSize: model.vocabSize,
+      dtype: model.vocabSize <= 65536 ? 'uint16' : 'uint32',
+      trainTokens: 0,
+      valTokens: 0,
+      fingerprint: '',
+      tokenizer: tokenizerRef,
+    };
+    saveCheckpoint(
+      join(runDir, RUN_FILES.latest),
+      state,
+      {
+        config,
+        model: resolveModelConfig(config, model),
+        dataset: datasetRef,
+        tokenizer: imported.tokenizer,
+      },
+      { optimizer: imported.model.hasOptimizer },
+    );
+    if (p.outDir) await writeJsonAtomic(this.#externalFile, { ...this.#externalDirs(), [id]: runDir });
+    const now = new Date().toISOString();
+    const rec: RunRecord = {
+      id,
+      name: p.name ?? `${basename(p.path)} (${imported.format === 'nanogpt' ? 'nanoGPT' : 'Hugging Face'})`,
+      status: state.step >= config.train.maxIters ? 'completed' : 'stopped',
+      preset: null,
+      config,
+      data: ref ? runDataOf(ref) : { ...runDataOf(datasetRef), tokenizer: imported.tokenizer?.kind ?? null },
+      device: { requested: 'auto', used: null, threads: null, message: '' },
+      params: countParams(model),
+      step: state.step,
+      maxIters: config.train.maxIters,
+      tokensPerStep: tokensPerStep(config),
+      lastMetric: null,
+      lastEval: null,
+      bestValLoss: state.bestValLoss,
+      error: null,
+      runDir,
+      createdAt: now,
+      updatedAt: now,
+      owner: null,
+    };
+    await this.#persist(rec);
+    return {
+      run: this.#summary(rec),
+      format: imported.format,
+      hasOptimizer: imported.model.hasOptimizer,
+      tokenizer: imported.tokenizer?.kind ?? null,
+      notes: imported.model.notes,
+    };
   }
 
   async #start(
@@ -411,7 +504,7 @@ export class RunsService {
 
   async resume(
     runId: string,
-    o: { device?: DeviceRequestName; maxIters?: number } = {},
+    o: { device?: DeviceRequestName; maxIters?: number; data?: { path: string; vocabSize?: number } } = {},
   ): Promise<RunSummary> {
     const a = this.#active.get(runId);
     if (a) {
@@ -421,6 +514,13 @@ export class RunsService {
       return this.#summary(a.record);
     }
     const rec = this.#get(runId);
+    if (o.data) rec.data = runDataOf(this.#inspect(o.data), rec.config.model.vocabSize);
+    if (!rec.data.path) {
+      throw new ApiError('FAILED_PRECONDITION', `run ${runId} has no data to train on (it was imported)`, {
+        field: 'data',
+        hint: 'pass the data to continue on (xai-link train --resume <run> --data <dataset or nanoGPT data folder>)',
+      });
+    }
     if (rec.status === 'completed' && !(o.maxIters && o.maxIters > rec.step)) {
       throw new ApiError('FAILED_PRECONDITION', `run ${runId} is completed (${rec.step} steps)`, {
         hint: 'pass a larger maxIters to train further',
@@ -502,15 +602,22 @@ export class RunsService {
     }
   }
 
-  async export(p: { runId?: string; checkpoint: CheckpointKind; checkpointPath?: string; outPath?: string }) {
+  async export(p: {
+    runId?: string;
+    checkpoint: CheckpointKind;
+    checkpointPath?: string;
+    outPath?: string;
+    format?: 'onnx' | 'nanogpt';
+  }) {
     const path = this.#checkpointPath(p.runId, p.checkpoint, p.checkpointPath);
+    const nanoGpt = p.format === 'nanogpt';
     let out = p.outPath ? resolve(p.outPath) : undefined;
     if (!out) {
       if (!p.runId)
         throw new ApiError('INVALID_PARAMS', 'say where to write the model (outPath)', { field: 'outPath' });
-      out = join(this.#get(p.runId).runDir, 'export', 'model.onnx');
+      out = join(this.#get(p.runId).runDir, 'export', nanoGpt ? 'ckpt.pt' : 'model.onnx');
     }
-    return exportCheckpoint(path, out);
+    return nanoGpt ? exportNanoGptCheckpoint(path, out) : exportCheckpoint(path, out);
   }
 
   #checkpointPath(runId: string | undefined, kind: CheckpointKind, path: string | undefined): string {
@@ -545,6 +652,19 @@ export class RunsService {
     await Promise.all(runs.map((a) => a.handle.terminate().catch(() => undefined)));
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** The run record's view of its data (vocabSize: the model's when the config fixes it). */
+function runDataOf(ref: DatasetRef, modelVocab?: number): RunSummary['data'] {
+  return {
+    kind: ref.kind,
+    path: ref.path,
+    name: ref.name,
+    vocabSize: modelVocab ?? ref.vocabSize,
+    trainTokens: ref.trainTokens,
+    valTokens: ref.valTokens,
+    tokenizer: ref.tokenizer?.kind ?? null,
+  };
 }
 
 function newRunId(): string {

@@ -170,6 +170,16 @@ const sampleParams = {
     .optional(),
 };
 
+/** Where a run's data is: a dataset directory, a nanoGPT data folder or a token file. */
+export const runDataParamsSchema = z.strictObject({
+  path: z.string().min(1, 'the dataset path is required'),
+  /** Required for a bare token file. */
+  vocabSize: z.number().int().positive().optional(),
+});
+
+export const importFormatSchema = z.enum(['nanogpt', 'huggingface']);
+export const exportFormatSchema = z.enum(['onnx', 'nanogpt']);
+
 export const presetInfoSchema = z.object({
   id: presetIdSchema,
   label: z.string(),
@@ -188,11 +198,7 @@ export const runsRequests = {
       'Creates a training run from a dataset (a prepared dataset directory, or a token file with its vocabulary size) and a preset with overrides; validates everything against the data, then starts it unless start is false.',
     params: z.strictObject({
       name: z.string().max(200).optional(),
-      data: z.strictObject({
-        path: z.string().min(1, 'the dataset path is required'),
-        /** Required for a bare token file. */
-        vocabSize: z.number().int().positive().optional(),
-      }),
+      data: runDataParamsSchema,
       preset: presetIdSchema.default('cpu-tiny'),
       model: modelOverridesSchema.default({}),
       train: trainOverridesSchema.default({}),
@@ -230,6 +236,8 @@ export const runsRequests = {
       device: deviceRequestSchema.optional(),
       /** Raise maxIters to train further than planned. */
       maxIters: z.number().int().positive().optional(),
+      /** Train on this data from now on (an imported run has none; fine-tuning takes new data). */
+      data: runDataParamsSchema.optional(),
     }),
     result: runSummarySchema,
   }),
@@ -264,14 +272,42 @@ export const runsRequests = {
       checkpoint: checkpointKindSchema.default('best'),
       /** A checkpoint file instead of a run. */
       checkpointPath: z.string().optional(),
-      /** Output .onnx path (default: <run dir>/export/model.onnx). */
+      /** Output path (default: <run dir>/export/model.onnx, or ckpt.pt for nanogpt). */
       outPath: z.string().optional(),
+      /** onnx: an inference model; nanogpt: a PyTorch ckpt.pt that nanoGPT's train.py and sample.py load. */
+      format: exportFormatSchema.default('onnx'),
     }),
     result: z.object({
       path: z.string(),
       bytes: z.number().nonnegative(),
       step: z.number().int().nonnegative(),
       params: z.number().int(),
+    }),
+  }),
+  'runs.import': request({
+    description:
+      "Makes a run from a model trained elsewhere: nanoGPT's ckpt.pt (PyTorch; weights, AdamW state, iteration, config) or Hugging Face GPT-2 model.safetensors + config.json. The file is read as untrusted data (no code in it runs).",
+    params: z.strictObject({
+      /** ckpt.pt, model.safetensors, or a folder holding model.safetensors + config.json. */
+      path: z.string().min(1, 'the model file is required'),
+      /** nanoGPT's meta.pkl (char vocabulary). */
+      meta: z.string().optional(),
+      /** char (with meta), gpt2, or a tokenizer.json path; default: from meta, else gpt2 for GPT-2 vocabularies. */
+      tokenizer: z.string().optional(),
+      /** Hugging Face config.json (default: next to model.safetensors). */
+      config: z.string().optional(),
+      name: z.string().max(200).optional(),
+      /** Data to continue training on (can also be given when resuming). */
+      data: runDataParamsSchema.optional(),
+      /** Run directory (default: <data dir>/runs/<id>). */
+      outDir: z.string().optional(),
+    }),
+    result: z.object({
+      run: runSummarySchema,
+      format: importFormatSchema,
+      hasOptimizer: z.boolean(),
+      tokenizer: z.string().nullable(),
+      notes: z.array(z.string()),
     }),
   }),
 };

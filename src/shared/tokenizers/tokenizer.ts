@@ -237,16 +237,19 @@ function bpeTokenizerFromFile(file: z.infer<typeof bpeTokenizerFileSchema>): Tok
   return new BpeTok('bpe', bpe, eot, file);
 }
 
+/** tokenizer.json of the GPT-2 encoding (nothing to store but its name). */
+export const GPT2_TOKENIZER_FILE: TokenizerFile = {
+  format: TOKENIZER_FILE_FORMAT,
+  version: TOKENIZER_FILE_VERSION,
+  kind: 'gpt2',
+  vocabSize: GPT2_VOCAB_SIZE,
+  encoding: 'gpt2',
+  source: 'js-tiktoken/ranks/gpt2',
+};
+
 export async function gpt2Tokenizer(): Promise<Tokenizer> {
   const bpe = await loadGpt2();
-  return new BpeTok('gpt2', bpe, GPT2_EOT, {
-    format: TOKENIZER_FILE_FORMAT,
-    version: TOKENIZER_FILE_VERSION,
-    kind: 'gpt2',
-    vocabSize: GPT2_VOCAB_SIZE,
-    encoding: 'gpt2',
-    source: 'js-tiktoken/ranks/gpt2',
-  });
+  return new BpeTok('gpt2', bpe, GPT2_EOT, GPT2_TOKENIZER_FILE);
 }
 
 /** Loads a tokenizer from the parsed content of a tokenizer.json (validated here). */

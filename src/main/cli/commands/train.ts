@@ -76,7 +76,10 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
     .description(
       'Train a GPT on a prepared dataset directory or a token file (nanoGPT presets); Ctrl+C stops it with a checkpoint',
     )
-    .option('--data <path>', 'dataset directory (manifest.json) or token file (.bin, with --vocab-size)')
+    .option(
+      '--data <path>',
+      'dataset directory (manifest.json), nanoGPT data folder (train.bin, val.bin, meta.pkl) or token file (.bin, with --vocab-size); with --resume: train on it from now on',
+    )
     .addOption(
       new Option('--preset <name>', 'model size and hyperparameters').choices(presetIds).default('cpu-tiny'),
     )
@@ -113,6 +116,9 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
           runId,
           device: opts.device === 'auto' ? undefined : opts.device,
           maxIters: opts.maxIters,
+          ...(opts.data
+            ? { data: { path: resolve(opts.data), ...(opts.vocabSize ? { vocabSize: opts.vocabSize } : {}) } }
+            : {}),
         });
       } else {
         if (!opts.data)
@@ -195,28 +201,103 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
   program
     .command('export')
     .description(
-      'Export a checkpoint as an inference ONNX model (input_ids → logits) with config and tokenizer in its metadata',
+      "Export a checkpoint: an inference ONNX model (input_ids → logits, config and tokenizer in its metadata), or nanoGPT's ckpt.pt (PyTorch; train.py resumes it, sample.py samples it)",
     )
     .requiredOption('--checkpoint <path|run>', 'checkpoint file, or a run id (its best checkpoint)')
     .option('--latest', 'with a run id: export the latest checkpoint instead of the best')
-    .requiredOption('--out <file>', 'the .onnx file to write')
+    .requiredOption('--out <file>', 'the file to write (.onnx, or ckpt.pt with --format nanogpt)')
+    .addOption(
+      new Option('--format <format>', 'onnx: inference model; nanogpt: PyTorch ckpt.pt with optimizer state')
+        .choices(['onnx', 'nanogpt'])
+        .default('onnx'),
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { checkpoint: string; latest?: boolean; out: string; json?: boolean }) => {
-      const isRun = /^run-[0-9a-z-]+$/.test(opts.checkpoint) && !existsSync(opts.checkpoint);
-      const r = await app.client.invoke('runs.export', {
-        ...(isRun
-          ? { runId: opts.checkpoint, checkpoint: opts.latest ? 'latest' : 'best' }
-          : { checkpointPath: resolve(opts.checkpoint) }),
-        outPath: resolve(opts.out),
-      });
-      if (opts.json) return printJson(r);
-      printRecord([
-        ['model', r.path],
-        ['size', formatBytes(r.bytes)],
-        ['parameters', r.params.toLocaleString('en-US')],
-        ['step', r.step],
-      ]);
-    });
+    .action(
+      async (opts: {
+        checkpoint: string;
+        latest?: boolean;
+        out: string;
+        format: 'onnx' | 'nanogpt';
+        json?: boolean;
+      }) => {
+        const isRun = /^run-[0-9a-z-]+$/.test(opts.checkpoint) && !existsSync(opts.checkpoint);
+        const r = await app.client.invoke('runs.export', {
+          ...(isRun
+            ? { runId: opts.checkpoint, checkpoint: opts.latest ? 'latest' : 'best' }
+            : { checkpointPath: resolve(opts.checkpoint) }),
+          outPath: resolve(opts.out),
+          format: opts.format,
+        });
+        if (opts.json) return printJson(r);
+        printRecord([
+          ['model', r.path],
+          ['size', formatBytes(r.bytes)],
+          ['parameters', r.params.toLocaleString('en-US')],
+          ['step', r.step],
+        ]);
+      },
+    );
+
+  program
+    .command('import')
+    .description(
+      "Make a run from a model trained elsewhere: nanoGPT's ckpt.pt (weights, AdamW state, iteration) or Hugging Face GPT-2 model.safetensors + config.json; sample, export, eval, claim it, or continue with train --resume",
+    )
+    .argument('<file>', 'ckpt.pt, model.safetensors, or a Hugging Face model folder')
+    .option('--meta <meta.pkl>', "nanoGPT's meta.pkl (the char vocabulary of its data folder)")
+    .option(
+      '--tokenizer <char|gpt2|file>',
+      'char (from --meta), gpt2, or a tokenizer.json (default: from --meta, else gpt2 for GPT-2 vocabularies)',
+    )
+    .option('--config <config.json>', 'Hugging Face config.json (default: next to model.safetensors)')
+    .option(
+      '--data <path>',
+      'data to continue training on (dataset directory, nanoGPT data folder or token file)',
+    )
+    .option('--name <name>', 'run name')
+    .option('--out <dir>', 'run directory (default: in the data directory)')
+    .option('--json', 'print the result as JSON (its last line: { "run": "<run id>", … })')
+    .action(
+      async (
+        file: string,
+        opts: {
+          meta?: string;
+          tokenizer?: string;
+          config?: string;
+          data?: string;
+          name?: string;
+          out?: string;
+          json?: boolean;
+        },
+      ) => {
+        const r = await app.client.invoke('runs.import', {
+          path: resolve(file),
+          ...(opts.meta ? { meta: resolve(opts.meta) } : {}),
+          ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+          ...(opts.config ? { config: resolve(opts.config) } : {}),
+          ...(opts.data ? { data: { path: resolve(opts.data) } } : {}),
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.out ? { outDir: resolve(opts.out) } : {}),
+        });
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify({ run: r.run.id, format: r.format, step: r.run.step, params: r.run.params, hasOptimizer: r.hasOptimizer, tokenizer: r.tokenizer, runDir: r.run.runDir, notes: r.notes })}\n`,
+          );
+          return;
+        }
+        printRecord([
+          ['run', r.run.id],
+          ['format', r.format === 'nanogpt' ? 'nanoGPT ckpt.pt' : 'Hugging Face GPT-2'],
+          ['parameters', r.run.params.toLocaleString('en-US')],
+          ['step', `${r.run.step} / ${r.run.maxIters}`],
+          ['optimizer state', r.hasOptimizer ? 'AdamW (training continues exactly)' : 'none'],
+          ['tokenizer', r.tokenizer ?? 'none (prompts as token ids)'],
+          ['data', r.run.data.path || 'none yet (give --data to train --resume)'],
+          ['run directory', r.run.runDir],
+          ...r.notes.map((n) => ['note', n] as [string, unknown]),
+        ]);
+      },
+    );
 
   program
     .command('runs')

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { hrefFor } from '../../app/router.ts';
 import { Empty, ErrorNotice, Loading, PageHeader } from '../../components/StatusViews.tsx';
 import { formatCompact, formatLoss, formatTime } from '../../util/format.ts';
+import { ImportRunDialog } from './ImportRunDialog.tsx';
 import { useRunsQuery } from './runsApi.ts';
 import { etaText, RunStatusBadge, useLiveRun } from './RunStatus.tsx';
 import type { RunSummary } from '../../../../shared/api/runs.ts';
@@ -9,6 +10,7 @@ import type { RunSummary } from '../../../../shared/api/runs.ts';
 export function RunList() {
   const runs = useRunsQuery(undefined);
   const [selected, setSelected] = useState<string[]>([]);
+  const [importing, setImporting] = useState(false);
   const toggle = (id: string) =>
     setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   return (
@@ -22,10 +24,14 @@ export function RunList() {
         >
           Compare{selected.length >= 2 ? ` ${selected.length}` : ''} runs
         </button>
+        <button type="button" className="secondary" onClick={() => setImporting(true)}>
+          Import
+        </button>
         <a className="button" href={hrefFor('runs', 'new')}>
           New run
         </a>
       </PageHeader>
+      <ImportRunDialog open={importing} onClose={() => setImporting(false)} />
       {runs.isLoading ? <Loading what="runs" /> : null}
       {runs.error ? <ErrorNotice error={runs.error} onRetry={() => void runs.refetch()} /> : null}
       {runs.data && runs.data.length === 0 ? (

@@ -37,6 +37,10 @@ export const runsApi = xaiApi.injectEndpoints({
     exportRun: build.mutation({
       queryFn: (p: RequestParams<'runs.export'>) => invokeQuery('runs.export', p),
     }),
+    importRun: build.mutation({
+      queryFn: (p: RequestParams<'runs.import'>) => invokeQuery('runs.import', p),
+      invalidatesTags: ['Runs'],
+    }),
   }),
 });
 
@@ -46,6 +50,7 @@ export const {
   useRunQuery,
   useRunCheckpointsQuery,
   useCreateRunMutation,
+  useImportRunMutation,
   usePauseRunMutation,
   useResumeRunMutation,
   useStopRunMutation,
