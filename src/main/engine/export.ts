@@ -21,8 +21,20 @@ import { parseIdPrompt } from './trainer.ts';
  */
 export const EXPORT_FORMAT = 'xai-link-gpt';
 
+/**
+ * Exported models are standard ONNX: default-domain operators only (no ONNX Runtime contrib kernels),
+ * opset 17, IR version 8, which the reference checker of onnx 1.12 (Debian bookworm) and older runtimes
+ * open. The engine's own training graphs keep whatever runs fastest.
+ */
+export const EXPORT_GRAPH = { kernels: 'portable', opset: 17 } as const;
+
 export function exportModelBytes(ckpt: Checkpoint): Uint8Array {
-  const g = buildInferenceGraph({ model: ckpt.model, layout: ckpt.layout, weights: ckpt.state.params });
+  const g = buildInferenceGraph({
+    model: ckpt.model,
+    layout: ckpt.layout,
+    weights: ckpt.state.params,
+    ...EXPORT_GRAPH,
+  });
   const tokenizer = ckpt.tokenizer ? JSON.stringify(ckpt.tokenizer) : '';
   const metadata: Record<string, string> = {
     format: EXPORT_FORMAT,

@@ -4,6 +4,7 @@ import { loadTokenizer, type Tokenizer } from '../../shared/tokenizers/tokenizer
 import { loadCheckpoint, nanoGptModelArgs } from '../engine/checkpoint.ts';
 import { EXPORT_FORMAT } from '../engine/export.ts';
 import type { ParamLayout } from '../engine/gpt.ts';
+import { EXPORT_GRAPH } from '../engine/export.ts';
 import { buildInferenceGraph } from '../engine/graphs.ts';
 
 /**
@@ -45,7 +46,7 @@ export function buildOnnxFromWeights(
     tokenizer: tokenizerJson,
     tokenizer_sha256: createHash('sha256').update(tokenizerJson).digest('hex'),
   };
-  return buildInferenceGraph({ model, layout, weights }).encode({
+  return buildInferenceGraph({ model, layout, weights, ...EXPORT_GRAPH }).encode({
     metadata,
     docString: `GPT (nanoGPT architecture) exported by XAI-Link at step ${step}`,
   });
