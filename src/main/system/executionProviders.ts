@@ -1,3 +1,4 @@
+import { describeAdapter } from '../engine/adapter.ts';
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
@@ -96,7 +97,14 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
     const { y } = await session.run({ x });
     const data = y?.data as Float32Array | undefined;
     if (!data || data[3] !== 20) return done(false, 'ran, but returned a wrong result');
-    return done(true, name === 'cpu' ? `${ortThreads()} threads available` : 'ran a test graph');
+    return done(
+      true,
+      name === 'cpu'
+        ? `${ortThreads()} threads available`
+        : name === 'webgpu'
+          ? `ran a test graph; adapter: ${describeAdapter()}; fp32 training (fp16 products did not pay, docs/benchmarks.md)`
+          : 'ran a test graph',
+    );
   } catch (e) {
     return done(false, explainFailure(name, e));
   } finally {

@@ -4,6 +4,8 @@ import { ChartSpeedCard } from './ChartSpeedCard.tsx';
 import { LiveReadingRows } from './LiveReadings.tsx';
 import { LIVE_POLL_MS } from './liveReadings.ts';
 import { useSystemInfoQuery, useLazySystemInfoQuery, useSystemStatsQuery } from './systemApi.ts';
+import { useRunsQuery } from '../runs/runsApi.ts';
+import { lastSpeedPerDevice } from './measuredSpeed.ts';
 
 function formatBytes(n: number): string {
   const gib = n / 1024 ** 3;
@@ -113,6 +115,7 @@ export function SystemPage() {
           </article>
         </>
       ) : null}
+      <MeasuredSpeedCard />
       <LiveReadingsCard />
       <ChartSpeedCard />
     </section>
@@ -136,6 +139,45 @@ function LiveReadingsCard() {
         <ErrorNotice error={stats.error} onRetry={() => void stats.refetch()} />
       ) : (
         <Loading what="live readings" />
+      )}
+    </article>
+  );
+}
+
+/** The last tokens/s each device reached, from the runs' own metrics (what `--device auto` weighs too). */
+function MeasuredSpeedCard() {
+  const { data: runs } = useRunsQuery(undefined);
+  const rows = lastSpeedPerDevice(runs ?? []);
+  return (
+    <article className="card" aria-labelledby="measured-speed-title">
+      <h2 id="measured-speed-title">Measured training speed</h2>
+      {rows.length === 0 ? (
+        <p className="muted">
+          No run has trained yet: each device's last tokens/s appears here after one does.
+        </p>
+      ) : (
+        <table className="table" aria-label="Last measured tokens per second per device">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Tokens/s</th>
+              <th scope="col">Run</th>
+              <th scope="col">Model</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.device} data-device={r.device}>
+                <td>
+                  <code>{r.device}</code>
+                </td>
+                <td>{Math.round(r.tokensPerSec).toLocaleString('en-US')}</td>
+                <td>{r.runName}</td>
+                <td>{r.model}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </article>
   );
