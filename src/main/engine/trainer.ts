@@ -569,6 +569,7 @@ export class Trainer {
           etaMs: this.#step - this.#startStep >= 3 ? remaining * ema + evalsLeft * lastEvalMs : null,
           rssBytes: process.memoryUsage.rss(),
           time: Date.now(),
+          device: this.device,
         };
         this.#append(RUN_FILES.metrics, metric);
         this.#emit({ type: 'metric', metric });

@@ -60,8 +60,30 @@ export const trainMetricSchema = z.object({
   rssBytes: z.number().nonnegative(),
   /** Unix ms. */
   time: z.number(),
+  /** The device the step ran on (absent in metrics written before it was recorded). */
+  device: z.enum(['cpu', 'webgpu', 'cuda', 'dml']).optional(),
 });
 export type TrainMetric = z.infer<typeof trainMetricSchema>;
+
+/** Consecutive steps that ran on one device: a run resumed elsewhere has several. */
+export interface DeviceSpan {
+  device: string;
+  from: number;
+  to: number;
+}
+
+export function deviceSpans(
+  metrics: readonly { kind: string; step: number; device?: string }[],
+): DeviceSpan[] {
+  const spans: DeviceSpan[] = [];
+  for (const m of metrics) {
+    if (m.kind !== 'train' || !m.device) continue;
+    const last = spans.at(-1);
+    if (last && last.device === m.device && m.step >= last.to) last.to = m.step;
+    else spans.push({ device: m.device, from: m.step, to: m.step });
+  }
+  return spans;
+}
 
 /** A train/val loss estimate over evalIters batches, after `step` steps. */
 export const evalMetricSchema = z.object({

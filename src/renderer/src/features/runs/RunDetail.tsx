@@ -1,5 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { CheckpointInfo, RunSummary, Sample } from '../../../../shared/api/runs.ts';
+import {
+  deviceSpans,
+  type CheckpointInfo,
+  type DeviceSpan,
+  type RunSummary,
+  type Sample,
+} from '../../../../shared/api/runs.ts';
 import { useAppSelector } from '../../app/hooks.ts';
 import { hrefFor } from '../../app/router.ts';
 import { ChartControls, LiveChart, useTableVersion } from '../../components/chart/LiveChart.tsx';
@@ -60,6 +66,7 @@ export function RunDetail({ runId }: { runId: string }) {
       {run && q.data ? (
         <>
           <RunHeadline run={run} />
+          <DeviceSpansLine spans={deviceSpans(q.data.metrics)} />
           <div className="card">
             <div className="card-head">
               <h2>Training curves</h2>
@@ -498,4 +505,20 @@ export function ConfigTable({ config }: { config: RunSummary['config'] }) {
 /** Re-renders a component when the run's table changes (for text derived from the series). */
 export function useRunTableVersion(runId: string): number {
   return useTableVersion(metricsStore.table(runId), 1000);
+}
+
+/** Where the steps ran: one line per device span (a run resumed on another device has several). */
+function DeviceSpansLine({ spans }: { spans: DeviceSpan[] }) {
+  if (spans.length === 0) return null;
+  return (
+    <p className="muted small" data-testid="device-spans">
+      Steps ran on:{' '}
+      {spans.map((s, i) => (
+        <span key={`${s.device}-${s.from}`}>
+          {i > 0 ? '; ' : ''}
+          {s.from === s.to ? `step ${s.from}` : `steps ${s.from}–${s.to}`} on <code>{s.device}</code>
+        </span>
+      ))}
+    </p>
+  );
 }
