@@ -32,7 +32,10 @@ export class ClaimNetwork {
     return { c, improvement, digest, claimCid: c.claimCid };
   }
 
-  async #events(eventName: 'VerificationRequested' | 'AttestationApproved' | 'VerificationDeclined', args: object) {
+  async #events(
+    eventName: 'VerificationRequested' | 'AttestationApproved' | 'VerificationDeclined',
+    args: object,
+  ) {
     const info = await this.#chain.info();
     const client = await this.#chain.client();
     return client.getContractEvents({

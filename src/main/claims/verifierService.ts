@@ -282,9 +282,7 @@ export class VerifierService {
         { cid: c.modelCid },
         {
           signal: opts.signal,
-          ...(opts.maxModelBytes
-            ? { policy: { ...DEFAULT_ONNX_POLICY, maxBytes: opts.maxModelBytes } }
-            : {}),
+          ...(opts.maxModelBytes ? { policy: { ...DEFAULT_ONNX_POLICY, maxBytes: opts.maxModelBytes } } : {}),
         },
       );
     } catch (e) {

@@ -3,11 +3,7 @@ import { join } from 'node:path';
 import { getAddress, type Address, type Hex } from 'viem';
 import { modelRegistryAbi } from '../../../contracts/generated/index.ts';
 import { ApiError } from '../../shared/api/errors.ts';
-import {
-  watchJobSchema,
-  type WatchJob,
-  type WatcherStatus,
-} from '../../shared/api/verifierNetwork.ts';
+import { watchJobSchema, type WatchJob, type WatcherStatus } from '../../shared/api/verifierNetwork.ts';
 import { attestationDigest } from '../../shared/chain/eip712.ts';
 import type { SignerSpec } from '../../shared/claims/signer.ts';
 import { DEFAULT_SCORE_TOLERANCE } from '../../shared/eval/metrics.ts';
@@ -120,7 +116,8 @@ export class VerifierWatcher {
     );
     this.#state = this.#load(info.chainId, info.registry);
     // An evaluation cut short by a stop or a crash is redone; chain writes are resumed (checked first).
-    for (const j of this.#state.jobs) if (j.status === 'checking') Object.assign(j, { status: 'queued', step: null });
+    for (const j of this.#state.jobs)
+      if (j.status === 'checking') Object.assign(j, { status: 'queued', step: null });
     await this.#save();
     this.#stopping = false;
     this.#error = null;
@@ -382,7 +379,10 @@ export class VerifierWatcher {
   async #attest(job: WatchJob): Promise<void> {
     const digest = job.digest as Hex;
     // After a crash between sending and recording, the chain already holds the attestation: never twice.
-    const already = (await this.#chain.readRegistry('hasAttestedOnChain', [this.#address, digest])) as boolean;
+    const already = (await this.#chain.readRegistry('hasAttestedOnChain', [
+      this.#address,
+      digest,
+    ])) as boolean;
     if (!already) job.txHash = (await this.#chain.attestOnChain(digest, this.#opts.signer)).txHash;
     await this.#pinVerified(job);
     await this.#finish(job, 'attested', null, null);

@@ -32,7 +32,11 @@ export const watchJobSchema = z.object({
   digest: hex.nullable(),
   requester: address,
   trainer: address.nullable(),
-  announcedAt: z.object({ blockNumber: z.number().int().nonnegative(), txHash: hex, logIndex: z.number().int() }),
+  announcedAt: z.object({
+    blockNumber: z.number().int().nonnegative(),
+    txHash: hex,
+    logIndex: z.number().int(),
+  }),
   status: z.enum(WATCH_JOB_STATUSES),
   /** What the watcher is doing for this claim now (fetching model, evaluating…). */
   step: z.string().nullable(),

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { ClaimRecord } from '../../../shared/api/claims.ts';
-import { DEFAULT_SCORE_TOLERANCE, formatScore } from '../../../shared/eval/metrics.ts';
+import { DEFAULT_SCORE_TOLERANCE } from '../../../shared/eval/metrics.ts';
+import { formatScoreIn } from '../../../shared/eval/scoreFormat.ts';
 import { accountFromKeystore, encryptKeystore } from '../../claims/keystore.ts';
 import type { CliApp } from '../cliApp.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
@@ -26,7 +27,7 @@ function printClaim(c: ClaimRecord): void {
     ['model CID', c.model.cid],
     ['trainer', c.trainer],
     ['committed', c.commit ? new Date(c.commit.committedAt * 1000).toISOString() : null],
-    ['score', c.evaluation ? `${c.evaluation.metric} ${formatScore(BigInt(c.evaluation.score))}` : null],
+    ['score', c.evaluation ? formatScoreIn(c.evaluation.score, c.evaluation.metric) : null],
     ['evaluation CID', c.evaluation?.reportCid],
     ['metadata CID', c.evaluation?.metadataCid],
     ['claim CID', c.claimCid],
@@ -184,7 +185,7 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
           claim: c.id,
           status: c.status,
           lineage: c.lineageId,
-          score: c.evaluation ? formatScore(BigInt(c.evaluation.score)) : '-',
+          score: c.evaluation ? formatScoreIn(c.evaluation.score, c.evaluation.metric) : '-',
           token: c.mint?.tokenId ?? '-',
           model: c.model.cid,
         })),
