@@ -4,7 +4,7 @@ import type { CliApp } from '../cliApp.ts';
 import { formatBytes, printJson, printRecord, printTable } from '../output.ts';
 import { collect } from '../options.ts';
 
-interface NetOpts {
+export interface NetOpts {
   online?: boolean;
   peer?: string[];
   timeout: number;
@@ -30,7 +30,7 @@ function withNetworkOptions(cmd: Command): Command {
 }
 
 /** Turns networking on for this process when --online or --peer asks for it, and connects to the peers. */
-async function goOnlineIfAsked(app: CliApp, opts: NetOpts): Promise<void> {
+export async function goOnlineIfAsked(app: CliApp, opts: NetOpts): Promise<void> {
   if (!opts.online && !opts.peer?.length) return;
   await app.client.invoke('ipfs.setOnline', { online: true, publicNetwork: opts.online ?? false });
   for (const address of opts.peer ?? []) {
