@@ -307,6 +307,7 @@ export class VerifierWatcher {
   }
 
   async #check(job: WatchJob): Promise<void> {
+    if (this.#stopping) throw new Stopped();
     job.status = 'checking';
     job.step = 'fetching the claim';
     job.attempts += 1;
