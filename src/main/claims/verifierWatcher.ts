@@ -286,6 +286,7 @@ export class VerifierWatcher {
       attempts: 0,
       reason: null,
       message: null,
+      metric: null,
       claimedScore: null,
       recomputedScore: null,
       evaluationCid: null,
@@ -344,6 +345,7 @@ export class VerifierWatcher {
     }
     const c = verdict.improvement;
     job.trainer = verdict.trainer ? getAddress(verdict.trainer) : null;
+    job.metric = verdict.metric;
     job.claimedScore = verdict.claimed.score;
     job.recomputedScore = verdict.recomputed?.score ?? null;
     job.evaluationCid = verdict.recomputed?.evaluationCid ?? null;

@@ -44,6 +44,8 @@ export const watchJobSchema = z.object({
   /** `score-mismatch`, `bad-signature`…, or `error` for a failure that is not a refusal. */
   reason: z.string().nullable(),
   message: z.string().nullable(),
+  /** The lineage's metric (scores are shown in its units). */
+  metric: z.string().nullable(),
   claimedScore: z.string().nullable(),
   recomputedScore: z.string().nullable(),
   evaluationCid: z.string().nullable(),
