@@ -125,6 +125,8 @@ export class ClaimNetwork {
     }
     return {
       claimId: id,
+      claimCid,
+      attestationDigest: digest,
       announced: announced
         ? { txHash: announced.transactionHash, blockNumber: Number(announced.blockNumber) }
         : null,

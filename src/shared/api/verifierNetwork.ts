@@ -89,6 +89,9 @@ export type RemoteVerdict = z.infer<typeof remoteVerdictSchema>;
 
 export const claimNetworkStatusSchema = z.object({
   claimId: z.string(),
+  claimCid: z.string(),
+  /** The claim's Attestation digest: what `requestVerification`, `attest` and `declineVerification` name. */
+  attestationDigest: hex,
   announced: z.object({ txHash: hex, blockNumber: z.number().int() }).nullable(),
   quorum: z.number().int(),
   attestations: z.number().int(),

@@ -12,6 +12,10 @@ export const watcherApi = xaiApi.injectEndpoints({
       queryFn: (p: RequestParams<'watcher.start'>) => invokeQuery('watcher.start', p),
       invalidatesTags: ['Claims'],
     }),
+    claimNetworkStatus: build.query({
+      queryFn: (claimId: string) => invokeQuery('claims.networkStatus', { claimId }),
+      providesTags: ['Claims'],
+    }),
     stopWatcher: build.mutation({
       queryFn: () => invokeQuery('watcher.stop', {}),
       invalidatesTags: ['Claims'],
@@ -19,4 +23,9 @@ export const watcherApi = xaiApi.injectEndpoints({
   }),
 });
 
-export const { useWatcherStatusQuery, useStartWatcherMutation, useStopWatcherMutation } = watcherApi;
+export const {
+  useWatcherStatusQuery,
+  useStartWatcherMutation,
+  useStopWatcherMutation,
+  useClaimNetworkStatusQuery,
+} = watcherApi;
