@@ -8,11 +8,11 @@
  *    costs what the demo's does. Stages: A announces (transaction mined), B finds the claim, fetches claim,
  *    model and text from A over bitswap, re-runs and attests on chain (A sees AttestationApproved), A
  *    collects it and submits the claim (token minted). Target: < 60 s from announcement to mint.
- * 2. Watcher restarts: 100 claims announced while B's watcher (in this process, over B's data directory and
+ * 2. Watcher restarts: 60 claims announced while B's watcher (in this process, over B's data directory and
  *    state file) is stopped and restarted 20 times at random points, each time as a fresh object reading the
  *    saved cursor. Target: 0 missed and 0 duplicated announcements.
  *
- * Options: --restarts <n> (default 20), --announcements <n> (default 100). The last line is one JSON object.
+ * Options: --restarts <n> (default 20), --announcements <n> (default 60). The last line is one JSON object.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ import { createServices } from '../../src/main/services/services.ts';
 const { values } = parseArgs({
   options: {
     restarts: { type: 'string', default: '20' },
-    announcements: { type: 'string', default: '100' },
+    announcements: { type: 'string', default: '60' },
   },
 });
 const RESTARTS = Number(values.restarts);
@@ -122,8 +122,12 @@ try {
   let w = fresh();
   await w.start(opts);
   const r0 = performance.now();
+  // Restarts spread over the sending at random points: after a random number of further announcements
+  // (0 to twice the even share) plus a random part of a block interval.
   for (let i = 0; i < RESTARTS; i++) {
-    await new Promise((r) => setTimeout(r, Math.random() * 1500));
+    const after = announced.length + Math.floor(Math.random() * ((2 * ANNOUNCEMENTS) / RESTARTS));
+    while (announced.length < Math.min(after, ANNOUNCEMENTS)) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, Math.random() * 1000));
     await w.stop();
     w = fresh();
     await w.start(opts);

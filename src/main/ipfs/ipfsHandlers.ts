@@ -27,10 +27,11 @@ function encodeContent(
 export function ipfsHandlers(ipfs: () => IpfsService, jobs: JobManager): HandlersFor<typeof ipfsRequests> {
   return {
     'ipfs.status': () => ipfs().status(),
-    'ipfs.setOnline': ({ online, listen, publicNetwork }) =>
+    'ipfs.setOnline': ({ online, listen, publicNetwork, localDiscovery }) =>
       ipfs().setOnline(online, {
         ...(listen ? { listen } : {}),
         ...(publicNetwork === undefined ? {} : { publicNetwork }),
+        ...(localDiscovery === undefined ? {} : { localDiscovery }),
       }),
     'ipfs.add': ({ path, kubo, pin, hidden }) =>
       jobs.run('ipfs.add', `Add ${basename(path) || path} to IPFS`, (job) =>

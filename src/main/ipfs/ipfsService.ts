@@ -720,6 +720,7 @@ export class IpfsService {
       listen: config.listen ?? defaults.listen ?? DEFAULT_LISTEN,
       publicNetwork: config.publicNetwork ?? defaults.publicNetwork ?? true,
       bootstrap: config.bootstrap ?? defaults.bootstrap ?? PUBLIC_BOOTSTRAP_FALLBACK,
+      ...((config.localDiscovery ?? defaults.localDiscovery) ? { localDiscovery: true } : {}),
     };
   }
 

@@ -87,6 +87,8 @@ export const ipfsNetworkParamsSchema = {
   listen: z.array(multiaddrSchema).min(1).max(16).optional(),
   /** Join the public IPFS network (bootstrap peers + the Amino DHT). Default true; false = only peers you connect to. */
   publicNetwork: z.boolean().optional(),
+  /** Find and connect to peers on the local network by multicast DNS. Default false. */
+  localDiscovery: z.boolean().optional(),
 };
 
 export const ipfsRequests = {

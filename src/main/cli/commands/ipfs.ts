@@ -223,6 +223,44 @@ export function registerIpfsCommand(program: Command, app: CliApp): void {
     });
 
   ipfs
+    .command('peers')
+    .description(
+      'Go online, find peers for a few seconds (the public network unless --no-public; the local network with --mdns; --peer to dial) and list the connected ones',
+    )
+    .option('--no-public', 'do not join the public IPFS network')
+    .option('--mdns', 'find peers on the local network (multicast DNS)')
+    .option('--peer <multiaddr>', 'connect to this peer first (repeatable)', collect)
+    .option('--wait <seconds>', 'how long to look for peers', parseSeconds, 3)
+    .option('--json', 'print the peers as JSON')
+    .action(
+      async (opts: { public: boolean; mdns?: boolean; peer?: string[]; wait: number; json?: boolean }) => {
+        await app.client.invoke('ipfs.setOnline', {
+          online: true,
+          publicNetwork: opts.public,
+          ...(opts.mdns ? { localDiscovery: true } : {}),
+        });
+        for (const address of opts.peer ?? []) await app.client.invoke('ipfs.connect', { address });
+        await new Promise((r) => setTimeout(r, opts.wait * 1000));
+        const peers = await app.client.invoke('ipfs.peers', {});
+        if (opts.json) return printJson(peers);
+        printTable(peers.map((p) => ({ peer: p.peerId, address: p.address, direction: p.direction })));
+      },
+    );
+
+  ipfs
+    .command('connect <multiaddr>')
+    .description(
+      'Go online (direct peers only) and connect to a peer by multiaddr (…/p2p/<peer id>): checks that it is reachable',
+    )
+    .option('--json', 'print the connection as JSON')
+    .action(async (address: string, opts: { json?: boolean }) => {
+      await app.client.invoke('ipfs.setOnline', { online: true, publicNetwork: false });
+      const peer = await app.client.invoke('ipfs.connect', { address });
+      if (opts.json) return printJson(peer);
+      process.stdout.write(`connected to ${peer.peerId} at ${peer.address} (${peer.direction})\n`);
+    });
+
+  ipfs
     .command('online')
     .description('Stay online and serve the repository to peers until Ctrl+C')
     .option(

@@ -19,6 +19,7 @@ interface WatchFlags extends SignerFlags {
   peer?: string[];
   listen?: string[];
   public: boolean;
+  mdns?: boolean;
   json?: boolean;
 }
 
@@ -80,6 +81,7 @@ export function registerVerifierCommands(program: Command, app: CliApp): void {
         'IPFS listen address (repeatable; default a free port on every interface)',
         collect,
       )
+      .option('--mdns', 'find IPFS peers on the local network (multicast DNS) and connect to them')
       .option('--no-public', 'do not join the public IPFS network: only the peers you name or that connect')
       .option('--json', 'print each verdict as one JSON line'),
     'attest',
@@ -88,6 +90,7 @@ export function registerVerifierCommands(program: Command, app: CliApp): void {
     const ipfs = await app.client.invoke('ipfs.setOnline', {
       online: true,
       publicNetwork: opts.public,
+      ...(opts.mdns ? { localDiscovery: true } : {}),
       ...(opts.listen?.length ? { listen: opts.listen } : {}),
     });
     for (const address of opts.peer ?? []) {
