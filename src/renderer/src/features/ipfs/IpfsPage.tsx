@@ -54,6 +54,7 @@ function NodeCard() {
   const { data } = useIpfsStatusQuery(undefined);
   const [setOnline, online] = useIpfsSetOnlineMutation();
   const [publicNetwork, setPublicNetwork] = useState(false);
+  const [localDiscovery, setLocalDiscovery] = useState(false);
   const [gc, gcState] = useIpfsGcMutation();
   const [confirmGc, setConfirmGc] = useState(false);
   if (!data) return null;
@@ -81,7 +82,7 @@ function NodeCard() {
               disabled={online.isLoading}
               onClick={() =>
                 void setOnline(
-                  data.online ? { online: false } : { online: true, publicNetwork: publicNetwork },
+                  data.online ? { online: false } : { online: true, publicNetwork, localDiscovery },
                 )
               }
             >
@@ -95,6 +96,16 @@ function NodeCard() {
                   onChange={(e) => setPublicNetwork(e.target.checked)}
                 />
                 join the public IPFS network (bootstrap peers, DHT)
+              </label>
+            ) : null}
+            {!data.online ? (
+              <label className="checkbox">
+                <input
+                  type="checkbox"
+                  checked={localDiscovery}
+                  onChange={(e) => setLocalDiscovery(e.target.checked)}
+                />
+                find peers on the local network (mDNS)
               </label>
             ) : (
               <span className="muted">
