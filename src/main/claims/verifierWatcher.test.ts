@@ -12,6 +12,7 @@ import { CID } from 'multiformats/cid';
 import { keccak256, toHex, type Address, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineageParamsSchema } from '../../shared/api/chain.ts';
+import { createAppCore, createLocalClient } from '../rpc/localClient.ts';
 import { createServices, type AppServices } from '../services/services.ts';
 import { VerifierWatcher } from './verifierWatcher.ts';
 
@@ -129,6 +130,31 @@ describe('VerifierWatcher', () => {
     const s = await w.stop();
     expect(s.jobs.filter((j) => j.claimCid === x)).toHaveLength(1);
     expect(s.jobs.filter((j) => j.claimCid === y)).toHaveLength(1);
+  }, 60_000);
+
+  it('serves the watcher through the API contract (params and results validated), and refuses bad input', async () => {
+    const client = createLocalClient(createAppCore(services), 'cli');
+    expect(await client.invoke('watcher.status', {})).toMatchObject({ running: false });
+    const started = await client.invoke('watcher.start', {
+      signer: { devAccount: 2 },
+      lineages: [lineageId],
+      pollMs: 50,
+    });
+    expect(started).toMatchObject({ running: true, verifier: dev[2], lineages: [lineageId] });
+    await expect(client.invoke('watcher.start', { signer: { devAccount: 2 } })).rejects.toThrow(
+      /already running/,
+    );
+    const cid = await announce();
+    await until(() => services.proof.watcher.status().jobs.some((j) => j.claimCid === cid), 'the job');
+    const stopped = await client.invoke('watcher.stop', {});
+    expect(stopped.running).toBe(false);
+    expect(stopped.jobs.find((j) => j.claimCid === cid)).toMatchObject({ lineageId, requester: dev[1] });
+    await expect(
+      client.invoke('watcher.start', { signer: { devAccount: 2 }, pollMs: 1 } as never),
+    ).rejects.toThrow(/pollMs/);
+    await expect(client.invoke('claims.networkStatus', { claimId: 'claim-nope' })).rejects.toThrow(
+      /no claim claim-nope/,
+    );
   }, 60_000);
 
   it('refuses to start over a damaged state file instead of forgetting its verdicts', async () => {
