@@ -46,8 +46,17 @@ type WatchState = z.infer<typeof watchStateSchema>;
 /** Blocks per eth_getLogs call on an RPC network (public endpoints cap the range). */
 const LOG_CHUNK = 2_000;
 const MAX_REASON_BYTES = 1000;
-/** Refusals that are not published on chain: the claim is not this verifier's business. */
-const UNPUBLISHED_REFUSALS = new Set(['not-a-verifier', 'wrong-chain', 'invalid-claim']);
+/**
+ * Refusals that are not published on chain: the claim is not this verifier's business, or it is over
+ * (minted, expired) — a first start reads every announcement since the deployment, and old ones need no answer.
+ */
+const UNPUBLISHED_REFUSALS = new Set([
+  'not-a-verifier',
+  'wrong-chain',
+  'invalid-claim',
+  'already-minted',
+  'expired',
+]);
 /** Refusals that may go away when retried (content not yet reachable). */
 const RETRIED_REFUSALS = new Set(['missing-content']);
 

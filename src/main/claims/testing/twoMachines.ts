@@ -161,6 +161,17 @@ export async function publishModel(
   tokenizer: Tokenizer,
   seed: number,
 ): Promise<string> {
+  await writeSeededModelPackage(dir, cfg, tokenizer, seed);
+  return (await a.ipfs.addPath(dir, { pin: true })).cid;
+}
+
+/** Writes a model package folder: the engine's GPT export with seeded weights, its tokenizer and card. */
+export async function writeSeededModelPackage(
+  dir: string,
+  cfg: ResolvedModelConfig,
+  tokenizer: Tokenizer,
+  seed: number,
+): Promise<void> {
   await writeModelPackage(dir, {
     onnx: engineGptOnnx(cfg, seed),
     tokenizer,
@@ -189,7 +200,6 @@ export async function publishModel(
       checkpointCid: null,
     },
   });
-  return (await a.ipfs.addPath(dir, { pin: true })).cid;
 }
 
 /** A's claim of a model, up to a signed claim published on A's IPFS node; returns the claim id. */
