@@ -19,12 +19,14 @@ import { modelRegistryAbi } from '../../../contracts/generated/index.ts';
 import type { ClaimNetworkStatus } from '../../shared/api/verifierNetwork.ts';
 import { attestationDigest, improvementFromJson, improvementToJson } from '../../shared/chain/eip712.ts';
 import { charTokenizerFromText } from '../../shared/tokenizers/tokenizer.ts';
-import { jsonOf } from '../cli/testing/cliProcess.ts';
+import type { ClaimRecord } from '../../shared/api/claims.ts';
+import { cliWithDataDir, jsonOf } from '../cli/testing/cliProcess.ts';
 import { bundledShakespeare, TINY_GPT } from '../eval/testing/models.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import {
   publishModel as publish,
   signedClaim as sign,
+  KEYS,
   startTwoMachines,
   trainer,
   verifierAddress,
@@ -45,6 +47,8 @@ const publishModel = (name: string, seed: number) =>
   publish(net.a, join(root, 'packages', name), cfg, tokenizer, seed);
 const signedClaim = (modelCid: string) => sign(net.a, net.lineageId, modelCid);
 const startWatcher = () => new WatcherProcess(net.dirB, net.aAddress);
+const cliA = (...args: string[]) => cliWithDataDir(net.dirA, { env: KEYS, timeoutMs: 300_000 })(...args);
+const trainerFlags = ['--key-env', trainer.keyEnv];
 
 async function networkStatusUntil(
   claimId: string,
@@ -117,6 +121,11 @@ describe('a trainer and a verifier on two machines', () => {
       status: 'refused',
       reason: 'score-mismatch',
     });
+    // `claim submit --wait` shows B's answer and gives up: the quorum cannot be reached any more.
+    const waited = await cliA('claim', 'submit', id, '--wait', '--timeout', '60', ...trainerFlags);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toMatch(/REFUSED: score-mismatch/);
+    expect(waited.stderr).toMatch(/quorum of 1 cannot be reached/);
     await expect(a().proof.claims.submit(id, trainer)).rejects.toThrow(/0 attestation/);
   }, 240_000);
 
@@ -126,6 +135,8 @@ describe('a trainer and a verifier on two machines', () => {
     const claimCid = a().proof.claims.get(id).claimCid!;
     const t0 = Date.now();
     await a().proof.claimNetwork.announce(id, trainer);
+    // The trainer waits for the quorum in another process and submits as soon as it is reached.
+    const submitting = cliA('claim', 'submit', id, '--wait', '--timeout', '240', '--json', ...trainerFlags);
 
     // B crashes while it evaluates this claim (no clean stop: kill -9).
     await watcher.until('B to evaluate the claim', () =>
@@ -146,12 +157,13 @@ describe('a trainer and a verifier on two machines', () => {
       reason: null,
     });
 
-    const s = await networkStatusUntil(id, (x) => x.attestations >= x.quorum);
+    const minted = jsonOf<ClaimRecord>(await submitting);
+    expect(minted.status).toBe('minted');
+    const s = await a().proof.claimNetwork.status(id);
+    expect(s.minted).toEqual(minted.mint);
     expect(s.verdicts).toEqual([
       expect.objectContaining({ verifier: verifierAddress, kind: 'attested-on-chain', reason: null }),
     ]);
-    const minted = await a().proof.claims.submit(id, trainer);
-    expect(minted.status).toBe('minted');
     console.log(
       `announced → minted across two processes (with a crash and restart of B): ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
