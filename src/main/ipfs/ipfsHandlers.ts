@@ -71,6 +71,7 @@ export function ipfsHandlers(ipfs: () => IpfsService, jobs: JobManager): Handler
         ipfs().importCar(path, { pin, signal: job.signal, onProgress: (p) => job.progress(p) }),
       ),
     'ipfs.peers': () => ipfs().peers(),
+    'ipfs.fetches': async () => ipfs().fetches(),
     'ipfs.connect': ({ address }) => ipfs().connect(address),
   };
 }
