@@ -100,7 +100,7 @@ test('a trainer and a verifier on two hosts: announced, re-run and attested by B
   await pageB.goto(b.url);
 
   // A: online on 127.0.0.1, the evaluation text on IPFS, a lineage naming B's verifier key.
-  const onlineA = await invoke<{ listenAddresses: string[] }>(pageA, 'ipfs.setOnline', {
+  const onlineA = await invoke<{ listenAddresses: string[]; peerId: string }>(pageA, 'ipfs.setOnline', {
     online: true,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     publicNetwork: false,
@@ -164,6 +164,12 @@ test('a trainer and a verifier on two hosts: announced, re-run and attested by B
     timeout: 120_000,
   });
   await expect(pageB.getByRole('table', { name: 'Watcher queue and verdicts' })).toContainText('attested');
+
+  // B's IPFS page says what it fetched, and from whom: A's node.
+  await pageB.goto(`${b.url}#/ipfs`);
+  await expect(
+    pageB.locator(`table[aria-label="Network fetches"] code[title="${onlineA.peerId}"]`).first(),
+  ).toBeVisible();
 
   const minted = await invoke<{ status: string; mint: { tokenId: number } }>(pageA, 'claims.submit', {
     claimId: started.id,
