@@ -93,6 +93,7 @@ export class VerifierWatcher {
   #loop: Promise<void> | null = null;
   #stopping = false;
   #abortCheck: AbortController | null = null;
+  #starting = false;
   #wake: (() => void) | null = null;
   #current: string | null = null;
   #latest: number | null = null;
@@ -111,7 +112,17 @@ export class VerifierWatcher {
   }
 
   async start(opts: WatchOptions): Promise<WatcherStatus> {
-    if (this.#loop) throw new ApiError('CONFLICT', 'the verifier watcher is already running');
+    if (this.#loop || this.#starting)
+      throw new ApiError('CONFLICT', 'the verifier watcher is already running');
+    this.#starting = true;
+    try {
+      return await this.#start(opts);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #start(opts: WatchOptions): Promise<WatcherStatus> {
     this.#opts = {
       ...this.#opts,
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
@@ -340,11 +351,7 @@ export class VerifierWatcher {
         },
       );
     } catch (e) {
-      if (abort.signal.aborted) {
-        Object.assign(job, { status: 'queued', step: null, attempts: job.attempts - 1 });
-        await this.#save();
-        throw new Stopped();
-      }
+      if (abort.signal.aborted) return this.#requeueStopped(job);
       if (e instanceof ApiError && e.code === 'INVALID_PARAMS') {
         return this.#finish(job, 'refused', 'invalid-claim', e.message);
       }
@@ -352,6 +359,8 @@ export class VerifierWatcher {
     } finally {
       this.#abortCheck = null;
     }
+    // A cancelled evaluation may come back as a refusal: never publish a verdict the stop cut short.
+    if (abort.signal.aborted) return this.#requeueStopped(job);
     const c = verdict.improvement;
     job.trainer = verdict.trainer ? getAddress(verdict.trainer) : null;
     job.metric = verdict.metric;
@@ -368,6 +377,12 @@ export class VerifierWatcher {
       Object.assign(job, { status: 'declining', step: 'publishing the refusal', reason, message });
     }
     await this.#save();
+  }
+
+  async #requeueStopped(job: WatchJob): Promise<never> {
+    Object.assign(job, { status: 'queued', step: null, attempts: job.attempts - 1 });
+    await this.#save();
+    throw new Stopped();
   }
 
   async #retryOrFail(job: WatchJob, reason: string, message: string): Promise<void> {
