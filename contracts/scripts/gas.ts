@@ -166,6 +166,21 @@ try {
   await claimWith('claim (quorum 2)', [v1!, v2!], 2);
   await claimWith('claim (quorum 3)', [v1!, v2!, v3!], 3);
 
+  // The network flow (issue 13): announce a claim, a verifier attests on chain (EOA) or declines with a reason.
+  const digest = keccak256(toHex('an attestation digest'));
+  const claimCid = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
+  await send('requestVerification', trainer!, registry, modelRegistryAbi, 'requestVerification', [
+    1n,
+    digest,
+    claimCid,
+  ]);
+  await send('attest (EOA verifier, on chain)', v1!, registry, modelRegistryAbi, 'attest', [digest]);
+  await send('declineVerification', v2!, registry, modelRegistryAbi, 'declineVerification', [
+    1n,
+    digest,
+    'score-mismatch: the claim says 3.100000, the re-run gives 3.540645 (difference 0.440645, tolerance 0.001000)',
+  ]);
+
   // An on-chain attestation by a contract verifier (the oracle path): attest() then a claim that counts it.
   const attestor = (
     await record(

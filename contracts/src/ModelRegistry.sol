@@ -11,6 +11,7 @@ import {IModelRegistry} from "./IModelRegistry.sol";
 import {ImprovementTypes} from "./ImprovementTypes.sol";
 import {Lineages} from "./Lineages.sol";
 import {Commitments} from "./Commitments.sol";
+import {VerificationRequests} from "./VerificationRequests.sol";
 
 /**
  * @title ModelRegistry
@@ -19,11 +20,20 @@ import {Commitments} from "./Commitments.sol";
  * `quorum` distinct registered verifiers attest the same claim (EIP-712 `Attestation`, checked with
  * OpenZeppelin's SignatureChecker so a verifier may be a contract through ERC-1271, or attested on chain
  * with `attest`), the model CID was committed earlier than the lineage's minimum commit age, and the CID has
- * never been minted. The token's URI is `ipfs://<metadataCid>`; its score, parent and lineage are recorded.
+ * never been minted. Claims are announced to verifiers on chain (`VerificationRequests`). The token's URI is `ipfs://<metadataCid>`; its score, parent and lineage are recorded.
  * @dev The EIP-712 domain is ("XAI-Link", "1", chainId, this contract), so a signature is valid on one chain
  * and one deployment only.
  */
-contract ModelRegistry is ERC721, ERC2981, EIP712, Nonces, Lineages, Commitments, IModelRegistry {
+contract ModelRegistry is
+    ERC721,
+    ERC2981,
+    EIP712,
+    Nonces,
+    Lineages,
+    VerificationRequests,
+    Commitments,
+    IModelRegistry
+{
     /// @notice A minted model version.
     struct Model {
         uint256 lineageId;

@@ -12,6 +12,7 @@ interface Vm {
     function assume(bool condition) external pure;
     function expectRevert(bytes4 selector) external;
     function expectRevert(bytes calldata revertData) external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
 }
 
 abstract contract CheatCodes {

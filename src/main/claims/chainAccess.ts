@@ -222,7 +222,7 @@ export class ChainAccess {
 
   async commit(commitment: Hex, spec: SignerSpec): Promise<{ txHash: Hex; committedAt: number }> {
     if (!('keystore' in spec)) return this.chain.commit(commitment, spec);
-    const receipt = await this.#keystoreWrite(spec, 'commit', [commitment]);
+    const receipt = await this.#registryWrite(spec, 'commit', [commitment]);
     return { txHash: receipt.transactionHash, committedAt: await this.committedAt(commitment) };
   }
 
@@ -234,23 +234,63 @@ export class ChainAccess {
     spec: SignerSpec,
   ): Promise<{ txHash: Hex; tokenId: number }> {
     if (!('keystore' in spec)) return this.chain.claim(claim, salt, trainerSignature, attestations, spec);
-    const receipt = await this.#keystoreWrite(spec, 'claim', [claim, salt, trainerSignature, attestations]);
+    const receipt = await this.#registryWrite(spec, 'claim', [claim, salt, trainerSignature, attestations]);
     const minted = parseEventLogs({ abi: modelRegistryAbi, logs: receipt.logs, eventName: 'ModelMinted' })[0];
     if (!minted) throw new Error('claim succeeded without a ModelMinted event');
     return { txHash: receipt.transactionHash, tokenId: Number(minted.args.tokenId) };
   }
 
-  async #keystoreWrite(spec: SignerSpec, functionName: 'commit' | 'claim', args: readonly unknown[]) {
+  /** Announces a signed claim to its lineage's verifiers (`VerificationRequested`). */
+  async requestVerification(
+    lineageId: bigint,
+    digest: Hex,
+    claimCid: string,
+    spec: SignerSpec,
+  ): Promise<{ txHash: Hex; blockNumber: number }> {
+    const r = await this.#registryWrite(spec, 'requestVerification', [lineageId, digest, claimCid]);
+    return { txHash: r.transactionHash, blockNumber: Number(r.blockNumber) };
+  }
+
+  /** Attests a claim on chain (`attest(digest)`): the claim may then list this verifier with an empty signature. */
+  async attestOnChain(digest: Hex, spec: SignerSpec): Promise<{ txHash: Hex }> {
+    return { txHash: (await this.#registryWrite(spec, 'attest', [digest])).transactionHash };
+  }
+
+  /** A verifier publishes why it refuses a claim (`VerificationDeclined`). */
+  async declineVerification(
+    lineageId: bigint,
+    digest: Hex,
+    reason: string,
+    spec: SignerSpec,
+  ): Promise<{ txHash: Hex }> {
+    return {
+      txHash: (await this.#registryWrite(spec, 'declineVerification', [lineageId, digest, reason]))
+        .transactionHash,
+    };
+  }
+
+  /** The newest block number. */
+  async blockNumber(): Promise<number> {
+    return Number(await (await this.client()).getBlockNumber());
+  }
+
+  /**
+   * Sends a registry transaction from any signer (dev account, environment key, keystore): simulated
+   * first so a revert is decoded, then sent, then waited for.
+   */
+  async #registryWrite(spec: SignerSpec, functionName: string, args: readonly unknown[]) {
     const info = await this.info();
-    const account = (await this.#localAccount(spec))!;
-    const wallet = createWalletClient({
-      account,
-      chain: this.#viemChain(info),
-      transport: http(info.rpcUrl, { retryCount: 0 }),
-    });
+    const local = await this.#localAccount(spec);
+    const wallet = local
+      ? createWalletClient({
+          account: local,
+          chain: this.#viemChain(info),
+          transport: http(info.rpcUrl, { retryCount: 0 }),
+        })
+      : await this.chain.walletFor(spec as Signer);
     try {
       const { request } = await this.#client!.simulateContract({
-        account,
+        account: wallet.account,
         address: info.registry as Address,
         abi: modelRegistryAbi,
         functionName,

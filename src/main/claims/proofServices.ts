@@ -10,6 +10,8 @@ import type { JobManager } from '../services/jobs.ts';
 import { ChainAccess } from './chainAccess.ts';
 import { ClaimsService } from './claimsService.ts';
 import { VerifierService } from './verifierService.ts';
+import { VerifierWatcher } from './verifierWatcher.ts';
+import { ClaimNetwork } from './claimNetwork.ts';
 
 /**
  * The proof-of-improvement services (issue 6): evaluation, claims, verifier, pipelines. Creating them costs
@@ -24,7 +26,12 @@ export interface ProofServices {
   readonly verifier: VerifierService;
   readonly claims: ClaimsService;
   readonly pipelines: PipelinesService;
-  readonly dirs: { claims: string; pipelines: string; evalSets: string; demo: string };
+  /** The verifier that follows announcements on chain (issue 13). */
+  readonly watcher: VerifierWatcher;
+  readonly watcherStarted: boolean;
+  /** The trainer's side: announce a claim, read verifiers' answers from the chain. */
+  readonly claimNetwork: ClaimNetwork;
+  readonly dirs: { claims: string; pipelines: string; evalSets: string; demo: string; verifier: string };
 }
 
 export function createProofServices(deps: {
@@ -40,6 +47,7 @@ export function createProofServices(deps: {
     pipelines: join(root, 'pipelines'),
     evalSets: join(root, 'eval-sets'),
     demo: join(root, 'demo'),
+    verifier: join(root, 'verifier'),
   };
   const evalService = new EvalService({
     ipfs: deps.ipfs,
@@ -51,6 +59,8 @@ export function createProofServices(deps: {
   let verifier: VerifierService | undefined;
   let claims: ClaimsService | undefined;
   let pipelines: PipelinesService | undefined;
+  let watcher: VerifierWatcher | undefined;
+  let claimNetwork: ClaimNetwork | undefined;
   const bundle: ProofServices = {
     eval: evalService,
     dirs,
@@ -61,6 +71,22 @@ export function createProofServices(deps: {
     get verifier() {
       verifier ??= new VerifierService({ eval: evalService, chain: bundle.chainAccess, ipfs: deps.ipfs });
       return verifier;
+    },
+    get watcher() {
+      watcher ??= new VerifierWatcher({
+        dir: dirs.verifier,
+        chain: bundle.chainAccess,
+        verifier: bundle.verifier,
+        ipfs: deps.ipfs,
+      });
+      return watcher;
+    },
+    get watcherStarted() {
+      return watcher !== undefined;
+    },
+    get claimNetwork() {
+      claimNetwork ??= new ClaimNetwork({ claims: () => bundle.claims, chain: bundle.chainAccess });
+      return claimNetwork;
     },
     get claims() {
       claims ??= new ClaimsService({

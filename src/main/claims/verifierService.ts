@@ -32,6 +32,7 @@ import {
   type MetricSpec,
 } from '../../shared/eval/metrics.ts';
 import type { EvaluationReport } from '../../shared/eval/report.ts';
+import { DEFAULT_ONNX_POLICY } from '../../shared/onnx/onnxPolicy.ts';
 import { EvalFailure, EvalService, safeJson } from '../eval/evalService.ts';
 import type { IpfsService } from '../ipfs/ipfsService.ts';
 import type { ChainAccess } from './chainAccess.ts';
@@ -60,6 +61,8 @@ export interface VerifyOptions {
   maxTolerance?: number;
   /** Publish the verifier's own evaluation report (it goes into the attestation). */
   publishReport?: boolean;
+  /** Largest model file accepted (bytes); a larger model is refused before it is fetched in full. */
+  maxModelBytes?: number;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number | null, unit: string) => void;
 }
@@ -275,7 +278,13 @@ export class VerifierService {
     let pkgLoaded;
     try {
       opts.onProgress?.('fetching model', 0, null, '');
-      pkgLoaded = await this.#eval.loadPackage({ cid: c.modelCid }, { signal: opts.signal });
+      pkgLoaded = await this.#eval.loadPackage(
+        { cid: c.modelCid },
+        {
+          signal: opts.signal,
+          ...(opts.maxModelBytes ? { policy: { ...DEFAULT_ONNX_POLICY, maxBytes: opts.maxModelBytes } } : {}),
+        },
+      );
     } catch (e) {
       throw this.#asRefusal(e);
     }

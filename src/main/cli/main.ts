@@ -14,6 +14,7 @@ import { registerPrepareCommand } from './commands/prepare.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTrainCommands } from './commands/train.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { registerVerifierCommands } from './commands/verifier.ts';
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or bad input. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -40,6 +41,7 @@ export async function runCli(argv: string[]): Promise<number> {
   registerEvalCommands(program, app);
   registerClaimCommands(program, app);
   registerVerifyCommand(program, app);
+  registerVerifierCommands(program, app);
   registerPipelineCommands(program, app);
 
   try {

@@ -27,10 +27,11 @@ function encodeContent(
 export function ipfsHandlers(ipfs: () => IpfsService, jobs: JobManager): HandlersFor<typeof ipfsRequests> {
   return {
     'ipfs.status': () => ipfs().status(),
-    'ipfs.setOnline': ({ online, listen, publicNetwork }) =>
+    'ipfs.setOnline': ({ online, listen, publicNetwork, localDiscovery }) =>
       ipfs().setOnline(online, {
         ...(listen ? { listen } : {}),
         ...(publicNetwork === undefined ? {} : { publicNetwork }),
+        ...(localDiscovery === undefined ? {} : { localDiscovery }),
       }),
     'ipfs.add': ({ path, kubo, pin, hidden }) =>
       jobs.run('ipfs.add', `Add ${basename(path) || path} to IPFS`, (job) =>
@@ -70,6 +71,7 @@ export function ipfsHandlers(ipfs: () => IpfsService, jobs: JobManager): Handler
         ipfs().importCar(path, { pin, signal: job.signal, onProgress: (p) => job.progress(p) }),
       ),
     'ipfs.peers': () => ipfs().peers(),
+    'ipfs.fetches': async () => ipfs().fetches(),
     'ipfs.connect': ({ address }) => ipfs().connect(address),
   };
 }

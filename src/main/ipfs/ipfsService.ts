@@ -6,6 +6,7 @@ import { CID } from 'multiformats/cid';
 import { ApiError } from '../../shared/api/errors.ts';
 import type {
   IpfsAddResult,
+  IpfsFetch,
   IpfsGetResult,
   IpfsPeer,
   IpfsPin,
@@ -108,6 +109,10 @@ const DEFAULT_FETCH_TIMEOUT_MS = 60_000;
 const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
 const SHUTDOWN_GRACE_MS = 10_000;
 const MAX_SKIPPED_LISTED = 100;
+const MAX_FETCHES_KEPT = 20;
+
+/** A fetch as listed by `fetches()`, counting blocks per sending peer. */
+type FetchRecord = IpfsFetch & { peerBlocks: Map<string, number> };
 
 /**
  * The embedded IPFS node (Helia in the main process), for the API handlers and for other services
@@ -134,6 +139,8 @@ export class IpfsService {
   #stopping: Promise<void> | undefined;
   #timings: StartTimings | null = null;
   readonly #users: RepoUsers;
+  /** Online fetches in progress and the last ended ones (at most MAX_FETCHES_KEPT), newest last. */
+  readonly #fetches: FetchRecord[] = [];
 
   constructor(opts: IpfsServiceOptions) {
     this.#opts = opts;
@@ -241,6 +248,49 @@ export class IpfsService {
         direction: c.direction,
       }));
     });
+  }
+
+  /** What is being fetched from the network, and from whom (the IPFS page, `ipfs.fetches`). */
+  fetches(): IpfsFetch[] {
+    return this.#fetches.map(({ peerBlocks, ...f }) => ({
+      ...f,
+      peers: [...peerBlocks].map(([peerId, blocks]) => ({ peerId, blocks })),
+    }));
+  }
+
+  #startFetch(cid: string, action: string): FetchRecord {
+    const record: FetchRecord = {
+      cid,
+      action,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      blocks: 0,
+      peers: [],
+      error: null,
+      peerBlocks: new Map<string, number>(),
+    };
+    this.#fetches.push(record);
+    // Drop the oldest ended fetches beyond the limit; fetches in progress always stay listed.
+    for (let i = 0; this.#fetches.length > MAX_FETCHES_KEPT && i < this.#fetches.length;) {
+      if (this.#fetches[i]!.endedAt !== null) this.#fetches.splice(i, 1);
+      else i++;
+    }
+    return record;
+  }
+
+  /** The stall timer's progress handler, also counting each block bitswap delivers and who sent it. */
+  #tracked(
+    stall: StallTimer | undefined,
+    record: FetchRecord | undefined,
+  ): ((evt: ProgressEventLike) => void) | undefined {
+    if (!stall) return undefined;
+    return (evt) => {
+      stall.onProgress(evt);
+      if (!record || evt.type !== 'bitswap:block') return;
+      record.blocks += 1;
+      const sender = (evt.detail as { sender?: { toString(): string } } | null)?.sender?.toString();
+      if (sender) record.peerBlocks.set(sender, (record.peerBlocks.get(sender) ?? 0) + 1);
+    };
   }
 
   async connect(address: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<IpfsPeer> {
@@ -395,10 +445,12 @@ export class IpfsService {
     const release = await this.#gate.read();
     let node: NodeState | undefined;
     let stall: StallTimer | undefined;
+    let record: FetchRecord | undefined;
     try {
       node = await this.#ensureNode();
       const signal = this.#opSignal(node, opts.signal, true);
       stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
+      record = stall ? this.#startFetch(p.cid, `Reading ${cid}`) : undefined;
       await this.#assertRootAvailable(node, p);
       const reader = await import('./reader.ts');
       const options = {
@@ -406,7 +458,7 @@ export class IpfsService {
         offline: !node.online,
         offset: opts.offset,
         length: opts.length,
-        onProgress: stall?.onProgress,
+        onProgress: this.#tracked(stall, record),
       };
       for await (const chunk of reader.catFile(node.helia, formatIpfsPath(p), options)) {
         stall?.pause();
@@ -414,8 +466,16 @@ export class IpfsService {
         stall?.touch();
       }
     } catch (e) {
-      throw this.#toApiError(e, node, { action: `Reading ${cid}`, cid: p.cid, stall, signal: opts.signal });
+      const error = this.#toApiError(e, node, {
+        action: `Reading ${cid}`,
+        cid: p.cid,
+        stall,
+        signal: opts.signal,
+      });
+      if (record) record.error = error.message;
+      throw error;
     } finally {
+      if (record) record.endedAt = new Date().toISOString();
       stall?.dispose();
       release();
     }
@@ -720,6 +780,7 @@ export class IpfsService {
       listen: config.listen ?? defaults.listen ?? DEFAULT_LISTEN,
       publicNetwork: config.publicNetwork ?? defaults.publicNetwork ?? true,
       bootstrap: config.bootstrap ?? defaults.bootstrap ?? PUBLIC_BOOTSTRAP_FALLBACK,
+      ...((config.localDiscovery ?? defaults.localDiscovery) ? { localDiscovery: true } : {}),
     };
   }
 
@@ -825,17 +886,21 @@ export class IpfsService {
       async (node, signal) => {
         const release = await hold?.read();
         const stall = node.online ? new StallTimer(opts.timeoutMs ?? this.#fetchTimeout, signal) : undefined;
+        const record = stall ? this.#startFetch(p.cid, action) : undefined;
         try {
           await this.#assertRootAvailable(node, p);
           const fetch = {
             signal: stall?.signal ?? signal,
             offline: !node.online,
-            onProgress: stall?.onProgress,
+            onProgress: this.#tracked(stall, record),
           };
           return await fn(node, fetch, stall);
         } catch (e) {
-          throw this.#toApiError(e, node, { action, cid: p.cid, stall, signal: opts.signal });
+          const error = this.#toApiError(e, node, { action, cid: p.cid, stall, signal: opts.signal });
+          if (record) record.error = error.message;
+          throw error;
         } finally {
+          if (record) record.endedAt = new Date().toISOString();
           stall?.dispose();
           release?.();
         }

@@ -10,6 +10,7 @@ import type { Helia, Peer, Provider, Router } from '@helia/interface';
 import { bootstrap } from '@libp2p/bootstrap';
 import { identify, identifyPush } from '@libp2p/identify';
 import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
+import { mdns } from '@libp2p/mdns';
 import { kadDHT, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht';
 import { peerIdFromCID } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
@@ -38,6 +39,11 @@ export interface NetworkConfig {
   publicNetwork: boolean;
   /** Bootstrap list used when publicNetwork is on. */
   bootstrap: string[];
+  /**
+   * Find peers on the local network by multicast DNS (@libp2p/mdns) and connect to them: two machines on
+   * one LAN (a trainer and a verifier) find each other without typing an address. Off unless asked.
+   */
+  localDiscovery?: boolean;
 }
 
 /** Helia's content/peer routing over libp2p's DHT (the same adapter @helia/libp2p provides). */
@@ -107,8 +113,12 @@ export function attachNetworking(helia: Helia, privateKey: PrivateKey, config: N
         transports: [tcp()],
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
-        peerDiscovery:
-          config.publicNetwork && config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
+        peerDiscovery: [
+          ...(config.publicNetwork && config.bootstrap.length > 0
+            ? [bootstrap({ list: config.bootstrap })]
+            : []),
+          ...(config.localDiscovery ? [mdns()] : []),
+        ],
         services: {
           identify: identify(),
           identifyPush: identifyPush(),
@@ -122,6 +132,13 @@ export function attachNetworking(helia: Helia, privateKey: PrivateKey, config: N
               }),
         },
       });
+      if (config.localDiscovery) {
+        // libp2p only records discovered peers; a peer found on the LAN is dialled so bitswap can use it.
+        node.addEventListener('peer:discovery', (evt) => {
+          if (node?.getConnections(evt.detail.id).length === 0)
+            void node.dial(evt.detail.id).catch(() => undefined);
+        });
+      }
       // Bitswap (its mixin runs next) finds libp2p here, as it does with @helia/libp2p.
       Object.defineProperty(h, 'libp2p', { value: node, configurable: true, enumerable: true });
       if (!h.hasRouter('libp2p-router')) h.addRouter(new Libp2pRouter(node));

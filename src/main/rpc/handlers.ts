@@ -1,4 +1,5 @@
 import { claimsHandlers } from '../claims/claimsHandlers.ts';
+import { verifierNetworkHandlers } from '../claims/verifierNetworkHandlers.ts';
 import { datasetsHandlers } from '../datasets/datasetsHandlers.ts';
 import { evalHandlers } from '../eval/evalHandlers.ts';
 import { ipfsHandlers } from '../ipfs/ipfsHandlers.ts';
@@ -29,6 +30,7 @@ export function createHandlers(services: AppServices): ApiHandlers {
       () => services.ipfs,
     ),
     ...claimsHandlers(() => services.proof, services.jobs),
+    ...verifierNetworkHandlers(() => services.proof),
     ...pipelinesHandlers(
       () => services.proof,
       () => services.chain,

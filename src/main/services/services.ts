@@ -74,6 +74,10 @@ export function createServices(opts: ServicesOptions): AppServices {
   let chainlink: ChainlinkService | undefined;
   disposers.push(() => runs?.dispose());
   disposers.push(() => chain?.dispose());
+  // Disposed first (the list runs in reverse): the watcher finishes its step while IPFS and the chain run.
+  disposers.push(async () => {
+    if (proof?.watcherStarted) await proof.watcher.stop();
+  });
 
   const services: AppServices = {
     dataDir,

@@ -14,6 +14,7 @@ import { pipelinesRequests } from './pipelines.ts';
 import { runsEvents, runsRequests } from './runs.ts';
 import { settingsRequests } from './settings.ts';
 import { systemRequests } from './system.ts';
+import { verifierNetworkRequests } from './verifierNetwork.ts';
 
 export const apiRequests = {
   ...systemRequests,
@@ -27,6 +28,7 @@ export const apiRequests = {
   ...evalRequests,
   ...claimsRequests,
   ...pipelinesRequests,
+  ...verifierNetworkRequests,
 } satisfies RequestMap;
 
 export const apiEvents = {

@@ -82,11 +82,27 @@ export const ipfsPeerSchema = z.object({
 });
 export type IpfsPeer = z.infer<typeof ipfsPeerSchema>;
 
+/** A network fetch in progress (or recently ended): what is being fetched, and from whom. */
+export const ipfsFetchSchema = z.object({
+  cid: z.string(),
+  action: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  /** Blocks received over bitswap so far. */
+  blocks: z.number().int().nonnegative(),
+  /** Who sent them: peer id and blocks received from it. */
+  peers: z.array(z.object({ peerId: z.string(), blocks: z.number().int().nonnegative() })),
+  error: z.string().nullable(),
+});
+export type IpfsFetch = z.infer<typeof ipfsFetchSchema>;
+
 export const ipfsNetworkParamsSchema = {
   /** Addresses to listen on, e.g. /ip4/0.0.0.0/tcp/4001. Default: /ip4/0.0.0.0/tcp/0 (a free port). */
   listen: z.array(multiaddrSchema).min(1).max(16).optional(),
   /** Join the public IPFS network (bootstrap peers + the Amino DHT). Default true; false = only peers you connect to. */
   publicNetwork: z.boolean().optional(),
+  /** Find and connect to peers on the local network by multicast DNS. Default false. */
+  localDiscovery: z.boolean().optional(),
 };
 
 export const ipfsRequests = {
@@ -197,6 +213,12 @@ export const ipfsRequests = {
     description: 'Peers connected now (empty while offline).',
     params: z.strictObject({}),
     result: z.array(ipfsPeerSchema),
+  }),
+  'ipfs.fetches': request({
+    description:
+      'Network fetches in progress and the last ones that ended: the CID, blocks received over bitswap and the peers they came from.',
+    params: z.strictObject({}),
+    result: z.array(ipfsFetchSchema),
   }),
   'ipfs.connect': request({
     description: 'Connects to a peer by multiaddr (networking must be on).',

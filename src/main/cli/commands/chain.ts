@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatEther } from 'viem';
 import type { LineageParamsInput } from '../../../shared/api/chain.ts';
-import { formatScore } from '../../../shared/eval/metrics.ts';
+import { formatScoreIn } from '../../../shared/eval/scoreFormat.ts';
 import type { CliApp } from '../cliApp.ts';
 import { chainSignerFrom, collect, int, uint, withChainSigner, type ChainSignerOpts } from '../options.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
@@ -47,7 +47,7 @@ export function registerChainCommands(program: Command, app: CliApp): void {
             rank: m.rank,
             token: m.tokenId,
             version: m.version,
-            score: m.score,
+            score: formatScoreIn(m.score, l.metricName),
             trainer: m.trainer,
             licences: m.licences,
             revenue: eth(m.revenueWei),
@@ -61,7 +61,8 @@ export function registerChainCommands(program: Command, app: CliApp): void {
             earned: eth(c.earnedWei),
             models: c.modelsTrained,
             licences: c.licencesOfItsModels,
-            best: c.bestScore === null ? null : `${formatScore(BigInt(c.bestScore))} (#${c.bestTokenId})`,
+            best:
+              c.bestScore === null ? null : `${formatScoreIn(c.bestScore, l.metricName)} (#${c.bestTokenId})`,
           })),
         );
       }
@@ -286,18 +287,18 @@ function registerLineage(program: Command, app: CliApp): void {
         ['creator', l.creator],
         ['metric', `${l.metricName} (${l.higherIsBetter ? 'higher' : 'lower'} is better)`],
         ['evaluation dataset', l.evalDatasetCid],
-        ['genesis', `${l.genesisModelCid || '-'} score ${l.genesisScore}`],
+        ['genesis', `${l.genesisModelCid || '-'} score ${formatScoreIn(l.genesisScore, l.metricName)}`],
         [
           'best',
           l.bestTokenId === 0
-            ? `genesis, score ${l.bestScore}`
-            : `token ${l.bestTokenId}, score ${l.bestScore}`,
+            ? `genesis, score ${formatScoreIn(l.bestScore, l.metricName)}`
+            : `token ${l.bestTokenId}, score ${formatScoreIn(l.bestScore, l.metricName)}`,
         ],
         [
           'ε now',
           `${l.currentEpsilonBps} bps (start ${l.epsilon.startBps}, floor ${l.epsilon.floorBps}, -${l.epsilon.decayBpsPerDay}/day)`,
         ],
-        ['score to beat', l.scoreToBeat],
+        ['score to beat', l.scoreToBeat === null ? null : formatScoreIn(l.scoreToBeat, l.metricName)],
         ['verifiers', `${l.verifiers.join(', ')} (quorum ${l.quorum})`],
         ['min commit age', `${l.minCommitAge} s`],
         ['price', `${eth(l.pricing.basePriceWei)} + ${eth(l.pricing.pricePerPointWei)} per point`],

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { ClaimRecord } from '../../../shared/api/claims.ts';
-import { DEFAULT_SCORE_TOLERANCE, formatScore } from '../../../shared/eval/metrics.ts';
+import { ApiError } from '../../../shared/api/errors.ts';
+import { DEFAULT_SCORE_TOLERANCE } from '../../../shared/eval/metrics.ts';
+import { formatScoreIn } from '../../../shared/eval/scoreFormat.ts';
 import { accountFromKeystore, encryptKeystore } from '../../claims/keystore.ts';
 import type { CliApp } from '../cliApp.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
@@ -26,7 +28,7 @@ function printClaim(c: ClaimRecord): void {
     ['model CID', c.model.cid],
     ['trainer', c.trainer],
     ['committed', c.commit ? new Date(c.commit.committedAt * 1000).toISOString() : null],
-    ['score', c.evaluation ? `${c.evaluation.metric} ${formatScore(BigInt(c.evaluation.score))}` : null],
+    ['score', c.evaluation ? formatScoreIn(c.evaluation.score, c.evaluation.metric) : null],
     ['evaluation CID', c.evaluation?.reportCid],
     ['metadata CID', c.evaluation?.metadataCid],
     ['claim CID', c.claimCid],
@@ -41,6 +43,42 @@ function printClaim(c: ClaimRecord): void {
 
 function attestationSource(arg: string): { cid: string } | { file: string } {
   return existsSync(arg) ? { file: resolve(arg) } : { cid: arg.replace(/^ipfs:\/\//, '') };
+}
+
+/**
+ * Polls the chain for the verifiers' answers to a claim, printing each as it arrives, until the lineage's
+ * quorum attested; fails early when too many verifiers refused for the quorum to be reachable.
+ */
+async function waitForQuorum(app: CliApp, claimId: string, timeoutS: number, print: boolean): Promise<void> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + timeoutS * 1000;
+  const lineage = (await app.client.invoke('claims.get', { claimId })).lineageId;
+  const verifiers = (await app.client.invoke('lineage.get', { lineageId: lineage })).verifiers.length;
+  for (;;) {
+    const s = await app.client.invoke('claims.networkStatus', { claimId });
+    for (const v of s.verdicts) {
+      const key = `${v.verifier}:${v.kind}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (print)
+        process.stderr.write(
+          `${v.at ?? 'earlier'}  ${v.verifier}  ${v.kind === 'declined' ? `REFUSED: ${v.reason}` : v.kind}\n`,
+        );
+    }
+    if (s.minted || s.attestations >= s.quorum) return;
+    const declined = new Set(s.verdicts.filter((v) => v.kind === 'declined').map((v) => v.verifier)).size;
+    if (verifiers - declined < s.quorum)
+      throw new ApiError(
+        'FAILED_PRECONDITION',
+        `${declined} of the lineage's ${verifiers} verifiers refused the claim: the quorum of ${s.quorum} cannot be reached`,
+      );
+    if (Date.now() > deadline)
+      throw new ApiError(
+        'UNAVAILABLE',
+        `${s.attestations} of ${s.quorum} attestations after ${timeoutS} s${s.announced ? '' : ' (the claim was never announced: xai-link claim announce)'}`,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 export function registerClaimCommands(program: Command, app: CliApp): void {
@@ -110,7 +148,7 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
       if (opts.json) return printJson(c);
       printClaim(c);
       process.stdout.write(
-        `\nSend the claim CID to the lineage's verifiers (xai-link verify ${c.claimCid}),\nthen: xai-link claim attest ${c.id} --attestation <their attestation CID> && xai-link claim submit ${c.id} …\n`,
+        `\nAnnounce it to the lineage's verifiers: xai-link claim announce ${c.id} … && xai-link claim submit ${c.id} --wait …\n(or send them the claim CID: xai-link verify ${c.claimCid}, then xai-link claim attest ${c.id} --attestation <their attestation CID>)\n`,
       );
     },
   );
@@ -158,15 +196,40 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
 
   withSignerFlags(
     claim
-      .command('submit <claimId>')
-      .description('Submit the signed and attested claim: the token is minted to the trainer')
-      .option('--json', 'print the claim as JSON'),
+      .command('announce <claimId>')
+      .description(
+        "Announce the signed claim on chain (requestVerification) so the lineage's verifiers find it by themselves",
+      )
+      .option('--json', 'print the claim network status as JSON'),
     'send the transaction',
   ).action(async (claimId: string, opts: SignerFlags & { json?: boolean }) => {
-    const c = await app.client.invoke('claims.submit', { claimId, signer: signerFromFlags(opts) });
-    if (opts.json) return printJson(c);
-    printClaim(c);
+    const s = await app.client.invoke('claims.announce', { claimId, signer: signerFromFlags(opts) });
+    if (opts.json) return printJson(s);
+    process.stdout.write(
+      `announced in block ${s.announced?.blockNumber} (tx ${s.announced?.txHash}); ${s.attestations} of ${s.quorum} attestations so far\n` +
+        `then: xai-link claim submit ${claimId} --wait …\n`,
+    );
   });
+
+  withSignerFlags(
+    claim
+      .command('submit <claimId>')
+      .description(
+        'Submit the signed and attested claim: the token is minted to the trainer. With --wait, first show remote verifiers’ answers as they arrive on chain and submit once the quorum is reached',
+      )
+      .option('--wait', "wait for the lineage's quorum of attestations (on chain or signed), then submit")
+      .option('--timeout <seconds>', 'with --wait: give up after this long', int('timeout', 1, 86_400), 600)
+      .option('--json', 'print the claim as JSON'),
+    'send the transaction',
+  ).action(
+    async (claimId: string, opts: SignerFlags & { json?: boolean; wait?: boolean; timeout: number }) => {
+      const signer = signerFromFlags(opts);
+      if (opts.wait) await waitForQuorum(app, claimId, opts.timeout, !opts.json);
+      const c = await app.client.invoke('claims.submit', { claimId, signer });
+      if (opts.json) return printJson(c);
+      printClaim(c);
+    },
+  );
 
   claim
     .command('status [claimId]')
@@ -184,7 +247,7 @@ export function registerClaimCommands(program: Command, app: CliApp): void {
           claim: c.id,
           status: c.status,
           lineage: c.lineageId,
-          score: c.evaluation ? formatScore(BigInt(c.evaluation.score)) : '-',
+          score: c.evaluation ? formatScoreIn(c.evaluation.score, c.evaluation.metric) : '-',
           token: c.mint?.tokenId ?? '-',
           model: c.model.cid,
         })),

@@ -4,7 +4,7 @@ import type { CliApp } from '../cliApp.ts';
 import { formatBytes, printJson, printRecord, printTable } from '../output.ts';
 import { collect } from '../options.ts';
 
-interface NetOpts {
+export interface NetOpts {
   online?: boolean;
   peer?: string[];
   timeout: number;
@@ -30,7 +30,7 @@ function withNetworkOptions(cmd: Command): Command {
 }
 
 /** Turns networking on for this process when --online or --peer asks for it, and connects to the peers. */
-async function goOnlineIfAsked(app: CliApp, opts: NetOpts): Promise<void> {
+export async function goOnlineIfAsked(app: CliApp, opts: NetOpts): Promise<void> {
   if (!opts.online && !opts.peer?.length) return;
   await app.client.invoke('ipfs.setOnline', { online: true, publicNetwork: opts.online ?? false });
   for (const address of opts.peer ?? []) {
@@ -220,6 +220,44 @@ export function registerIpfsCommand(program: Command, app: CliApp): void {
       process.stdout.write(
         `removed ${r.removedBlocks} blocks, freed ${formatBytes(r.freedBytes)}; ${r.repo.blocks} blocks left\n`,
       );
+    });
+
+  ipfs
+    .command('peers')
+    .description(
+      'Go online, find peers for a few seconds (the public network unless --no-public; the local network with --mdns; --peer to dial) and list the connected ones',
+    )
+    .option('--no-public', 'do not join the public IPFS network')
+    .option('--mdns', 'find peers on the local network (multicast DNS)')
+    .option('--peer <multiaddr>', 'connect to this peer first (repeatable)', collect)
+    .option('--wait <seconds>', 'how long to look for peers', parseSeconds, 3)
+    .option('--json', 'print the peers as JSON')
+    .action(
+      async (opts: { public: boolean; mdns?: boolean; peer?: string[]; wait: number; json?: boolean }) => {
+        await app.client.invoke('ipfs.setOnline', {
+          online: true,
+          publicNetwork: opts.public,
+          ...(opts.mdns ? { localDiscovery: true } : {}),
+        });
+        for (const address of opts.peer ?? []) await app.client.invoke('ipfs.connect', { address });
+        await new Promise((r) => setTimeout(r, opts.wait * 1000));
+        const peers = await app.client.invoke('ipfs.peers', {});
+        if (opts.json) return printJson(peers);
+        printTable(peers.map((p) => ({ peer: p.peerId, address: p.address, direction: p.direction })));
+      },
+    );
+
+  ipfs
+    .command('connect <multiaddr>')
+    .description(
+      'Go online (direct peers only) and connect to a peer by multiaddr (…/p2p/<peer id>): checks that it is reachable',
+    )
+    .option('--json', 'print the connection as JSON')
+    .action(async (address: string, opts: { json?: boolean }) => {
+      await app.client.invoke('ipfs.setOnline', { online: true, publicNetwork: false });
+      const peer = await app.client.invoke('ipfs.connect', { address });
+      if (opts.json) return printJson(peer);
+      process.stdout.write(`connected to ${peer.peerId} at ${peer.address} (${peer.direction})\n`);
     });
 
   ipfs

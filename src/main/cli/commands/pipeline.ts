@@ -3,6 +3,7 @@ import { formatEther } from 'viem';
 import type { DemoSummary } from '../../../shared/api/pipelines.ts';
 import { stageNames, type PipelineRunResult, type StageName } from '../../../shared/pipelines/pipeline.ts';
 import type { CliApp } from '../cliApp.ts';
+import { formatScoreIn } from '../../../shared/eval/scoreFormat.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
 import { installPasswordPrompt, int } from './proofCommon.ts';
 import { withStageProgress } from './stageProgress.ts';
@@ -40,8 +41,7 @@ function printDemo(s: DemoSummary): void {
       version: `v${v.version}`,
       token: `#${v.tokenId}`,
       steps: v.iterations,
-      'bits/byte': v.bitsPerByte.toFixed(4),
-      score: v.score,
+      score: formatScoreIn(v.score, s.lineage.metric),
       'suggested price': eth(v.suggestedPriceWei),
       stages: v.stages.map((x) => `${x.stage}:${x.status}`).join(' '),
     })),
@@ -76,7 +76,7 @@ function printDemo(s: DemoSummary): void {
       rank: m.rank,
       token: `#${m.tokenId}`,
       version: `v${m.version}`,
-      score: m.score,
+      score: formatScoreIn(m.score, s.lineage.metric),
       licences: m.licences,
       revenue: eth(m.revenueWei),
       price: eth(m.priceWei),

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { VerdictView } from '../../../shared/api/claims.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
-import { DEFAULT_SCORE_TOLERANCE, formatScore } from '../../../shared/eval/metrics.ts';
+import { DEFAULT_SCORE_TOLERANCE } from '../../../shared/eval/metrics.ts';
+import { formatScoreIn } from '../../../shared/eval/scoreFormat.ts';
 import type { CliApp } from '../cliApp.ts';
 import { printJson } from '../output.ts';
 import {
@@ -27,7 +28,7 @@ function printVerdict(v: VerdictView): void {
   for (const c of v.checks) process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.id.padEnd(12)} ${c.message}\n`);
   process.stdout.write(
     v.ok
-      ? `\nThe claim holds: ${v.metric} ${formatScore(BigInt(v.claimed.score))} reproduced as ${formatScore(BigInt(v.recomputed!.score))}.\n`
+      ? `\nThe claim holds: ${formatScoreIn(v.claimed.score, v.metric)} reproduced as ${formatScoreIn(v.recomputed!.score, v.metric)}.\n`
       : `\nREFUSED (${v.refusal!.reason}): ${v.refusal!.message}\n`,
   );
 }

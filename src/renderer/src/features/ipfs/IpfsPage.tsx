@@ -16,6 +16,7 @@ import {
   useIpfsGcMutation,
   useIpfsImportCarMutation,
   useIpfsPeersQuery,
+  useIpfsFetchesQuery,
   useIpfsPinMutation,
   useIpfsPinsQuery,
   useIpfsSetOnlineMutation,
@@ -44,6 +45,7 @@ export function IpfsPage() {
           </div>
           <PinsCard />
           {status.data.online ? <PeersCard /> : null}
+          {status.data.online ? <FetchesCard /> : null}
         </>
       ) : null}
     </section>
@@ -54,6 +56,7 @@ function NodeCard() {
   const { data } = useIpfsStatusQuery(undefined);
   const [setOnline, online] = useIpfsSetOnlineMutation();
   const [publicNetwork, setPublicNetwork] = useState(false);
+  const [localDiscovery, setLocalDiscovery] = useState(false);
   const [gc, gcState] = useIpfsGcMutation();
   const [confirmGc, setConfirmGc] = useState(false);
   if (!data) return null;
@@ -81,7 +84,7 @@ function NodeCard() {
               disabled={online.isLoading}
               onClick={() =>
                 void setOnline(
-                  data.online ? { online: false } : { online: true, publicNetwork: publicNetwork },
+                  data.online ? { online: false } : { online: true, publicNetwork, localDiscovery },
                 )
               }
             >
@@ -95,6 +98,16 @@ function NodeCard() {
                   onChange={(e) => setPublicNetwork(e.target.checked)}
                 />
                 join the public IPFS network (bootstrap peers, DHT)
+              </label>
+            ) : null}
+            {!data.online ? (
+              <label className="checkbox">
+                <input
+                  type="checkbox"
+                  checked={localDiscovery}
+                  onChange={(e) => setLocalDiscovery(e.target.checked)}
+                />
+                find peers on the local network (mDNS)
               </label>
             ) : (
               <span className="muted">
@@ -439,6 +452,53 @@ function PeersCard() {
                 </td>
                 <td className="mono small">{p.address}</td>
                 <td>{p.direction}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </article>
+  );
+}
+
+/** What is being fetched from the network, and from whom: blocks received over bitswap per peer. */
+function FetchesCard() {
+  const fetches = useIpfsFetchesQuery(undefined, { pollingInterval: 1500 });
+  const list = fetches.data ? [...fetches.data].reverse() : [];
+  return (
+    <article className="card" aria-labelledby="ipfs-fetches-title">
+      <h2 id="ipfs-fetches-title">Fetching from the network</h2>
+      {fetches.error ? <ErrorNotice error={fetches.error} /> : null}
+      {fetches.data && list.length === 0 ? <Empty title="Nothing fetched from peers yet" /> : null}
+      {list.length > 0 ? (
+        <table className="table" aria-label="Network fetches">
+          <thead>
+            <tr>
+              <th scope="col">Content</th>
+              <th scope="col">State</th>
+              <th scope="col">Blocks</th>
+              <th scope="col">From</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((f) => (
+              <tr key={`${f.cid}-${f.startedAt}`}>
+                <td>
+                  <code title={f.cid}>{shortCid(f.cid)}</code>
+                </td>
+                <td>{f.error ? `failed: ${f.error}` : f.endedAt ? 'done' : 'fetching…'}</td>
+                <td>{f.blocks}</td>
+                <td>
+                  {f.peers.length === 0
+                    ? f.blocks === 0
+                      ? 'held here'
+                      : '–'
+                    : f.peers.map((p) => (
+                        <span key={p.peerId}>
+                          <code title={p.peerId}>{shortCid(p.peerId)}</code> ({p.blocks}){' '}
+                        </span>
+                      ))}
+                </td>
               </tr>
             ))}
           </tbody>

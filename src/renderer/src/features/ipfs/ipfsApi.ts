@@ -15,6 +15,10 @@ export const ipfsApi = xaiApi.injectEndpoints({
       queryFn: () => invokeQuery('ipfs.peers', {}),
       providesTags: ['Ipfs'],
     }),
+    ipfsFetches: build.query({
+      queryFn: () => invokeQuery('ipfs.fetches', {}),
+      providesTags: ['Ipfs'],
+    }),
     ipfsSetOnline: build.mutation({
       queryFn: (p: RequestParams<'ipfs.setOnline'>) => invokeQuery('ipfs.setOnline', p),
       invalidatesTags: ['Ipfs'],
@@ -56,6 +60,7 @@ export const {
   useIpfsStatusQuery,
   useIpfsPinsQuery,
   useIpfsPeersQuery,
+  useIpfsFetchesQuery,
   useIpfsSetOnlineMutation,
   useIpfsAddMutation,
   useIpfsPinMutation,

@@ -22,6 +22,7 @@ import { useLineageQuery } from '../wallet/chainApi.ts';
 import { useWalletActions } from '../wallet/useWalletActions.ts';
 import { useContracts } from '../wallet/WalletProvider.tsx';
 import { WalletActionError } from '../wallet/walletErrors.ts';
+import { RemoteVerdicts } from './RemoteVerdicts.tsx';
 import { ChainlinkOption } from './ChainlinkOption.tsx';
 import { ClaimStatusBadge } from './ClaimsCard.tsx';
 import { improvementFields } from './claimFields.ts';
@@ -342,6 +343,13 @@ function StepPanel({
               ))}
             </ul>
           ) : null}
+          <RemoteVerdicts
+            claimId={c.id}
+            registry={c.registry}
+            lineageId={c.lineageId}
+            canSubmit={!busy && claimableIn === 0}
+            onSubmit={() => void submit()}
+          />
           {step === 3 ? <ChainlinkOption claimId={c.id} lineageId={c.lineageId} onDone={onChanged} /> : null}
           <form
             className="inline-form"

@@ -20,6 +20,7 @@ import { useWalletActions } from '../wallet/useWalletActions.ts';
 import { WalletActionError } from '../wallet/walletErrors.ts';
 import { improvementFields } from './claimFields.ts';
 import { useAddToInboxMutation, useInboxQuery } from './modelsApi.ts';
+import { VerifierWatcherCard } from './VerifierWatcherCard.tsx';
 
 /**
  * Claims waiting for a verifier: one click re-runs the evaluation from IPFS, checks every rule, and — only
@@ -32,6 +33,7 @@ export function VerifierInbox() {
   const me = useConnection().address;
   return (
     <>
+      <VerifierWatcherCard />
       <article className="card" aria-labelledby="inbox-title">
         <h2 id="inbox-title">Claims to verify</h2>
         <p className="muted small">
