@@ -18,13 +18,7 @@ import { learningRateAt } from '../../shared/engine/schedule.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { sessionOptions } from './device.ts';
 import { gptParamLayout, initParams } from './gpt.ts';
-import {
-  buildEvalGraph,
-  buildInferenceGraph,
-  buildStateCopyGraph,
-  buildTrainGraph,
-  TRAIN_IO,
-} from './graphs.ts';
+import { buildEvalGraph, buildInferenceGraph, buildStateCopyGraph, buildTrainGraph } from './graphs.ts';
 import { measurePlacement } from './placement.ts';
 import { Rng } from './rng.ts';
 import { GPU_STATE_OUTPUTS, StepRunner } from './runner.ts';
