@@ -113,6 +113,19 @@ describe('a hostile WebSocket client closes only itself', () => {
     await expectHealthy();
   });
 
+  it('JSON nested deeper than any parser recurses gets a typed protocol error', async () => {
+    const ws = await connect();
+    const reply = await new Promise<Record<string, unknown>>((resolve) => {
+      ws.once('message', (d) => resolve(JSON.parse(String(d)) as Record<string, unknown>));
+      ws.send(
+        `{"type":"invoke","id":1,"method":"system.ping","params":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`,
+      );
+    });
+    expect(reply).toMatchObject({ error: { code: 'INVALID_PARAMS' } });
+    ws.close();
+    await expectHealthy();
+  });
+
   it('a flood of pings, and of requests, costs the flooder only', async () => {
     const pinger = await openRawClient(host.port, host.token);
     const pings = Buffer.concat(

@@ -22,7 +22,7 @@ export interface HostProcess {
 /** Starts the host on a free port with `dataDir`; a stub UI is written next to it. */
 export async function startHostProcess(
   dataDir: string,
-  opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number; cwd?: string } = {},
 ): Promise<HostProcess> {
   const rendererDir = join(dataDir, '..', `${dataDir.split('/').pop()}-ui`);
   mkdirSync(rendererDir, { recursive: true });
@@ -41,7 +41,11 @@ export async function startHostProcess(
       rendererDir,
       ...(opts.args ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    },
   );
   let stderr = '';
   let stdout = '';
