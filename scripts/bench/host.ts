@@ -1,5 +1,5 @@
 /**
- * npm run bench:host [-- --clients 50 --iters 300 --seconds 60]
+ * npm run bench:host [-- --clients 50 --iters 1000 --seconds 60]
  *
  * `xai-link serve` in its own process; N WebSocket clients call cheap methods (system.ping, jobs.list,
  * runs.list, settings.get) one after another while a tiny training run streams run.metrics to all of them.
@@ -18,7 +18,7 @@ import { RawApiClient } from '../../src/main/host/testing/wsClient.ts';
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '50' },
-    iters: { type: 'string', default: '300' },
+    iters: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '60' },
   },
 });

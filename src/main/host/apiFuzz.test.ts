@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,30 @@ describe('API fuzz', () => {
     expect(Object.keys(tally.byMethod).length).toBeGreaterThan(FUZZED_METHODS.length * 0.9);
     expect(tally.byVerdict.result).toBeGreaterThan(0);
   }, 180_000);
+
+  it('regressions it found: each is a typed error that says what to fix, not INTERNAL', async () => {
+    const services = createServices({ dataDir: join(dir, 'regression-data'), entryPoint: 'host' });
+    const { dispatcher } = createAppCore(services);
+    const invoke = (method: string, params: unknown) =>
+      dispatcher.invoke(method, params, { entryPoint: 'host' });
+    writeFileSync(join(dir, 'not-a-car.car'), 'plain text');
+    try {
+      expect(await invoke('ipfs.importCar', { path: join(dir, 'not-a-car.car') })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_PARAMS', message: expect.stringMatching(/is not a CAR file/) as unknown },
+      });
+      expect(await invoke('ipfs.add', { path: 'a\u0000b' })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_PARAMS' },
+      });
+      expect(await invoke('datasets.tokenize', { text: '', tokenizer: 'char' })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_PARAMS', field: 'text' },
+      });
+    } finally {
+      await services.dispose();
+    }
+  });
 
   describe('through the WebSocket of a real host process', () => {
     let host: HostProcess;

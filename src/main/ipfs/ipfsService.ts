@@ -963,6 +963,16 @@ export class IpfsService {
     ) {
       return this.#cancelled(node, ctx.signal, ctx.action);
     }
+    if (name === 'NotACarFileError' || err?.code === 'ERR_INVALID_ARG_VALUE')
+      return new ApiError('INVALID_PARAMS', `${ctx.action} failed: ${message}`);
+    if (err?.code === 'ENOSPC' || err?.code === 'EDQUOT')
+      return new ApiError('UNAVAILABLE', `${ctx.action} failed: the disk is full (${message})`, {
+        hint: `Free some space on the disk of ${this.repoDir} and try again; what was added before is kept.`,
+      });
+    if (err?.code === 'EROFS')
+      return new ApiError('FAILED_PRECONDITION', `${ctx.action} failed: the disk is read-only (${message})`, {
+        hint: `Make ${this.repoDir} writable (or choose another data directory with --data-dir) and try again.`,
+      });
     if (name === 'CorruptBlockError' || name === 'InvalidCarBlockError') {
       return new ApiError('FAILED_PRECONDITION', message, {
         hint:
