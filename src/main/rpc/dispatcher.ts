@@ -66,6 +66,12 @@ export class Dispatcher {
 
 function toApiError(e: unknown, method: string, log: (message: string, error: unknown) => void): ApiError {
   if (e instanceof ApiError) return e;
+  // viem checks addresses strictly (EIP-55 checksum when mixed-case): a bad one came from the caller.
+  if (e instanceof Error && e.name === 'InvalidAddressError') {
+    return new ApiError('INVALID_PARAMS', `"${method}": ${e.message.split('\n')[0]}`, {
+      hint: 'An address is 0x and 40 hexadecimal digits; in mixed case its EIP-55 checksum must hold (or write it all lower-case).',
+    });
+  }
   log(`"${method}" failed`, e);
   const message = e instanceof Error ? e.message : String(e);
   return new ApiError('INTERNAL', `"${method}" failed: ${message}`, {
