@@ -238,4 +238,10 @@ describe('headless host', () => {
     first.close();
     await limited.close();
   });
+
+  it('says what to do when the port is in use', async () => {
+    await expect(
+      startHeadlessHost({ core: createAppCore(services), rendererDir, port: host.port }),
+    ).rejects.toThrow(new RegExp(`port ${host.port} on 127.0.0.1 is in use.*--port 0`));
+  });
 });

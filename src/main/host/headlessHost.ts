@@ -275,12 +275,14 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
   });
 
   await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
+    const onError = (e: NodeJS.ErrnoException): void => reject(listenError(e, host, opts.port ?? 0));
+    server.once('error', onError);
     server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolveListen();
     });
   });
+  server.on('error', (e) => log(`server error: ${e.message}`));
   const port = (server.address() as AddressInfo).port;
   const printableHost = host.includes(':') ? `[${host}]` : host;
   const origin = `http://${printableHost}:${port}`;
@@ -298,6 +300,26 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A listen failure that says what to do (the commonest: another program already has the port). */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (e.code === 'EADDRINUSE')
+    return new Error(
+      `port ${port} on ${host} is in use (another program, or another "xai-link serve", listens there): ` +
+        'choose another with --port, or --port 0 for a free one',
+      { cause: e },
+    );
+  if (e.code === 'EADDRNOTAVAIL')
+    return new Error(`${host} is not an address of this machine: choose another with --host`, { cause: e });
+  if (e.code === 'EACCES')
+    return new Error(
+      `not allowed to listen on port ${port}: ports below 1024 need privileges; use --port 7865`,
+      {
+        cause: e,
+      },
+    );
+  return e;
 }
 
 export function readCookie(header: string | undefined, name: string): string | null {
