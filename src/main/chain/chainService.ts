@@ -712,7 +712,12 @@ export class ChainService {
   async #contracts(opts: { detached?: boolean } = {}): Promise<Contracts> {
     const conn = await this.#connect(opts);
     let d = this.#store.find(conn.chainId);
-    if (!d || !(await isDeployed(conn.publicClient, d))) {
+    const deployed = d
+      ? await isDeployed(conn.publicClient, d).catch((e: unknown) => {
+          throw toChainApiError(e, 'reading the contracts');
+        })
+      : false;
+    if (!d || !deployed) {
       if (!conn.embedded) {
         throw new ApiError(
           'FAILED_PRECONDITION',

@@ -174,4 +174,33 @@ describe('corrupt records and stale locks', () => {
       await services.dispose();
     }
   });
+
+  it('a killed embedded chain is reported, then started again on the next call with its deployment', async () => {
+    const services = createServices({ dataDir: join(dir, 'chain-data'), entryPoint: 'cli' });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const { dispatcher } = createAppCore(services);
+      const invoke = (m: string, p: unknown) => dispatcher.invoke(m, p, { entryPoint: 'cli' });
+      const started = await invoke('chain.start', {});
+      if (!started.ok) throw new Error(started.error.message);
+      const first = started.result as { embedded: { pid: number }; deployment: { registry: string } };
+      process.kill(first.embedded.pid, 'SIGKILL');
+      await expect
+        .poll(
+          async () => ((await invoke('chain.status', {})) as { result: { running: boolean } }).result.running,
+        )
+        .toBe(false);
+      // The next call that needs the chain starts it again; the contracts are found (or deployed) again.
+      expect(await invoke('lineage.list', {})).toMatchObject({ ok: true });
+      const again = await invoke('chain.status', {});
+      expect(again).toMatchObject({ ok: true, result: { running: true } });
+      expect((again as { result: { embedded: { pid: number } } }).result.embedded.pid).not.toBe(
+        first.embedded.pid,
+      );
+      expect(warn.mock.calls.flat().join(' ')).toMatch(/has exited; it will be started again/);
+    } finally {
+      warn.mockRestore();
+      await services.dispose();
+    }
+  }, 120_000);
 });
