@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_MESSAGE_BYTES } from '../../shared/api/wire.ts';
 import { startHostProcess, type HostProcess } from './testing/hostProcess.ts';
+import { shakespeareCharDataset } from '../engine/testing/charDataset.ts';
 import { closeFrame, frame, OPCODES, openRawClient } from './testing/rawFrames.ts';
+import { RawApiClient } from './testing/wsClient.ts';
 
 /**
  * Hostile clients against `xai-link serve` in its own process: each bad frame must close that client
@@ -177,6 +179,53 @@ describe('a hostile WebSocket client closes only itself', () => {
     }
     await expectHealthy();
   });
+
+  it('training keeps running and streaming while hostile clients are thrown out', async () => {
+    const watcher = await RawApiClient.connect(host.port, host.token);
+    const created = await watcher.invoke('runs.create', {
+      name: 'under-attack',
+      data: { path: shakespeareCharDataset() },
+      model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 32 },
+      train: {
+        maxIters: 150,
+        lrDecayIters: 150,
+        logInterval: 1,
+        evalInterval: 150,
+        evalIters: 2,
+        batchSize: 4,
+      },
+      threads: 1,
+    });
+    if (!created.ok) throw new Error(created.error.message);
+    const runId = (created.result as { id: string }).id;
+    const steps = (): number[] =>
+      watcher.events
+        .filter((e) => e.event === 'run.metrics' && (e.payload as { runId: string }).runId === runId)
+        .map((e) => (e.payload as { metric: { step: number } }).metric.step);
+    await expect.poll(() => steps().length, { timeout: 60_000 }).toBeGreaterThan(0);
+    // Mid-run: an oversized message, invalid UTF-8, a protocol error and a reset.
+    const attacker = await connect();
+    attacker.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
+    expect(await rawCloseCode(frame(OPCODES.text, Buffer.from([0xff])))).toBe(1007);
+    expect(await rawCloseCode(frame(3, Buffer.from('x')))).toBe(1002);
+    (await openRawClient(host.port, host.token)).socket.resetAndDestroy();
+    await expect
+      .poll(
+        () =>
+          watcher.events.some(
+            (e) =>
+              e.event === 'run.status' &&
+              (e.payload as { runId: string; status: string }).runId === runId &&
+              (e.payload as { status: string }).status === 'completed',
+          ),
+        { timeout: 120_000 },
+      )
+      .toBe(true);
+    const got = steps();
+    expect(got).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    expect(host.alive()).toBe(true);
+    watcher.close();
+  }, 180_000);
 
   it('DNS rebinding: a foreign Host header gets 403 before any token check', async () => {
     const status = (hostHeader: string, withToken: boolean): Promise<number> =>
