@@ -75,6 +75,11 @@ describe('API fuzz', () => {
         ok: false,
         error: { code: 'INVALID_PARAMS' },
       });
+      // An environment variable named like an Object.prototype member is unset, not a function.
+      expect(await invoke('claims.signerAddress', { signer: { keyEnv: 'constructor' } })).toMatchObject({
+        ok: false,
+        error: { code: 'FAILED_PRECONDITION', message: expect.stringMatching(/is not set/) as unknown },
+      });
       expect(await invoke('datasets.tokenize', { text: '', tokenizer: 'char' })).toMatchObject({
         ok: false,
         error: { code: 'INVALID_PARAMS', field: 'text' },

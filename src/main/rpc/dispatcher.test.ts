@@ -114,4 +114,17 @@ describe('Dispatcher validation', () => {
       error: { code: 'INVALID_PARAMS', hint: expect.stringMatching(/EIP-55/) },
     });
   });
+
+  it('answers text that is not a whole number where one was needed as INVALID_PARAMS, not INTERNAL', async () => {
+    const { Dispatcher } = await import('./dispatcher.ts');
+    const strict = new Dispatcher(
+      { 'system.ping': (p: { message: string }) => BigInt(p.message) } as never,
+      () => undefined,
+    );
+    const reply = await strict.invoke('system.ping', { message: '🤖' }, ctx);
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_PARAMS', hint: expect.stringMatching(/whole decimal/) },
+    });
+  });
 });

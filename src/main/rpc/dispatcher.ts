@@ -72,6 +72,12 @@ function toApiError(e: unknown, method: string, log: (message: string, error: un
       hint: 'An address is 0x and 40 hexadecimal digits; in mixed case its EIP-55 checksum must hold (or write it all lower-case).',
     });
   }
+  // BigInt() of a caller's text that is not a whole number (a field the schema left as free text).
+  if (e instanceof SyntaxError && /to a BigInt/.test(e.message)) {
+    return new ApiError('INVALID_PARAMS', `"${method}": ${e.message.slice(0, 200)}`, {
+      hint: 'Numbers given as text (token ids, scores, amounts) must be whole decimal numbers.',
+    });
+  }
   const resource = resourceError(e, method);
   if (resource) return resource;
   log(`"${method}" failed`, e);
