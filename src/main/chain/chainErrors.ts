@@ -1,4 +1,4 @@
-import { BaseError, ContractFunctionRevertedError } from 'viem';
+import { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError } from 'viem';
 import { ApiError } from '../../shared/api/errors.ts';
 import { AnvilError } from './anvil.ts';
 
@@ -49,6 +49,15 @@ export function toChainApiError(e: unknown, action: string): unknown {
       return new ApiError(
         'FAILED_PRECONDITION',
         `${action} reverted: ${reverted.reason ?? reverted.shortMessage}`,
+      );
+    }
+    if (e.walk((x) => x instanceof ContractFunctionZeroDataError)) {
+      return new ApiError(
+        'FAILED_PRECONDITION',
+        `${action}: no contract answers at that address on this chain`,
+        {
+          hint: 'Deploy the contracts on this network (xai-link chain deploy), or fix the address in the settings.',
+        },
       );
     }
     if (/fetch failed|ECONNREFUSED|HTTP request failed|timed out/i.test(e.message)) {

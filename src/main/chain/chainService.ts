@@ -55,6 +55,7 @@ import {
 } from './deployments.ts';
 import { EmbeddedChain } from './embeddedChain.ts';
 import { bestFirst, rankContributors } from './leaderboard.ts';
+import { envValue } from '../util/envValue.ts';
 
 type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -712,7 +713,12 @@ export class ChainService {
   async #contracts(opts: { detached?: boolean } = {}): Promise<Contracts> {
     const conn = await this.#connect(opts);
     let d = this.#store.find(conn.chainId);
-    if (!d || !(await isDeployed(conn.publicClient, d))) {
+    const deployed = d
+      ? await isDeployed(conn.publicClient, d).catch((e: unknown) => {
+          throw toChainApiError(e, 'reading the contracts');
+        })
+      : false;
+    if (!d || !deployed) {
       if (!conn.embedded) {
         throw new ApiError(
           'FAILED_PRECONDITION',
@@ -749,7 +755,7 @@ export class ChainService {
         });
       return createWalletClient({ account: address, chain: conn.chain, transport }) as Wallet;
     }
-    const key = this.#env[signer.keyEnv];
+    const key = envValue(this.#env, signer.keyEnv);
     if (!key) {
       throw new ApiError('FAILED_PRECONDITION', `the environment variable ${signer.keyEnv} is not set`, {
         hint: `Put the signing key (0x + 64 hex digits) in ${signer.keyEnv}; XAI-Link reads it and never stores it.`,

@@ -52,6 +52,12 @@ export class EmbeddedChain {
 
   /** The running anvil of this data directory, or null (a stale record is removed). */
   async running(): Promise<RunningChain | null> {
+    if (this.#owned && !isProcessAlive(this.#owned.pid)) {
+      // Our anvil died (killed, crashed): forget it, so that the next call starts a new one on the saved state.
+      console.warn(`the embedded chain (anvil, pid ${this.#owned.pid}) has exited; it will be started again`);
+      this.#owned = undefined;
+      rmSync(this.recordFile, { force: true });
+    }
     if (this.#owned) {
       const o = this.#owned;
       return { rpcUrl: o.rpcUrl, chainId: o.chainId, pid: o.pid, port: o.port, owned: true };

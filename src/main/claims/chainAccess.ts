@@ -28,6 +28,7 @@ import {
 import type { ChainService } from '../chain/chainService.ts';
 import { toChainApiError } from '../chain/chainErrors.ts';
 import { accountFromKeystore } from './keystore.ts';
+import { envValue } from '../util/envValue.ts';
 
 /**
  * What the claim flow and the verifier need from the chain, on top of ChainService (which owns the network,
@@ -184,7 +185,7 @@ export class ChainAccess {
   async #localAccount(spec: SignerSpec): Promise<PrivateKeyAccount | null> {
     if ('devAccount' in spec) return null;
     if ('keyEnv' in spec) {
-      const key = this.#env[spec.keyEnv]?.trim();
+      const key = envValue(this.#env, spec.keyEnv)?.trim();
       if (!key) {
         throw new ApiError('FAILED_PRECONDITION', `the environment variable ${spec.keyEnv} is not set`, {
           hint: `Put the signing key (0x + 64 hex digits) in ${spec.keyEnv}; XAI-Link reads it and never stores it.`,

@@ -850,7 +850,11 @@ export class ClaimsService {
         pin: true,
       }));
     await this.#updateInbox(cid, () => undefined);
-    return (await this.inbox()).find((e) => e.claimCid === cid)!;
+    const listed = (await this.inbox()).find((e) => e.claimCid === cid);
+    if (listed) return listed;
+    // Reading it back may fail (e.g. IPFS busy changing modes): the claim in hand is the same one.
+    const stored = this.#readInbox().entries.find((e) => e.claimCid === cid)!;
+    return inboxEntryOf(stored, claim);
   }
 
   async inbox(): Promise<InboxEntry[]> {
@@ -877,21 +881,25 @@ export class ClaimsService {
     for (const e of stored) {
       if (seen.has(e.claimCid)) continue;
       const loaded = await this.#verifier.loadClaim({ cid: e.claimCid }).catch(() => null);
-      if (!loaded) continue;
-      const imp = loaded.claim.improvement;
-      entries.push({
-        claimCid: e.claimCid,
-        claimId: null,
-        lineageId: Number(imp.lineageId),
-        modelCid: imp.modelCid,
-        trainer: imp.trainer,
-        score: imp.score,
-        metric: loaded.claim.metric.name,
-        addedAt: e.addedAt,
-        verdict: e.verdict,
-        attestedBy: e.attestedBy,
-      });
+      if (loaded) entries.push(inboxEntryOf(e, loaded.claim));
     }
     return entries.sort((a, b) => b.addedAt.localeCompare(a.addedAt));
   }
+}
+
+/** The inbox view of a claim received from elsewhere (not one of this machine's own). */
+function inboxEntryOf(stored: InboxFile['entries'][number], claim: ClaimFile): InboxEntry {
+  const imp = claim.improvement;
+  return {
+    claimCid: stored.claimCid,
+    claimId: null,
+    lineageId: Number(imp.lineageId),
+    modelCid: imp.modelCid,
+    trainer: imp.trainer,
+    score: imp.score,
+    metric: claim.metric.name,
+    addedAt: stored.addedAt,
+    verdict: stored.verdict,
+    attestedBy: stored.attestedBy,
+  };
 }

@@ -331,6 +331,15 @@ export class DatasetsService {
         wc.addText(params.text);
         tokenizer = trainBpeTokenizer(wc.counts, spec.vocabSize);
       }
+      if (tokenizer.vocabSize === 0)
+        throw new ApiError(
+          'INVALID_PARAMS',
+          `a ${spec.kind} tokenizer is built from the sample text, which is empty`,
+          {
+            field: 'text',
+            hint: 'Type some text to preview, or pick a dataset or the gpt2 tokenizer.',
+          },
+        );
     }
     try {
       const tokens = tokenPieces(tokenizer, params.text);

@@ -27,6 +27,18 @@ afterAll(async () => {
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
+describe('a single document', () => {
+  it('char: a text without any newline prepares (the separator is never needed)', async () => {
+    const input = join(dir, 'one-line.txt');
+    await writeFile(input, 'to be or not to be '.repeat(2000));
+    const dest = join(dir, 'one-line');
+    await prepare([input], dest, { tokenizer: 'char' });
+    const m = preparedManifestSchema.parse(JSON.parse(await readFile(join(dest, 'manifest.json'), 'utf8')));
+    expect(m.split.rule).toBe('single-document');
+    expect(m.vocabSize).toBe(new Set('to be or not to be ').size);
+  });
+});
+
 describe('tiny-shakespeare', () => {
   it('char: vocab 65 and nanoGPT’s 1,003,854 / 111,540 tokens; manifest, card and checksums hold', async () => {
     const dest = join(dir, 'shakespeare-char');

@@ -203,8 +203,9 @@ export async function prepareDataset(
     // 4. Encode.
     const dtype = dtypeForVocab(tokenizer.vocabSize);
     const separatorText = tokenizer.kind === 'char' ? '\n\n' : END_OF_TEXT;
+    // Only a multi-document split uses the separator (and only then has a char vocabulary "\n" for it).
     const separatorIds =
-      tokenizer.endOfText !== null ? [tokenizer.endOfText] : tokenizer.encode(separatorText);
+      tokenizer.endOfText !== null ? [tokenizer.endOfText] : multi ? tokenizer.encode(separatorText) : [];
     const trainFile = await TokenFileWriter.create(
       join(tmp, DATASET_FILES.train),
       dtype,

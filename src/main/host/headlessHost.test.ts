@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { Dispatcher } from '../rpc/dispatcher.ts';
 import { createAppCore } from '../rpc/localClient.ts';
+import { MAX_IN_FLIGHT_PER_CONNECTION } from './apiSocket.ts';
 import { createServices } from '../services/services.ts';
 import { startHeadlessHost, type HeadlessHost } from './headlessHost.ts';
 import { resolveInside } from './staticFiles.ts';
@@ -170,5 +172,76 @@ describe('headless host', () => {
       expect(await res.text()).not.toContain('do not serve');
     }
     expect((await fetch(`${host.origin}/api/download`, { headers: { cookie: cookie() } })).status).toBe(400);
+  });
+
+  it('refuses a foreign Host header with 403 before the token check (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const status = (hostHeader: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        request(
+          { host: '127.0.0.1', port: host.port, path: '/api/health', headers: { host: hostHeader } },
+          (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+        )
+          .on('error', reject)
+          .end();
+      });
+    expect(await status('evil.example')).toBe(403);
+    expect(await status(`localhost:${host.port}`)).toBe(200);
+  });
+
+  it('limits open connections and requests in flight per connection, with a clear refusal', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new Dispatcher({
+      'system.ping': async (p: { message: string }) => (await gate, { message: p.message, at: 1 }),
+    } as never);
+    const logged: string[] = [];
+    const limited = await startHeadlessHost({
+      core: { services, dispatcher: slow },
+      rendererDir,
+      port: 0,
+      maxConnections: 2,
+      log: (m) => logged.push(m),
+    });
+    const open = (): Promise<WebSocket | number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${limited.port}/api/ws?token=${limited.token}`);
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      });
+    const first = (await open()) as WebSocket;
+    const second = (await open()) as WebSocket;
+    expect(await open()).toBe(503);
+    expect(logged.join('\n')).toMatch(/already 2 connections open/);
+
+    const replies: Record<string, unknown>[] = [];
+    first.on('message', (d) => replies.push(JSON.parse(String(d)) as Record<string, unknown>));
+    const total = MAX_IN_FLIGHT_PER_CONNECTION + 5;
+    for (let id = 0; id < total; id++)
+      first.send(JSON.stringify({ type: 'invoke', id, method: 'system.ping', params: { message: 'x' } }));
+    await expect.poll(() => replies.length).toBe(5);
+    expect(replies[0]).toMatchObject({
+      ok: false,
+      error: { code: 'UNAVAILABLE', hint: expect.stringMatching(/Wait/) as unknown },
+    });
+    release();
+    await expect.poll(() => replies.length).toBe(total);
+    expect(replies.filter((r) => r.ok).length).toBe(MAX_IN_FLIGHT_PER_CONNECTION);
+    second.close();
+    await expect
+      .poll(async () => {
+        const ws = await open();
+        if (typeof ws !== 'number') ws.close();
+        return typeof ws;
+      })
+      .toBe('object');
+    first.close();
+    await limited.close();
+  });
+
+  it('says what to do when the port is in use', async () => {
+    await expect(
+      startHeadlessHost({ core: createAppCore(services), rendererDir, port: host.port }),
+    ).rejects.toThrow(new RegExp(`port ${host.port} on 127.0.0.1 is in use.*--port 0`));
   });
 });

@@ -6,11 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError } from '../../shared/api/errors.ts';
-import { invalidParams } from '../../shared/api/errors.ts';
-import { invokeMessageSchema, MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/api/wire.ts';
+import { MAX_MESSAGE_BYTES } from '../../shared/api/wire.ts';
 import type { AppCore } from '../rpc/localClient.ts';
+import { ApiSocket, type HostLog } from './apiSocket.ts';
 import { contentSecurityPolicy } from './contentSecurityPolicy.ts';
+import { hostHeaderAllowed } from './hostHeader.ts';
 import { serveStatic } from './staticFiles.ts';
 
 export const TOKEN_COOKIE = 'xai_link_token';
@@ -21,6 +21,10 @@ export const DOWNLOAD_PATH = '/api/download';
 const MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 /** Uploads are inputs on their way into a dataset, which keeps its own copy; older ones are removed at start. */
 const UPLOAD_MAX_AGE_MS = 24 * 3600 * 1000;
+/** Open WebSocket connections the host serves at once; one more is refused with 503. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** TCP connections of any kind (HTTP keep-alive included); beyond this Node drops new ones at accept. */
+const MAX_TCP_CONNECTIONS = 1024;
 
 async function pruneOldUploads(uploadsDir: string, now = Date.now()): Promise<void> {
   const entries = await readdir(uploadsDir).catch(() => [] as string[]);
@@ -40,6 +44,10 @@ export interface HeadlessHostOptions {
   port?: number;
   /** Defaults to 32 random bytes; tests may fix it. */
   token?: string;
+  /** Open WebSocket connections allowed at once (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Where the host reports refused clients and socket errors (default: stderr). */
+  log?: HostLog;
 }
 
 export interface HeadlessHost {
@@ -61,6 +69,8 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
   const token = opts.token ?? randomBytes(32).toString('hex');
   const tokenBytes = Buffer.from(token);
   const { core } = opts;
+  const log = opts.log ?? ((message: string) => console.error(`headless host: ${message}`));
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await pruneOldUploads(join(core.services.dataDir.tmp, 'uploads'));
   const csp = contentSecurityPolicy();
   const baseHeaders = {
@@ -85,14 +95,33 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
   };
 
   const server = createServer((req, res) => {
-    handleHttp(req, res).catch((e) => {
-      console.error('headless host: request failed', e);
+    req.on('error', (e) => log(`${req.method} ${req.url}: request stream failed: ${e.message}`));
+    res.on('error', (e) => log(`${req.method} ${req.url}: response stream failed: ${e.message}`));
+    handleHttp(req, res).catch((e: unknown) => {
+      log(`${req.method} ${req.url}: request failed: ${e instanceof Error ? e.message : String(e)}`);
       if (!res.headersSent) res.writeHead(500, baseHeaders);
       res.end();
     });
   });
+  server.maxConnections = MAX_TCP_CONNECTIONS;
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    // Unparseable HTTP (or a peer that reset): answer 400 if the socket still can, and close only it.
+    if (e.code !== 'ECONNRESET') log(`refused a malformed HTTP request: ${e.code ?? e.message}`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const hostRefusal =
+    '<!doctype html><title>XAI-Link: unexpected host name</title><h1>Unexpected host name</h1>' +
+    '<p>XAI-Link answers only under the address it listens on (or localhost). ' +
+    'Open the URL that <code>xai-link serve</code> printed.</p>';
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostHeaderAllowed(req.headers.host, host)) {
+      log(`refused a request for host ${JSON.stringify(req.headers.host ?? null)} (DNS rebinding guard)`);
+      res.writeHead(403, { ...baseHeaders, 'content-type': 'text/html; charset=utf-8' }).end(hostRefusal);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/api/health') {
       res.writeHead(200, { ...baseHeaders, 'content-type': 'application/json' }).end('{"ok":true}');
@@ -208,68 +237,52 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  const sockets = new Set<WebSocket>();
+  wss.on('error', (e) => log(`WebSocket server error: ${e.message}`));
+  const sockets = new Set<ApiSocket>();
+  let connectionCount = 0;
 
   server.on('upgrade', (req, socket, head) => {
+    socket.on('error', (e) => log(`WebSocket upgrade socket failed: ${e.message}`));
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const refuse = (status: string): void => {
+    const refuse = (status: string, why: string): void => {
+      log(`refused a WebSocket upgrade: ${why}`);
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     };
-    if (url.pathname !== WS_PATH) return refuse('404 Not Found');
-    if (!tokenMatches(requestToken(req, url))) return refuse('401 Unauthorized');
-    if (!isSameOrigin(req)) return refuse('403 Forbidden');
+    if (!hostHeaderAllowed(req.headers.host, host))
+      return refuse('403 Forbidden', `unexpected host ${JSON.stringify(req.headers.host ?? null)}`);
+    if (url.pathname !== WS_PATH) return refuse('404 Not Found', `no WebSocket at ${url.pathname}`);
+    if (!tokenMatches(requestToken(req, url))) return refuse('401 Unauthorized', 'no or wrong token');
+    if (!isSameOrigin(req)) return refuse('403 Forbidden', `foreign origin ${req.headers.origin}`);
+    if (connectionCount >= maxConnections)
+      return refuse('503 Service Unavailable', `already ${maxConnections} connections open`);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  const send = (ws: WebSocket, message: ServerMessage | { type: 'protocol-error'; error: unknown }): void => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-  };
-
-  wss.on('connection', (ws: WebSocket) => {
-    sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
-    ws.on('message', (data, isBinary) => {
-      void handleMessage(ws, data as Buffer, isBinary);
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    connectionCount += 1;
+    const name = `client ${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const client = new ApiSocket(ws, core.dispatcher, log, name);
+    sockets.add(client);
+    ws.on('close', () => {
+      connectionCount -= 1;
+      sockets.delete(client);
     });
   });
-
-  async function handleMessage(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
-    let raw: unknown;
-    try {
-      if (isBinary) throw new Error('binary frames are not part of the protocol');
-      raw = JSON.parse(data.toString('utf8'));
-    } catch (e) {
-      send(ws, {
-        type: 'protocol-error',
-        error: new ApiError('INVALID_PARAMS', `Unreadable message: ${(e as Error).message}`).toData(),
-      });
-      return;
-    }
-    const parsed = invokeMessageSchema.safeParse(raw);
-    if (!parsed.success) {
-      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
-      const error = invalidParams('message', parsed.error).toData();
-      if (id !== null && Number.isInteger(id) && id >= 0) send(ws, { type: 'result', id, ok: false, error });
-      else send(ws, { type: 'protocol-error', error });
-      return;
-    }
-    const { id, method, params } = parsed.data;
-    const envelope = await core.dispatcher.invoke(method, params, { entryPoint: 'host' });
-    send(ws, { type: 'result', id, ...envelope });
-  }
 
   const unsubscribe = core.services.events.subscribe((event, payload) => {
     const message = JSON.stringify({ type: 'event', event, payload });
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message);
+    for (const client of sockets) client.send(message);
   });
 
   await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
+    const onError = (e: NodeJS.ErrnoException): void => reject(listenError(e, host, opts.port ?? 0));
+    server.once('error', onError);
     server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolveListen();
     });
   });
+  server.on('error', (e) => log(`server error: ${e.message}`));
   const port = (server.address() as AddressInfo).port;
   const printableHost = host.includes(':') ? `[${host}]` : host;
   const origin = `http://${printableHost}:${port}`;
@@ -281,12 +294,32 @@ export async function startHeadlessHost(opts: HeadlessHostOptions): Promise<Head
     token,
     async close() {
       unsubscribe();
-      for (const ws of sockets) ws.terminate();
+      for (const client of sockets) client.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A listen failure that says what to do (the commonest: another program already has the port). */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (e.code === 'EADDRINUSE')
+    return new Error(
+      `port ${port} on ${host} is in use (another program, or another "xai-link serve", listens there): ` +
+        'choose another with --port, or --port 0 for a free one',
+      { cause: e },
+    );
+  if (e.code === 'EADDRNOTAVAIL')
+    return new Error(`${host} is not an address of this machine: choose another with --host`, { cause: e });
+  if (e.code === 'EACCES')
+    return new Error(
+      `not allowed to listen on port ${port}: ports below 1024 need privileges; use --port 7865`,
+      {
+        cause: e,
+      },
+    );
+  return e;
 }
 
 export function readCookie(header: string | undefined, name: string): string | null {

@@ -150,7 +150,9 @@ export async function importCarFile(
   } catch (e) {
     input.destroy();
     if ((e as NodeJS.ErrnoException).code) throw e;
-    throw new Error(`${file} is not a CAR file: ${(e as Error).message}`, { cause: e });
+    const error = new Error(`${file} is not a CAR file: ${(e as Error).message}`, { cause: e });
+    error.name = 'NotACarFileError';
+    throw error;
   }
   const roots = await iterator.getRoots();
   let blocks = 0;

@@ -1,3 +1,4 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -1028,6 +1029,12 @@ export class IpfsService {
     ) {
       return this.#cancelled(node, ctx.signal, ctx.action);
     }
+    if (name === 'NotACarFileError' || err?.code === 'ERR_INVALID_ARG_VALUE')
+      return new ApiError('INVALID_PARAMS', `${ctx.action} failed: ${message}`);
+    if (err?.code === 'EROFS' || (err?.code === 'ENOENT' && repoReadOnly(this.repoDir, e)))
+      return new ApiError('FAILED_PRECONDITION', `${ctx.action} failed: the disk is read-only (${message})`, {
+        hint: `Make ${this.repoDir} writable (or choose another data directory with --data-dir) and try again.`,
+      });
     if (name === 'CorruptBlockError' || name === 'InvalidCarBlockError') {
       return new ApiError('FAILED_PRECONDITION', message, {
         hint:
@@ -1087,6 +1094,18 @@ export class IpfsService {
       return e;
     }
     return new Error(`${ctx.action} failed: ${message}`);
+  }
+}
+
+/** A write inside the repository failed with ENOENT because the disk is read-only (mkdir says ENOENT there). */
+function repoReadOnly(repoDir: string, e: unknown): boolean {
+  const path = (e as NodeJS.ErrnoException).path;
+  if (!path?.startsWith(repoDir)) return false;
+  try {
+    accessSync(repoDir, fsConstants.W_OK);
+    return false;
+  } catch (probe) {
+    return (probe as NodeJS.ErrnoException).code === 'EROFS';
   }
 }
 

@@ -97,4 +97,34 @@ describe('Dispatcher validation', () => {
     const reply = await broken.invoke('system.ping', { message: 'x' }, ctx);
     expect(reply).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   });
+
+  it('answers an address viem refuses (bad EIP-55 checksum) as INVALID_PARAMS, not INTERNAL', async () => {
+    const { Dispatcher } = await import('./dispatcher.ts');
+    const { encodeAbiParameters } = await import('viem');
+    const strict = new Dispatcher(
+      {
+        'system.ping': () =>
+          encodeAbiParameters([{ type: 'address' }], ['0x9ED5BbEf87c1A8AC66DA0f5b2Ac5bA0ECA90fAcE']),
+      } as never,
+      () => undefined,
+    );
+    const reply = await strict.invoke('system.ping', { message: 'x' }, ctx);
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_PARAMS', hint: expect.stringMatching(/EIP-55/) },
+    });
+  });
+
+  it('answers text that is not a whole number where one was needed as INVALID_PARAMS, not INTERNAL', async () => {
+    const { Dispatcher } = await import('./dispatcher.ts');
+    const strict = new Dispatcher(
+      { 'system.ping': (p: { message: string }) => BigInt(p.message) } as never,
+      () => undefined,
+    );
+    const reply = await strict.invoke('system.ping', { message: '🤖' }, ctx);
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_PARAMS', hint: expect.stringMatching(/whole decimal/) },
+    });
+  });
 });

@@ -66,9 +66,55 @@ export class Dispatcher {
 
 function toApiError(e: unknown, method: string, log: (message: string, error: unknown) => void): ApiError {
   if (e instanceof ApiError) return e;
+  // viem checks addresses strictly (EIP-55 checksum when mixed-case): a bad one came from the caller.
+  if (e instanceof Error && e.name === 'InvalidAddressError') {
+    return new ApiError('INVALID_PARAMS', `"${method}": ${e.message.split('\n')[0]}`, {
+      hint: 'An address is 0x and 40 hexadecimal digits; in mixed case its EIP-55 checksum must hold (or write it all lower-case).',
+    });
+  }
+  // BigInt() of a caller's text that is not a whole number (a field the schema left as free text).
+  if (e instanceof SyntaxError && /to a BigInt/.test(e.message)) {
+    return new ApiError('INVALID_PARAMS', `"${method}": ${e.message.slice(0, 200)}`, {
+      hint: 'Numbers given as text (token ids, scores, amounts) must be whole decimal numbers.',
+    });
+  }
+  const resource = resourceError(e, method);
+  if (resource) return resource;
   log(`"${method}" failed`, e);
   const message = e instanceof Error ? e.message : String(e);
   return new ApiError('INTERNAL', `"${method}" failed: ${message}`, {
     hint: 'This is a bug in XAI-Link; the log has the details.',
   });
+}
+
+/**
+ * The errno code of an error or of any error in its cause chain; libraries that wrap an fs error only in
+ * their message (Helia's PutFailedError) are read from the message.
+ */
+function errnoCode(e: unknown): string | undefined {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) {
+    const code = (x as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code)) return code;
+    const named = /\b(ENOSPC|EDQUOT|EROFS)\b/.exec(x.message)?.[1];
+    if (named) return named;
+  }
+  return undefined;
+}
+
+/**
+ * The machine, not XAI-Link, is at fault: a full or read-only disk. Writes are atomic (temp + rename), so
+ * what was saved before is intact; the user needs to know what to free or fix, not that there is a bug.
+ */
+function resourceError(e: unknown, method: string): ApiError | null {
+  const code = errnoCode(e);
+  const detail = e instanceof Error ? e.message : String(e);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new ApiError('UNAVAILABLE', `"${method}" failed: the disk is full (${detail})`, {
+      hint: 'Free some disk space (or move the data directory with --data-dir) and try again; what was saved before is intact.',
+    });
+  if (code === 'EROFS')
+    return new ApiError('FAILED_PRECONDITION', `"${method}" failed: the disk is read-only (${detail})`, {
+      hint: 'Make the data directory writable, or choose another one with --data-dir; nothing saved was changed.',
+    });
+  return null;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -122,10 +122,28 @@ export class RunsService {
   }
 
   #read(runDir: string): RunRecord | null {
+    const file = join(runDir, 'run.json');
+    let raw: string;
     try {
-      const rec = runRecordSchema.parse(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')));
-      return this.#withLiveness(rec);
+      raw = readFileSync(file, 'utf8');
     } catch {
+      return null;
+    }
+    try {
+      return this.#withLiveness(runRecordSchema.parse(JSON.parse(raw)));
+    } catch (e) {
+      // Set aside, never deleted: the checkpoints next to it are intact and the record may be repaired by hand.
+      const aside = `${file}.broken-${Date.now()}`;
+      try {
+        renameSync(file, aside);
+      } catch {
+        return null;
+      }
+      console.warn(
+        `run ${basename(runDir)}: run.json was unreadable (${(e as Error).message.split('\n')[0]}); ` +
+          `kept it as ${aside}. The run's checkpoints are still in ${join(runDir, 'checkpoints')} ` +
+          '(xai-link sample and export take a checkpoint file); repair the record and rename it back to run.json to list the run again.',
+      );
       return null;
     }
   }

@@ -1,0 +1,372 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SettingsService } from '../settings/settingsService.ts';
+
+/**
+ * The crash-safety matrix: each operation runs in a child process (the real CLI, as a user runs it) and is
+ * SIGKILLed at a seeded random moment; then the data directory must open, hold no torn file, have lost
+ * nothing that was acknowledged before the kill, and the interrupted operation, run again, must end with
+ * the same result (CID or content hash) as an uninterrupted run. Used by the CI test (3 kills per
+ * operation) and by `npm run bench:crash` (20+).
+ */
+
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+const SETTINGS_WRITER = fileURLToPath(new URL('./settingsWriter.ts', import.meta.url));
+
+export interface KillOutcome {
+  /** The kill came before the operation ended (otherwise it ran to completion first). */
+  interrupted: boolean;
+  /** The data directory opened and the operation, run again, ended with the uninterrupted result. */
+  recovered: boolean;
+  /** Acknowledged items (a pinned CID, a saved setting) missing after the restart. */
+  lost: number;
+  /** Why it did not recover, when it did not. */
+  problem?: string;
+}
+
+export interface CrashOperation {
+  readonly name: string;
+  /** Builds the inputs and the uninterrupted reference once; returns how long the operation takes (ms). */
+  setup(workDir: string): Promise<number>;
+  /** One kill after `delayMs` on a fresh copy of the starting data directory, then the restart checks. */
+  killOnce(runDir: string, delayMs: number): Promise<KillOutcome>;
+}
+
+interface Spawned {
+  code: number | null;
+  killed: boolean;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `node <script> args`, SIGKILLed after `killAfterMs` if it still runs then. */
+export function runChild(script: string, args: string[], killAfterMs?: number): Promise<Spawned> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer =
+      killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            killed = child.kill('SIGKILL');
+          }, killAfterMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, killed: killed && code === null, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+const cli = (dataDir: string, args: string[], killAfterMs?: number): Promise<Spawned> =>
+  runChild(CLI, ['--data-dir', dataDir, ...args], killAfterMs);
+
+async function cliJson<T>(dataDir: string, args: string[]): Promise<T> {
+  const r = await cli(dataDir, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`xai-link ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Seeded (mulberry32): the same seed kills at the same moments. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic input files: `count` files of pseudo-random text (so every run adds the same bytes). */
+function writeInputTree(dir: string, count: number, bytesEach: number): void {
+  mkdirSync(dir, { recursive: true });
+  const random = seededRandom(7);
+  const words = ['model', 'data', 'proof', 'block', 'token', 'chain', 'weight', 'loss', 'verify', 'mint'];
+  for (let i = 0; i < count; i++) {
+    let text = '';
+    while (text.length < bytesEach) text += `${words[Math.floor(random() * words.length)]} `;
+    writeFileSync(join(dir, `part-${String(i).padStart(3, '0')}.txt`), text);
+  }
+}
+
+/** Files a crash must never leave behind in plain sight (temporary files are dot-files, cleaned or ignored). */
+function visibleTempFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) =>
+    /(^|\/)[^./][^/]*\.(tmp|partial)$/.test(p),
+  );
+}
+
+/**
+ * IPFS operations share a starting repository that holds one acknowledged, pinned file: after any kill it
+ * must still be pinned and read back byte for byte.
+ */
+abstract class IpfsOperation implements CrashOperation {
+  abstract readonly name: string;
+  protected base = '';
+  protected input = '';
+  protected ackCid = '';
+  protected ackText = 'acknowledged before the kill\n';
+  protected expected = '';
+
+  protected async prepareBase(workDir: string): Promise<void> {
+    this.base = join(workDir, 'base');
+    this.input = join(workDir, 'input');
+    writeInputTree(this.input, 40, 150_000);
+    writeFileSync(join(workDir, 'ack.txt'), this.ackText);
+    this.ackCid = (
+      await cliJson<{ cid: string }>(this.base, ['ipfs', 'add', '--pin', join(workDir, 'ack.txt')])
+    ).cid;
+  }
+
+  abstract setup(workDir: string): Promise<number>;
+  /** The operation to kill, on `dataDir`. */
+  protected abstract args(): string[];
+  /** Runs the operation again after the restart; returns the CID to compare with the reference. */
+  protected abstract rerun(dataDir: string): Promise<string>;
+
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dataDir = join(runDir, 'data');
+    cpSync(this.base, dataDir, { recursive: true });
+    const run = await cli(dataDir, this.args(), delayMs);
+    let lost = 0;
+    try {
+      const cat = await cli(dataDir, ['ipfs', 'cat', this.ackCid]);
+      if (cat.code !== 0 || !cat.stdout.includes(this.ackText.trim())) lost += 1;
+      const again = await this.rerun(dataDir);
+      const torn = visibleTempFiles(dataDir);
+      const recovered = again === this.expected && torn.length === 0;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost,
+        ...(recovered
+          ? {}
+          : { problem: `result ${again}, expected ${this.expected}; stray files: ${torn.join(', ')}` }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost, problem: (e as Error).message };
+    }
+  }
+}
+
+class IpfsAdd extends IpfsOperation {
+  readonly name = 'ipfs add (6 MB, 40 files)';
+  async setup(workDir: string): Promise<number> {
+    await this.prepareBase(workDir);
+    const reference = join(workDir, 'reference');
+    cpSync(this.base, reference, { recursive: true });
+    const started = performance.now();
+    this.expected = (await cliJson<{ cid: string }>(reference, this.args())).cid;
+    return performance.now() - started;
+  }
+  protected args(): string[] {
+    return ['ipfs', 'add', '--pin', this.input];
+  }
+  protected async rerun(dataDir: string): Promise<string> {
+    const added = await cliJson<{ cid: string; pinned: boolean }>(dataDir, this.args());
+    // The repository must also survive a garbage collection after the crash, keeping what is pinned.
+    await cliJson(dataDir, ['ipfs', 'gc']);
+    return added.pinned ? added.cid : `${added.cid} (not pinned)`;
+  }
+}
+
+class IpfsImportCar extends IpfsOperation {
+  readonly name = 'ipfs CAR import (6 MB)';
+  #car = '';
+  async setup(workDir: string): Promise<number> {
+    await this.prepareBase(workDir);
+    const source = join(workDir, 'car-source');
+    this.expected = (await cliJson<{ cid: string }>(source, ['ipfs', 'add', this.input])).cid;
+    this.#car = join(workDir, 'input.car');
+    await cliJson(source, ['ipfs', 'export', this.expected, '--out', this.#car]);
+    const reference = join(workDir, 'reference');
+    cpSync(this.base, reference, { recursive: true });
+    const started = performance.now();
+    await cliJson(reference, this.args());
+    return performance.now() - started;
+  }
+  protected args(): string[] {
+    return ['ipfs', 'import', this.#car];
+  }
+  protected async rerun(dataDir: string): Promise<string> {
+    const result = await cliJson<{ roots: string[] }>(dataDir, this.args());
+    return result.roots[0] ?? 'no root';
+  }
+}
+
+class IpfsGc extends IpfsOperation {
+  readonly name = 'ipfs gc (6 MB unpinned)';
+  async setup(workDir: string): Promise<number> {
+    await this.prepareBase(workDir);
+    // Unpinned content for the collection to delete while it is killed.
+    await cliJson(this.base, ['ipfs', 'add', this.input]);
+    const reference = join(workDir, 'reference');
+    cpSync(this.base, reference, { recursive: true });
+    const started = performance.now();
+    await cliJson(reference, this.args());
+    this.expected = 'collected';
+    return performance.now() - started;
+  }
+  protected args(): string[] {
+    return ['ipfs', 'gc'];
+  }
+  protected async rerun(dataDir: string): Promise<string> {
+    await cliJson(dataDir, this.args());
+    const again = await cliJson<{ removedBlocks: number }>(dataDir, this.args());
+    return again.removedBlocks === 0 ? 'collected' : `${again.removedBlocks} blocks left after a full gc`;
+  }
+}
+
+/** Dataset preparation: the folder appears whole (temp + rename) or not at all; a rerun gives the same tokens. */
+class Prepare implements CrashOperation {
+  readonly name = 'dataset preparation (300 kB text, char)';
+  #input = '';
+  #expected = '';
+
+  async setup(workDir: string): Promise<number> {
+    this.#input = join(workDir, 'input.txt');
+    writeInputTree(join(workDir, 'text'), 1, 300_000);
+    cpSync(join(workDir, 'text', 'part-000.txt'), this.#input);
+    const started = performance.now();
+    this.#expected = await this.#run(join(workDir, 'reference'));
+    return performance.now() - started;
+  }
+
+  async #run(dataDir: string): Promise<string> {
+    const m = await cliJson<{ splits: Record<string, { sha256: string }> }>(dataDir, this.#args());
+    return fingerprint(m.splits);
+  }
+
+  #args(): string[] {
+    return ['prepare', this.#input, '--tokenizer', 'char', '--name', 'crash', '--seed', '1'];
+  }
+
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dataDir = join(runDir, 'data');
+    const run = await cli(dataDir, this.#args(), delayMs);
+    try {
+      const folder = join(dataDir, 'datasets', 'crash');
+      let result: string;
+      if (existsSync(folder)) {
+        // The kill came after the rename: the dataset must be complete.
+        const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as {
+          splits: Record<string, { sha256: string; file: string }>;
+        };
+        for (const split of Object.values(manifest.splits)) {
+          const bytes = readFileSync(join(folder, split.file));
+          if (createHash('sha256').update(bytes).digest('hex') !== split.sha256)
+            throw new Error(`${split.file} does not match its manifest: a torn dataset`);
+        }
+        result = fingerprint(manifest.splits);
+      } else result = await this.#run(dataDir);
+      const recovered = result === this.#expected;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost: 0,
+        ...(recovered ? {} : { problem: `tokens ${result}, expected ${this.#expected}` }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost: 0, problem: (e as Error).message };
+    }
+  }
+}
+
+function fingerprint(splits: Record<string, { sha256: string }>): string {
+  return Object.entries(splits)
+    .map(([name, s]) => `${name}:${s.sha256.slice(0, 12)}`)
+    .sort()
+    .join(',');
+}
+
+/** Settings saves in a tight loop: after the kill the file parses, and holds the last acknowledged save or a later one. */
+class SettingsWrites implements CrashOperation {
+  readonly name = 'settings writes';
+  async setup(): Promise<number> {
+    return 2500;
+  }
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const file = join(runDir, 'settings.json');
+    const run = await runChild(SETTINGS_WRITER, [file], delayMs);
+    const acks = [...run.stdout.matchAll(/ack (\d+)/g)].map((m) => Number(m[1]));
+    const lastAck = acks.at(-1) ?? 0;
+    const asideBefore = readdirSync(runDir).filter((f) => f.includes('.broken-')).length;
+    const settings = await new SettingsService(file).get();
+    const setAside = readdirSync(runDir).filter((f) => f.includes('.broken-')).length - asideBefore;
+    const saved = Number(/^save-(\d+)$/.exec(settings.walletConnectProjectId)?.[1] ?? 0);
+    const lost = saved >= lastAck ? 0 : 1;
+    const recovered = setAside === 0 && lost === 0;
+    return {
+      interrupted: run.killed,
+      recovered,
+      lost,
+      ...(recovered
+        ? {}
+        : { problem: `saved ${saved}, last acknowledged ${lastAck}, set aside ${setAside}` }),
+    };
+  }
+}
+
+export const CRASH_OPERATIONS: Record<string, () => CrashOperation> = {
+  settings: () => new SettingsWrites(),
+  prepare: () => new Prepare(),
+  'ipfs-add': () => new IpfsAdd(),
+  'ipfs-gc': () => new IpfsGc(),
+  'ipfs-import-car': () => new IpfsImportCar(),
+};
+
+export interface MatrixRow {
+  operation: string;
+  kills: number;
+  interrupted: number;
+  recovered: number;
+  lost: number;
+  problems: string[];
+}
+
+/**
+ * Kills one operation `kills` times at seeded random moments between the child's start and a little past
+ * the uninterrupted run's duration (so some kills land during start-up and a few after the end).
+ */
+export async function runCrashMatrix(
+  key: string,
+  kills: number,
+  seed: number,
+  workDir: string,
+): Promise<MatrixRow> {
+  const operation = CRASH_OPERATIONS[key]!();
+  mkdirSync(workDir, { recursive: true });
+  const duration = await operation.setup(workDir);
+  const random = seededRandom(seed);
+  const row: MatrixRow = {
+    operation: operation.name,
+    kills,
+    interrupted: 0,
+    recovered: 0,
+    lost: 0,
+    problems: [],
+  };
+  for (let i = 0; i < kills; i++) {
+    const runDir = join(workDir, `kill-${i}`);
+    mkdirSync(runDir, { recursive: true });
+    const delay = Math.round(300 + random() * duration * 1.05);
+    const outcome = await operation.killOnce(runDir, delay);
+    if (outcome.interrupted) row.interrupted += 1;
+    if (outcome.recovered) row.recovered += 1;
+    row.lost += outcome.lost;
+    if (outcome.problem) row.problems.push(`kill at ${delay} ms: ${outcome.problem}`);
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  return row;
+}
