@@ -266,8 +266,12 @@ async function timeSession(
   bytes: Uint8Array,
   gpuOutputs: string[],
   feeds: (i: number) => Record<string, ort.Tensor>,
+  tweak: (o: ort.InferenceSession.SessionOptions) => void = () => {},
+  after: (s: ort.InferenceSession) => void = () => {},
 ): Promise<number> {
-  const s = await ort.InferenceSession.create(bytes, sessionOptions('webgpu', defaultThreads(), gpuOutputs));
+  const opts = sessionOptions('webgpu', defaultThreads(), gpuOutputs);
+  tweak(opts);
+  const s = await ort.InferenceSession.create(bytes, opts);
   const carried: Record<string, ort.Tensor> = {};
   const times: number[] = [];
   for (let i = 1; i <= 8; i++) {
@@ -283,6 +287,7 @@ async function timeSession(
     }
   }
   for (const t of Object.values(carried)) t.dispose();
+  after(s);
   await s.release();
   const ms = median(times.slice(2));
   console.log(`webgpu ${label}: ${ms.toFixed(2)} ms (median of 6 after 2 warm-up)`);
@@ -290,12 +295,8 @@ async function timeSession(
 }
 
 // 5a. the WebGPU provider's own options: the same step timed with each (state on the device)
-async function timeWebgpuStep(
-  label: string,
-  tweak: (o: ort.InferenceSession.SessionOptions) => void,
-  runs = 8,
-): Promise<number> {
-  const bytes = buildTrainGraph({
+const portableStep = () =>
+  buildTrainGraph({
     model: babyModel,
     train: baby.train,
     layout: babyLayout,
@@ -303,48 +304,8 @@ async function timeWebgpuStep(
     dropoutSeed: 1,
     kernels: 'portable',
   }).encode();
-  const opts = sessionOptions('webgpu', defaultThreads(), GPU_STATE_ONLY);
-  tweak(opts);
-  const s = await ort.InferenceSession.create(bytes, opts);
-  const P = babyLayout.total;
-  const B = baby.train.batchSize;
-  const T = babyModel.blockSize;
-  const rng = new Rng(5);
-  const ids = Int32Array.from({ length: B * T }, () => rng.randint(65));
-  let state: Record<string, ort.Tensor> = {
-    [TRAIN_IO.params]: new ort.Tensor('float32', initParams(babyLayout, 1), [P]),
-    [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
-    [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
-  };
-  const times: number[] = [];
-  for (let i = 1; i <= runs; i++) {
-    const t0 = performance.now();
-    const out = await s.run(
-      {
-        ...state,
-        [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [B, T]),
-        [TRAIN_IO.targets]: new ort.Tensor('int32', ids, [B, T]),
-        [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
-        [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([i]), []),
-        [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([i]), []),
-      },
-      [TRAIN_IO.paramsOut, TRAIN_IO.mOut, TRAIN_IO.vOut, TRAIN_IO.loss],
-    );
-    void out[TRAIN_IO.loss]!.data[0]; // a CPU output: the step's work is done
-    times.push(performance.now() - t0);
-    if (i > 1) for (const t of Object.values(state)) t.dispose();
-    state = {
-      [TRAIN_IO.params]: out[TRAIN_IO.paramsOut]!,
-      [TRAIN_IO.m]: out[TRAIN_IO.mOut]!,
-      [TRAIN_IO.v]: out[TRAIN_IO.vOut]!,
-    };
-  }
-  for (const t of Object.values(state)) t.dispose();
-  await s.release();
-  const ms = median(times.slice(2));
-  console.log(`webgpu step, ${label}: ${ms.toFixed(1)} ms (median of ${times.length - 2} after 2 warm-up)`);
-  return Math.round(ms * 10) / 10;
-}
+const timeWebgpuStep = (label: string, tweak: (o: ort.InferenceSession.SessionOptions) => void) =>
+  timeSession(label, portableStep(), GPU_STATE_ONLY, trainFeeds, tweak);
 if (!skip.has('options')) {
   const variants: Record<string, number> = {};
   try {
@@ -493,53 +454,21 @@ if (!skip.has('ablation')) {
 if (!skip.has('profile')) {
   try {
     const prefix = join(work, 'profile');
-    const bytes = buildTrainGraph({
-      model: babyModel,
-      train: baby.train,
-      layout: babyLayout,
-      kind: 'step',
-      dropoutSeed: 1,
-      kernels: 'portable',
-    }).encode();
-    const opts = sessionOptions('webgpu', defaultThreads(), GPU_STATE_ONLY);
-    opts.enableProfiling = true;
-    opts.profileFilePrefix = prefix;
-    const s = await ort.InferenceSession.create(bytes, opts);
-    const P = babyLayout.total;
-    const B = baby.train.batchSize;
-    const T = babyModel.blockSize;
-    const rng = new Rng(5);
-    let state: Record<string, ort.Tensor> = {
-      [TRAIN_IO.params]: new ort.Tensor('float32', initParams(babyLayout, 1), [P]),
-      [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
-      [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
-    };
-    for (let i = 1; i <= 4; i++) {
-      const ids = Int32Array.from({ length: B * T }, () => rng.randint(65));
-      const out = await s.run(
-        {
-          ...state,
-          [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [B, T]),
-          [TRAIN_IO.targets]: new ort.Tensor('int32', ids, [B, T]),
-          [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
-          [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([i]), []),
-          [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([i]), []),
-        },
-        [TRAIN_IO.paramsOut, TRAIN_IO.mOut, TRAIN_IO.vOut, TRAIN_IO.loss],
-      );
-      if (i > 1) for (const t of Object.values(state)) t.dispose();
-      state = {
-        [TRAIN_IO.params]: out[TRAIN_IO.paramsOut]!,
-        [TRAIN_IO.m]: out[TRAIN_IO.mOut]!,
-        [TRAIN_IO.v]: out[TRAIN_IO.vOut]!,
-      };
-    }
-    s.endProfiling();
-    await s.release();
+    await timeSession(
+      'profiled step',
+      portableStep(),
+      GPU_STATE_ONLY,
+      trainFeeds,
+      (o) => {
+        o.enableProfiling = true;
+        o.profileFilePrefix = prefix;
+      },
+      (s) => s.endProfiling(),
+    );
     const file = readdirSync(work).find((f) => f.startsWith('profile') && f.endsWith('.json'));
     if (!file) throw new Error('ONNX Runtime wrote no profile');
     const profile = summariseProfile(JSON.parse(readFileSync(join(work, file), 'utf8')), {
-      skipRuns: 1,
+      skipRuns: 2,
       top: 15,
     });
     summary.profile = profile;
