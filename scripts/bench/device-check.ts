@@ -27,7 +27,7 @@ import { defaultThreads, sessionOptions } from '../../src/main/engine/device.ts'
 import { GPU_STATE_OUTPUTS as GPU_STATE_ONLY } from '../../src/main/engine/runner.ts';
 import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
 import { buildEvalGraph, buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
-import { Graph } from '../../src/main/engine/graph/graph.ts';
+import { Graph, type KernelSet } from '../../src/main/engine/graph/graph.ts';
 import { measurePlacement } from '../../src/main/engine/placement.ts';
 import { Rng } from '../../src/main/engine/rng.ts';
 import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
@@ -67,28 +67,22 @@ const baby = configFromPreset(preset);
 const babyModel = resolveModelConfig(baby, { vocabSize: 65 });
 const babyLayout = gptParamLayout(babyModel);
 const tokensPerStep = baby.train.batchSize * babyModel.blockSize;
-
-// 1. placement
-try {
-  const portable = buildTrainGraph({
-    model: babyModel,
+/** The preset's training step graph (encoded once per variant: building the baby graph takes a while). */
+const stepGraph = (kernels: KernelSet, dropout = babyModel.dropout) =>
+  buildTrainGraph({
+    model: { ...babyModel, dropout },
     train: baby.train,
     layout: babyLayout,
     kind: 'step',
     dropoutSeed: 1,
-    kernels: 'portable',
+    kernels,
   }).encode();
-  const p = await measurePlacement(portable, 'webgpu', { gpuOutputs: GPU_STATE_ONLY });
-  const cpuKernels = await measurePlacement(
-    buildTrainGraph({
-      model: babyModel,
-      train: baby.train,
-      layout: babyLayout,
-      kind: 'step',
-      dropoutSeed: 1,
-    }).encode(),
-    'webgpu',
-  );
+const portableStep = stepGraph('portable');
+
+// 1. placement
+try {
+  const p = await measurePlacement(portableStep, 'webgpu', { gpuOutputs: GPU_STATE_ONLY });
+  const cpuKernels = await measurePlacement(stepGraph('ort'), 'webgpu');
   summary.placement = {
     cpu_nodes: p.cpuNodes,
     copy_nodes: p.copyNodes,
@@ -295,17 +289,8 @@ async function timeSession(
 }
 
 // 5a. the WebGPU provider's own options: the same step timed with each (state on the device)
-const portableStep = () =>
-  buildTrainGraph({
-    model: babyModel,
-    train: baby.train,
-    layout: babyLayout,
-    kind: 'step',
-    dropoutSeed: 1,
-    kernels: 'portable',
-  }).encode();
 const timeWebgpuStep = (label: string, tweak: (o: ort.InferenceSession.SessionOptions) => void) =>
-  timeSession(label, portableStep(), GPU_STATE_ONLY, trainFeeds, tweak);
+  timeSession(label, portableStep, GPU_STATE_ONLY, trainFeeds, tweak);
 if (!skip.has('options')) {
   const variants: Record<string, number> = {};
   try {
@@ -341,20 +326,18 @@ if (!skip.has('options')) {
 if (!skip.has('ablation')) {
   try {
     const ablation: Record<string, number> = {};
-    const stepMs = async (label: string, dropout: number) => {
-      const model = { ...babyModel, dropout };
-      const bytes = buildTrainGraph({
-        model,
-        train: baby.train,
-        layout: babyLayout,
-        kind: 'step',
-        dropoutSeed: 1,
-        kernels: 'portable',
-      }).encode();
-      return timeSession(label, bytes, GPU_STATE_ONLY, (i) => trainFeeds(i));
-    };
-    ablation.step = await stepMs('step, dropout as configured', babyModel.dropout);
-    ablation.step_no_dropout = await stepMs('step, dropout 0', 0);
+    ablation.step = await timeSession(
+      'step, dropout as configured',
+      portableStep,
+      GPU_STATE_ONLY,
+      trainFeeds,
+    );
+    ablation.step_no_dropout = await timeSession(
+      'step, dropout 0',
+      stepGraph('portable', 0),
+      GPU_STATE_ONLY,
+      trainFeeds,
+    );
     const evalBytes = buildEvalGraph({
       model: babyModel,
       layout: babyLayout,
@@ -456,7 +439,7 @@ if (!skip.has('profile')) {
     const prefix = join(work, 'profile');
     await timeSession(
       'profiled step',
-      portableStep(),
+      portableStep,
       GPU_STATE_ONLY,
       trainFeeds,
       (o) => {

@@ -141,7 +141,7 @@ console.log(
     cpu_nodes: placement.cpuNodes,
     copy_nodes: placement.copyNodes,
     gpu_state: trainer.device === 'webgpu' && webgpuStateOnDevice(),
-    adapter: trainer.device === 'cpu' ? null : describeAdapter(),
+    adapter: trainer.device === 'cpu' ? null : await describeAdapter(),
     node: process.version,
   }),
 );

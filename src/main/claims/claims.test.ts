@@ -25,9 +25,12 @@ import { encodeOnnxModel, OnnxDataType } from '../../shared/onnx/onnxModel.ts';
 import { charTokenizerFromText } from '../../shared/tokenizers/tokenizer.ts';
 import { createAppCore, createLocalClient } from '../rpc/localClient.ts';
 import { createServices, type AppServices } from '../services/services.ts';
-import { writeModelPackage } from '../eval/modelPackage.ts';
-import { bundledShakespeare, engineGptOnnx, TINY_GPT } from '../eval/testing/models.ts';
-import { gptParamLayout } from '../engine/gpt.ts';
+import {
+  bundledShakespeare,
+  engineGptOnnx,
+  TINY_GPT,
+  writeTestModelPackage,
+} from '../eval/testing/models.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'xai-claims-'));
 let services: AppServices;
@@ -38,34 +41,7 @@ const cfg = { ...TINY_GPT, vocabSize: tokenizer.vocabSize };
 /** A model package (engine GPT, seed) added to IPFS; returns its CID. */
 async function publishModel(name: string, onnx: Uint8Array): Promise<string> {
   const dir = join(dataDir, 'packages', name);
-  await writeModelPackage(dir, {
-    onnx,
-    tokenizer,
-    card: {
-      name,
-      config: {
-        nLayer: cfg.nLayer,
-        nHead: cfg.nHead,
-        nEmbd: cfg.nEmbd,
-        blockSize: cfg.blockSize,
-        vocabSize: cfg.vocabSize,
-        bias: cfg.bias,
-      },
-      parameters: gptParamLayout(cfg).total,
-      training: {
-        iterations: 10,
-        tokens: 1000,
-        seed: 1,
-        lossCurve: [
-          { step: 0, train: 4.2, val: 4.2 },
-          { step: 10, train: 4.1, val: 4.15 },
-        ],
-      },
-      datasetCid: null,
-      parentModelCid: null,
-      checkpointCid: null,
-    },
-  });
+  await writeTestModelPackage(dir, { cfg, tokenizer, onnx, name, seed: 1 });
   return (await services.ipfs.addPath(dir, { pin: true })).cid;
 }
 

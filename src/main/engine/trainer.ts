@@ -34,6 +34,7 @@ import {
   type DeviceRequest,
   type SessionFactory,
 } from './device.ts';
+import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import { collectGarbage } from './gc.ts';
 import { generate } from './generate.ts';
 import { gptParamLayout, initParams, type ParamLayout } from './gpt.ts';
@@ -394,10 +395,10 @@ export class Trainer {
         mkdirSync(join(o.runDir, RUN_FILES.checkpoints), { recursive: true });
         if (resumeFrom) truncateMetrics(join(o.runDir, RUN_FILES.metrics), startStep);
         // where the data is on this machine: checkpoints (which are published) record it by name only
-        writeFileSync(
-          join(o.runDir, RUN_FILES.dataLocation),
-          `${JSON.stringify({ kind: ds.ref.kind, path: ds.ref.path })}\n`,
-        );
+        await writeJsonAtomic(join(o.runDir, RUN_FILES.dataLocation), {
+          kind: ds.ref.kind,
+          path: ds.ref.path,
+        });
       }
       return new Trainer(o, {
         ds,

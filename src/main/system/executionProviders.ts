@@ -102,7 +102,7 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
       name === 'cpu'
         ? `${ortThreads()} threads available`
         : name === 'webgpu'
-          ? `ran a test graph; adapter: ${describeAdapter()}; fp32 training (fp16 products did not pay, docs/benchmarks.md)`
+          ? `ran a test graph; adapter: ${await describeAdapter()}; fp32 training (fp16 products did not pay, docs/benchmarks.md)`
           : 'ran a test graph',
     );
   } catch (e) {

@@ -16,9 +16,7 @@ import type { ResolvedModelConfig } from '../../../shared/engine/config.ts';
 import type { Tokenizer } from '../../../shared/tokenizers/tokenizer.ts';
 import { startAnvil, type AnvilInstance } from '../../chain/anvil.ts';
 import { cliWithDataDir, type Cli } from '../../cli/testing/cliProcess.ts';
-import { gptParamLayout } from '../../engine/gpt.ts';
-import { writeModelPackage } from '../../eval/modelPackage.ts';
-import { engineGptOnnx } from '../../eval/testing/models.ts';
+import { engineGptOnnx, writeTestModelPackage } from '../../eval/testing/models.ts';
 import { createServices, type AppServices } from '../../services/services.ts';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
@@ -172,33 +170,12 @@ export async function writeSeededModelPackage(
   tokenizer: Tokenizer,
   seed: number,
 ): Promise<void> {
-  await writeModelPackage(dir, {
-    onnx: engineGptOnnx(cfg, seed),
+  await writeTestModelPackage(dir, {
+    cfg,
     tokenizer,
-    card: {
-      name: `seed ${seed}`,
-      config: {
-        nLayer: cfg.nLayer,
-        nHead: cfg.nHead,
-        nEmbd: cfg.nEmbd,
-        blockSize: cfg.blockSize,
-        vocabSize: cfg.vocabSize,
-        bias: cfg.bias,
-      },
-      parameters: gptParamLayout(cfg).total,
-      training: {
-        iterations: 10,
-        tokens: 1000,
-        seed,
-        lossCurve: [
-          { step: 0, train: 4.2, val: 4.2 },
-          { step: 10, train: 4.1, val: 4.15 },
-        ],
-      },
-      datasetCid: null,
-      parentModelCid: null,
-      checkpointCid: null,
-    },
+    onnx: engineGptOnnx(cfg, seed),
+    name: `seed ${seed}`,
+    seed,
   });
 }
 

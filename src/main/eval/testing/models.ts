@@ -5,6 +5,8 @@ import { encodeOnnxModel, float32Raw, OnnxDataType } from '../../../shared/onnx/
 import type { ResolvedModelConfig } from '../../../shared/engine/config.ts';
 import { gptParamLayout, initParams } from '../../engine/gpt.ts';
 import { buildInferenceGraph } from '../../engine/graphs.ts';
+import type { Tokenizer } from '../../../shared/tokenizers/tokenizer.ts';
+import { writeModelPackage } from '../modelPackage.ts';
 
 /**
  * Real ONNX models for the evaluation and verification tests: a bigram model whose losses can be worked out
@@ -57,3 +59,42 @@ export const TINY_GPT: Omit<ResolvedModelConfig, 'vocabSize'> = {
   dropout: 0,
   bias: false,
 };
+
+/**
+ * A model package folder (the engine GPT's ONNX, its tokenizer and a card with a made-up 10-step loss
+ * curve), as the claim and verifier tests publish it.
+ */
+export async function writeTestModelPackage(
+  dir: string,
+  o: { cfg: ResolvedModelConfig; tokenizer: Tokenizer; onnx: Uint8Array; name: string; seed: number },
+): Promise<void> {
+  const { cfg } = o;
+  await writeModelPackage(dir, {
+    onnx: o.onnx,
+    tokenizer: o.tokenizer,
+    card: {
+      name: o.name,
+      config: {
+        nLayer: cfg.nLayer,
+        nHead: cfg.nHead,
+        nEmbd: cfg.nEmbd,
+        blockSize: cfg.blockSize,
+        vocabSize: cfg.vocabSize,
+        bias: cfg.bias,
+      },
+      parameters: gptParamLayout(cfg).total,
+      training: {
+        iterations: 10,
+        tokens: 1000,
+        seed: o.seed,
+        lossCurve: [
+          { step: 0, train: 4.2, val: 4.2 },
+          { step: 10, train: 4.1, val: 4.15 },
+        ],
+      },
+      datasetCid: null,
+      parentModelCid: null,
+      checkpointCid: null,
+    },
+  });
+}
