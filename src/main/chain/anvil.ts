@@ -53,6 +53,10 @@ export interface AnvilInstance {
   readonly chainId: number;
   /** SIGTERM (anvil then writes its state), SIGKILL after `timeoutMs`. Resolves when it has exited. */
   stop(timeoutMs?: number): Promise<void>;
+  /** Resolves once Node has seen the process exit (killed, crashed or stopped). */
+  readonly exited: Promise<void>;
+  /** Whether it answers an RPC call within `timeoutMs`. */
+  answers(timeoutMs?: number): Promise<boolean>;
 }
 
 const PLATFORM_PACKAGES: Record<string, string> = {
@@ -287,6 +291,9 @@ async function startOnce(binary: string, port: number, opts: AnvilOptions): Prom
     port,
     rpcUrl,
     chainId,
+    exited,
+    answers: async (timeoutMs = 500) =>
+      typeof (await rpcCall(rpcUrl, 'eth_chainId', [], timeoutMs)) === 'string',
     async stop(timeoutMs = 15_000) {
       if (exitCode !== undefined) return;
       child.kill('SIGTERM');

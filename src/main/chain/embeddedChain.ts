@@ -80,6 +80,13 @@ export class EmbeddedChain {
 
   /** Starts anvil unless one runs for this data directory. */
   async ensureRunning(opts: { detached?: boolean } = {}): Promise<RunningChain> {
+    // A killed anvil closes its socket before Node reaps it, and until then its pid still looks alive:
+    // when ours does not answer, give its exit a moment to be seen, so that running() forgets it and a
+    // new one starts instead of a dead address being handed out. One that is only slow is kept.
+    const owned = this.#owned;
+    if (owned && !(await owned.answers())) {
+      await Promise.race([owned.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     const existing = await this.running();
     if (existing) return existing;
     this.#starting ??= this.#start(opts.detached ?? false).finally(() => {
