@@ -1,0 +1,66 @@
+import { create, globals } from 'webgpu';
+
+/**
+ * The engine's own WebGPU device, through Dawn for Node (the `webgpu` package): the backend that runs our WGSL
+ * kernels (session.ts) rather than ONNX Runtime's. One device per process (per worker thread), requested with
+ * the adapter's largest buffer limits: a GPT's activations need storage bindings far above WebGPU's 128 MiB
+ * default.
+ */
+
+export interface DawnDevice {
+  readonly device: GPUDevice;
+  /** What the adapter says it is ("NVIDIA H200", "llvmpipe (LLVM 19…)"), for reports and the System page. */
+  readonly adapter: string;
+  /** Optional features the device was created with (shader-f16, subgroups, timestamp-query when offered). */
+  readonly features: readonly string[];
+}
+
+/** Features the kernels use when the adapter has them; none is required. */
+const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+
+let shared: Promise<DawnDevice> | null = null;
+
+/** The process's Dawn device, created on first use; rejects with what to install when there is no adapter. */
+export function dawnDevice(): Promise<DawnDevice> {
+  shared ??= openDevice().catch((e: unknown) => {
+    shared = null;
+    throw e;
+  });
+  return shared;
+}
+
+async function openDevice(): Promise<DawnDevice> {
+  // The WebGPU constants (GPUBufferUsage, GPUMapMode, GPUShaderStage) are globals in a browser; Dawn for Node
+  // hands them out instead.
+  for (const [k, v] of Object.entries(globals as Record<string, unknown>))
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  const gpu = create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    throw new Error(
+      'No WebGPU adapter (Dawn found no Vulkan, Metal or Direct3D 12 device): install the GPU driver, or on a ' +
+        'machine without a GPU the software Vulkan driver (bash scripts/webgpu/install-software-vulkan.sh, then ' +
+        'run through node scripts/webgpu/env.ts)',
+    );
+  }
+  const features = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const { limits } = adapter;
+  const device = await adapter.requestDevice({
+    requiredFeatures: features as GPUFeatureName[],
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+    },
+  });
+  device.addEventListener('uncapturederror', (e) => {
+    console.error(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+  });
+  const info = adapter.info;
+  const adapterName = [info.vendor, info.device || info.description].filter(Boolean).join(' ') || 'unknown';
+  return { device, adapter: adapterName, features };
+}
