@@ -25,12 +25,8 @@ import {
   parseConfigSetting,
   type ConfigSettings,
 } from '../../src/shared/engine/configSettings.ts';
-import {
-  deviceRequests,
-  kernelsFor,
-  webgpuStateOnDevice,
-  type DeviceRequest,
-} from '../../src/main/engine/device.ts';
+import { kernelsFor, webgpuStateOnDevice, type DeviceRequest } from '../../src/main/engine/device.ts';
+import { deviceRequestSchema } from '../../src/shared/engine/devices.ts';
 import { buildTrainGraph } from '../../src/main/engine/graphs.ts';
 import { gptParamLayout } from '../../src/main/engine/gpt.ts';
 import { measurePlacement } from '../../src/main/engine/placement.ts';
@@ -59,7 +55,8 @@ applyConfigSettings(settings, overrides);
 const preset = presetIdSchema.parse(values.preset);
 const iters = Number(values.iters);
 const device = values.device as DeviceRequest;
-if (!deviceRequests.includes(device)) throw new Error(`--device must be one of ${deviceRequests.join(', ')}`);
+if (!deviceRequestSchema.options.includes(device))
+  throw new Error(`--device must be one of ${deviceRequestSchema.options.join(', ')}`);
 const config = configFromPreset(preset, {
   model: overrides.model,
   train: {

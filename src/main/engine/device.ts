@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { explainFailure } from '../system/executionProviders.ts';
+import type { DeviceName, DeviceRequestName } from '../../shared/engine/devices.ts';
 import type { KernelSet } from './graph/graph.ts';
 
 /**
@@ -9,9 +10,8 @@ import type { KernelSet } from './graph/graph.ts';
  * "auto" tries the accelerators in order and falls back to the CPU, saying what it tried and why each
  * one was not used.
  */
-export const deviceRequests = ['auto', 'cpu', 'webgpu', 'cuda', 'dml'] as const;
-export type DeviceRequest = (typeof deviceRequests)[number];
-export type DeviceName = Exclude<DeviceRequest, 'auto'>;
+export type DeviceRequest = DeviceRequestName;
+export type { DeviceName };
 
 export interface DeviceAttempt {
   device: DeviceName;

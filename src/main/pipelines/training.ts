@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../shared/engine/config.ts';
+import type { DeviceRequestName } from '../../shared/engine/devices.ts';
 import { loadCheckpoint } from '../engine/checkpoint.ts';
 import { RUN_FILES } from '../engine/trainer.ts';
 import { startTrainingWorker } from '../engine/trainingWorker.ts';
@@ -32,7 +33,7 @@ export async function trainRun(o: {
   runDir: string;
   /** Target step (total optimizer steps, including a parent's). */
   maxIters: number;
-  device?: 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml';
+  device?: DeviceRequestName;
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;

@@ -7,6 +7,7 @@ import {
   runConfigSchema,
   trainOverridesSchema,
 } from '../engine/config.ts';
+import { deviceNameSchema, deviceRequestSchema } from '../engine/devices.ts';
 import { event, request } from './contract.ts';
 
 /**
@@ -20,8 +21,7 @@ import { event, request } from './contract.ts';
 
 export const runIdSchema = z.string().regex(/^run-[0-9a-z-]+$/, 'a run id looks like "run-…"');
 
-export const deviceRequestSchema = z.enum(['auto', 'cpu', 'webgpu', 'cuda', 'dml']);
-export type DeviceRequestName = z.infer<typeof deviceRequestSchema>;
+export { deviceRequestSchema, type DeviceRequestName } from '../engine/devices.ts';
 
 /**
  * created: saved but not started (start: false); starting: the worker is building graphs and picking the device; running; paused; stopping (a stop was
@@ -61,7 +61,7 @@ export const trainMetricSchema = z.object({
   /** Unix ms. */
   time: z.number(),
   /** The device the step ran on (absent in metrics written before it was recorded). */
-  device: z.enum(['cpu', 'webgpu', 'cuda', 'dml']).optional(),
+  device: deviceNameSchema.optional(),
 });
 export type TrainMetric = z.infer<typeof trainMetricSchema>;
 
@@ -143,7 +143,7 @@ export const runDataSchema = z.object({
 export const runDeviceSchema = z.object({
   requested: deviceRequestSchema,
   /** The device it runs on, once started. */
-  used: z.enum(['cpu', 'webgpu', 'cuda', 'dml']).nullable(),
+  used: deviceNameSchema.nullable(),
   threads: z.number().int().positive().nullable(),
   /** What was tried and why it fell back, in words. */
   message: z.string(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { tokenizerSpecSchema } from '../datasets/options.ts';
 import { presetIdSchema } from '../engine/config.ts';
+import { deviceRequestSchema } from '../engine/devices.ts';
 import { signerSpecSchema } from '../claims/signer.ts';
 import { DEFAULT_SCORE_TOLERANCE, EVAL_MAX_TOKENS } from '../eval/metrics.ts';
 
@@ -42,7 +43,7 @@ export const trainStageSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(1337),
   /** Continue training this model package (its model.json names its checkpoint CID). */
   from: z.strictObject({ modelCid: cid }).nullable().default(null),
-  device: z.enum(['auto', 'cpu', 'webgpu', 'cuda', 'dml']).default('cpu'),
+  device: deviceRequestSchema.default('cpu'),
   threads: z.number().int().min(1).max(256).optional(),
 });
 

@@ -10,6 +10,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ApiError } from '../../../shared/api/errors.ts';
 import type { RunSummary } from '../../../shared/api/runs.ts';
 import { presetIds } from '../../../shared/engine/config.ts';
+import { deviceRequestSchema, type DeviceRequestName } from '../../../shared/engine/devices.ts';
 import type { CliApp } from '../cliApp.ts';
 import { formatBytes, printJson, printRecord, printTable } from '../output.ts';
 import { ProgressBar } from '../progress.ts';
@@ -58,7 +59,7 @@ interface TrainOpts {
   evalInterval?: number;
   evalIters?: number;
   seed?: number;
-  device: 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml';
+  device: DeviceRequestName;
   threads?: number;
   vocabSize?: number;
   out?: string;
@@ -97,9 +98,7 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
       {},
     )
     .addOption(
-      new Option('--device <device>', 'where to train')
-        .choices(['auto', 'cpu', 'webgpu', 'cuda', 'dml'])
-        .default('auto'),
+      new Option('--device <device>', 'where to train').choices(deviceRequestSchema.options).default('auto'),
     )
     .option('--threads <n>', 'CPU threads (default: one per core)', posInt)
     .option('--vocab-size <n>', 'vocabulary size of a bare token file', posInt)

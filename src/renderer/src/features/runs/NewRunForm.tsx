@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import type { DatasetSummary } from '../../../../shared/api/datasets.ts';
 import type { RequestParams } from '../../../../shared/api/index.ts';
 import type { DeviceRequestName } from '../../../../shared/api/runs.ts';
+import { isDeviceName } from '../../../../shared/engine/devices.ts';
 import {
   checkConfigAgainstData,
   countParams,
@@ -199,10 +200,7 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
     ...(info.data?.onnxRuntime.providers ?? [])
       .filter((p) => p.usable)
       .map((p) => p.name)
-      .filter(
-        (n): n is Exclude<DeviceRequestName, 'auto'> =>
-          n === 'cpu' || n === 'webgpu' || n === 'cuda' || n === 'dml',
-      ),
+      .filter(isDeviceName),
   ];
   const bestDevice = devices.find((d) => d !== 'auto' && d !== 'cpu') ?? 'cpu';
 
