@@ -117,8 +117,8 @@ export function saveCheckpoint(
 }
 
 export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CheckpointError';
   }
 }
@@ -126,7 +126,12 @@ export class CheckpointError extends Error {
 export function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {}): Checkpoint {
   if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${path}`);
   const withOptimizer = opts.optimizer ?? true;
-  const file = readSafetensors(path, { only: (n) => withOptimizer || !n.startsWith('optimizer.') });
+  let file: ReturnType<typeof readSafetensors>;
+  try {
+    file = readSafetensors(path, { only: (n) => withOptimizer || !n.startsWith('optimizer.') });
+  } catch (e) {
+    throw new CheckpointError(e instanceof Error ? e.message : String(e), { cause: e });
+  }
   const md = file.metadata;
   if (md.format !== CHECKPOINT_FORMAT)
     throw new CheckpointError(`${path} is not an XAI-Link checkpoint (format "${md.format ?? 'none'}")`);
@@ -135,8 +140,17 @@ export function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {})
     throw new CheckpointError(
       `${path} is checkpoint format ${md.format_version}, newer than this XAI-Link reads (${CHECKPOINT_VERSION}): update XAI-Link`,
     );
-  const config = runConfigSchema.parse(JSON.parse(md.config ?? '{}'));
-  const model = JSON.parse(md.model ?? '{}') as ResolvedModelConfig;
+  let config: RunConfig;
+  let model: ResolvedModelConfig;
+  try {
+    config = runConfigSchema.parse(JSON.parse(md.config ?? '{}'));
+    model = JSON.parse(md.model ?? '{}') as ResolvedModelConfig;
+  } catch (e) {
+    throw new CheckpointError(
+      `${path}: its config metadata is unreadable (${e instanceof Error ? e.message.slice(0, 200) : String(e)})`,
+      { cause: e },
+    );
+  }
   const layout = gptParamLayout(model);
   const params = new Float32Array(layout.total);
   const m = new Float32Array(layout.total);

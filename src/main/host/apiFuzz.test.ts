@@ -84,6 +84,26 @@ describe('API fuzz', () => {
         ok: false,
         error: { code: 'INVALID_PARAMS', field: 'text' },
       });
+      // A file that is not a checkpoint (bench:fuzz sent /etc/shadow), and one that is cut short.
+      for (const [name, bytes] of [
+        ['not-a-checkpoint.safetensors', 'plain text, no header'],
+        ['truncated.safetensors', Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0x7b])],
+      ] as const) {
+        writeFileSync(join(dir, name), bytes);
+        expect(
+          await invoke('runs.export', {
+            checkpointPath: join(dir, name),
+            outPath: join(dir, 'out.onnx'),
+          }),
+        ).toMatchObject({
+          ok: false,
+          error: {
+            code: 'INVALID_PARAMS',
+            field: 'checkpointPath',
+            message: expect.stringMatching(/not a safetensors file/) as unknown,
+          },
+        });
+      }
     } finally {
       await services.dispose();
     }

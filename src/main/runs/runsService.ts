@@ -33,7 +33,7 @@ import { DataError, inspectDataset, type DatasetRef } from '../engine/data.ts';
 import { exportCheckpoint, generateText, loadForInference } from '../engine/export.ts';
 import { readSafetensorsHeader } from '../engine/safetensors.ts';
 import { RUN_FILES, type TrainerEvent } from '../engine/trainer.ts';
-import { saveCheckpoint } from '../engine/checkpoint.ts';
+import { CheckpointError, saveCheckpoint } from '../engine/checkpoint.ts';
 import {
   importModelFiles,
   ImportError,
@@ -635,7 +635,16 @@ export class RunsService {
         throw new ApiError('INVALID_PARAMS', 'say where to write the model (outPath)', { field: 'outPath' });
       out = join(this.#get(p.runId).runDir, 'export', nanoGpt ? 'ckpt.pt' : 'model.onnx');
     }
-    return nanoGpt ? exportNanoGptCheckpoint(path, out) : exportCheckpoint(path, out);
+    try {
+      return await (nanoGpt ? exportNanoGptCheckpoint(path, out) : exportCheckpoint(path, out));
+    } catch (e) {
+      // a file that is not a checkpoint is the caller's mistake, not a bug (found by bench:fuzz)
+      if (!(e instanceof CheckpointError)) throw e;
+      throw new ApiError('INVALID_PARAMS', `cannot export ${path}: ${e.message}`, {
+        field: p.checkpointPath ? 'checkpointPath' : 'runId',
+        hint: "give a checkpoint XAI-Link wrote (a run's checkpoints/*.safetensors); bring a PyTorch one in with xai-link import",
+      });
+    }
   }
 
   #checkpointPath(runId: string | undefined, kind: CheckpointKind, path: string | undefined): string {
