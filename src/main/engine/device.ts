@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { explainFailure } from '../system/executionProviders.ts';
 import type { DeviceName, DeviceRequestName } from '../../shared/engine/devices.ts';
-import type { KernelSet } from './graph/graph.ts';
+import type { Graph, KernelSet } from './graph/graph.ts';
 
 /**
  * Execution devices. CPU works everywhere; WebGPU ships inside onnxruntime-node (Vulkan on Linux,
@@ -19,10 +19,26 @@ export interface DeviceAttempt {
   reason: string;
 }
 
+/**
+ * What the engine needs of a session: ONNX Runtime's InferenceSession, or the engine's own WebGPU executor
+ * (dawn/), which runs the same graphs. Outputs named in `gpuOutputs` at creation stay on the device
+ * (location 'gpu-buffer') and are fed back as they are; the others come back on the CPU.
+ */
+export interface EngineSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+  run(
+    feeds: Record<string, ort.Tensor>,
+    fetches: ort.InferenceSession.FetchesType,
+  ): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+}
+
 export interface SessionFactory {
   device: DeviceName;
   threads: number;
-  create(model: Uint8Array, opts?: { gpuOutputs?: string[] }): Promise<ort.InferenceSession>;
+  create(graph: Graph, opts?: { gpuOutputs?: string[] }): Promise<EngineSession>;
 }
 
 export class DeviceError extends Error {
@@ -87,8 +103,8 @@ function factory(device: DeviceName, threads: number, tuning: SessionTuning): Se
   return {
     device,
     threads,
-    create: (model, o = {}) =>
-      ort.InferenceSession.create(model, sessionOptions(device, threads, o.gpuOutputs, tuning)),
+    create: (graph, o = {}) =>
+      ort.InferenceSession.create(graph.encode(), sessionOptions(device, threads, o.gpuOutputs, tuning)),
   };
 }
 
@@ -125,27 +141,27 @@ export async function selectDevice(
   opts: {
     threads?: number;
     /** The training graph as built for a device (see kernelsFor). */
-    probeModel: (device: DeviceName) => Uint8Array;
-    probeRun: (s: ort.InferenceSession, device: DeviceName) => Promise<void>;
+    probeModel: (device: DeviceName) => Graph;
+    probeRun: (s: EngineSession, device: DeviceName) => Promise<void>;
     gpuOutputs?: string[];
     tuning?: SessionTuning;
   },
 ): Promise<{
   factory: SessionFactory;
-  session: ort.InferenceSession;
+  session: EngineSession;
   attempts: DeviceAttempt[];
   message: string;
 }> {
   const threads = opts.threads ?? defaultThreads();
   const candidates = request === 'auto' ? AUTO_ORDER : [request];
   const attempts: DeviceAttempt[] = [];
-  const usable: { factory: SessionFactory; session: ort.InferenceSession; attempt: DeviceAttempt }[] = [];
+  const usable: { factory: SessionFactory; session: EngineSession; attempt: DeviceAttempt }[] = [];
   for (const device of candidates) {
     if (device === 'dml' && process.platform !== 'win32') {
       attempts.push({ device, ok: false, reason: 'DirectML is available on Windows only' });
       continue;
     }
-    let session: ort.InferenceSession | undefined;
+    let session: EngineSession | undefined;
     try {
       const f = factory(device, threads, opts.tuning ?? {});
       session = await f.create(opts.probeModel(device), {

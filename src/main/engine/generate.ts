@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import type { EngineSession } from './device.ts';
 import { INFERENCE_IO } from './graphs.ts';
 import type { Rng } from './rng.ts';
 
@@ -63,7 +64,7 @@ export interface GenerateOptions extends SampleOptions {
 }
 
 /** Runs an inference session (input_ids → logits [1, seq, V]) token by token; returns the new tokens. */
-export async function generate(session: ort.InferenceSession, o: GenerateOptions): Promise<number[]> {
+export async function generate(session: EngineSession, o: GenerateOptions): Promise<number[]> {
   const ctx = o.prompt.length > 0 ? [...o.prompt] : [0];
   const out: number[] = [];
   for (let n = 0; n < o.maxNewTokens; n++) {

@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import type { DeviceName } from './device.ts';
+import type { DeviceName, EngineSession } from './device.ts';
 import { TRAIN_IO } from './graphs.ts';
 
 /**
@@ -38,8 +38,8 @@ export class StepRunner {
   readonly size: number;
   readonly batch: number;
   readonly block: number;
-  readonly #step: ort.InferenceSession;
-  readonly #micro: ort.InferenceSession | null;
+  readonly #step: EngineSession;
+  readonly #micro: EngineSession | null;
   readonly #accum: number;
   readonly #gpu: boolean;
   readonly #sets: [CpuSet, CpuSet];
@@ -62,22 +62,22 @@ export class StepRunner {
   readonly #tgacc: [ort.Tensor, ort.Tensor] | null;
   readonly #microLoss = new Float32Array(1);
   readonly #tMicroLoss: ort.Tensor;
-  readonly #download: ort.InferenceSession | null;
+  readonly #download: EngineSession | null;
   /** The dropout key fed to graphs that take one (null when the step graph has no dropout_key input). */
   readonly #key: Uint32Array | null;
   readonly #tkey: ort.Tensor | null;
 
   constructor(o: {
     device: DeviceName;
-    step: ort.InferenceSession;
-    micro: ort.InferenceSession | null;
+    step: EngineSession;
+    micro: EngineSession | null;
     size: number;
     batch: number;
     block: number;
     accum: number;
     gpuState: boolean;
     /** Copies params, adam_m, adam_v to CPU outputs (buildStateCopyGraph); required with gpuState. */
-    download?: ort.InferenceSession;
+    download?: EngineSession;
     /** The starting state (adopted as the first buffer set, not copied); zeros when omitted. */
     initial?: { params: Float32Array; m: Float32Array; v: Float32Array };
   }) {

@@ -32,6 +32,7 @@ import {
   webgpuStateOnDevice,
   type DeviceName,
   type DeviceRequest,
+  type EngineSession,
   type SessionFactory,
 } from './device.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
@@ -177,8 +178,8 @@ export class Trainer {
   readonly #batches: BatchStream;
   readonly #maxIters: number;
   readonly #tokenizer: Tokenizer | null;
-  #evalSession: ort.InferenceSession | null = null;
-  #sampleSession: ort.InferenceSession | null = null;
+  #evalSession: EngineSession | null = null;
+  #sampleSession: EngineSession | null = null;
   #step: number;
   #startStep: number;
   #resumed: boolean;
@@ -311,7 +312,7 @@ export class Trainer {
       const train = { ...config.train, maxIters };
       const checkpointBlocks = usesActivationCheckpointing(config, model);
       const lean = activationBytes(model, config.train.batchSize) > LEAN_THRESHOLD_BYTES;
-      const stepBytes = (device: DeviceName) =>
+      const stepGraph = (device: DeviceName) =>
         buildTrainGraph({
           model,
           train,
@@ -320,9 +321,9 @@ export class Trainer {
           dropoutSeed: dropoutSeedFor(kernelsFor(device)),
           checkpointBlocks,
           kernels: kernelsFor(device),
-        }).encode();
+        });
       const accum = config.train.gradAccumSteps;
-      const probeRun = async (s: ort.InferenceSession) => {
+      const probeRun = async (s: EngineSession) => {
         const zeros = new Float32Array(layout.total);
         const B = config.train.batchSize;
         const T = model.blockSize;
@@ -345,7 +346,7 @@ export class Trainer {
       };
       const chosen = await selectDevice(o.device ?? 'auto', {
         threads: o.threads,
-        probeModel: stepBytes,
+        probeModel: stepGraph,
         probeRun,
         gpuOutputs: webgpuStateOnDevice() ? GPU_STATE_OUTPUTS : [],
         tuning: { lean },
@@ -353,7 +354,7 @@ export class Trainer {
       const device = chosen.factory.device;
       const kernels = kernelsFor(device);
       const gpuState = device === 'webgpu' && webgpuStateOnDevice();
-      let micro: ort.InferenceSession | null = null;
+      let micro: EngineSession | null = null;
       if (accum > 1) {
         micro = await chosen.factory.create(
           buildTrainGraph({
@@ -366,13 +367,11 @@ export class Trainer {
               kernels === 'portable' ? dropoutSeedFor(kernels) : deriveSeed(dropoutSeedFor(kernels), 'micro'),
             checkpointBlocks,
             kernels,
-          }).encode(),
+          }),
           { gpuOutputs: gpuState ? [TRAIN_IO.gradAccOut] : [] },
         );
       }
-      const download = gpuState
-        ? await chosen.factory.create(buildStateCopyGraph(layout.total).encode())
-        : undefined;
+      const download = gpuState ? await chosen.factory.create(buildStateCopyGraph(layout.total)) : undefined;
       const runner = new StepRunner({
         device: chosen.factory.device,
         step: chosen.session,
@@ -625,7 +624,7 @@ export class Trainer {
           layout: this.layout,
           batch: chunk,
           kernels: kernelsFor(this.device),
-        }).encode(),
+        }),
       );
     }
     const x = new Int32Array(B * T);
@@ -758,7 +757,7 @@ export class Trainer {
           weights: 'input',
           kernels: kernelsFor(this.device),
           ...(this.device === 'cpu' ? {} : { fixed: { batch: 1, seq: this.model.blockSize } }),
-        }).encode(),
+        }),
       );
     }
     const tok = this.#tokenizer;
