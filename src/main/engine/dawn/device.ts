@@ -19,6 +19,8 @@ export interface DawnDevice {
 const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
 let shared: Promise<DawnDevice> | null = null;
+/** Dawn's instance: held for the life of the process, since the device dies with it when it is collected. */
+let instance: GPU | null = null;
 
 /** The process's Dawn device, created on first use; rejects with what to install when there is no adapter. */
 export function dawnDevice(): Promise<DawnDevice> {
@@ -34,7 +36,7 @@ async function openDevice(): Promise<DawnDevice> {
   // hands them out instead.
   for (const [k, v] of Object.entries(globals as Record<string, unknown>))
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  const gpu = create([]);
+  const gpu = (instance ??= create([]));
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new Error(

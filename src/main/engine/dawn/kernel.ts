@@ -3,9 +3,12 @@
  * generators (kernels/*.ts: one per family of operators). Shapes are static, so every size is baked into the
  * WGSL source as a constant: no uniforms, and the pipeline cache is keyed by the source text.
  *
- * Bindings, all in @group(0), numbered in this order:
- *   the node's inputs (var<storage, read>), then its outputs (var<storage, read_write>), then the kernel's
- *   scratch buffers (var<storage, read_write>), if any.
+ * Bindings, all in @group(0): input i is binding i (var<storage, read>; an absent optional input keeps its
+ * number), output j is binding inputs.length + j (var<storage, read_write>), scratch buffer k follows the
+ * outputs (var<storage, read_write>). Element types in WGSL: float32 → f32, int64 and int32 → i32 (the
+ * executor narrows int64 feeds), uint32 → u32, bool → u32 (0 or 1).
+ * An input whose value is known when the graph is compiled (an initializer: axes, split sizes, shapes,
+ * scalars) is also handed over as `constants[i]`; a kernel that bakes it into its source does not bind it.
  * A kernel may be several passes (a two-stage reduction); each pass sees the same bindings, but WGSL's
  * `layout: 'auto'` drops bindings a pass does not use, so each pass declares only what it uses and lists
  * their binding numbers in `bindings`.
@@ -38,6 +41,18 @@ export interface KernelRequest {
   readonly inputs: readonly (KernelTensor | null)[];
   readonly outputs: readonly KernelTensor[];
   readonly attributes: Readonly<Record<string, number | number[] | string>>;
+  /** Values of the inputs that are initializers (see above), null for the others. */
+  readonly constants: readonly (readonly number[] | null)[];
+}
+
+/** Builds the kernel of one node; throws KernelUnsupported for a form it does not handle. */
+export type KernelGenerator = (req: KernelRequest) => Kernel;
+
+export class KernelUnsupported extends Error {
+  constructor(req: Pick<KernelRequest, 'opType'>, what: string) {
+    super(`${req.opType}: ${what} is not supported by the WebGPU kernels`);
+    this.name = 'KernelUnsupported';
+  }
 }
 
 export const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

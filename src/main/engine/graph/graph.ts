@@ -86,12 +86,19 @@ export class Tensor {
   }
 }
 
-interface GraphNode {
+export interface GraphNode {
   opType: string;
   domain: string;
   inputs: (Tensor | null)[];
   outputs: Tensor[];
   attributes: Record<string, OnnxAttributeValue>;
+}
+
+export interface GraphProgram {
+  readonly nodes: readonly GraphNode[];
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly initializers: readonly { readonly tensor: Tensor; readonly raw: Uint8Array }[];
 }
 
 /** A backward closure: gradients of the outputs (null where none flows) → gradients of the inputs. */
@@ -409,6 +416,22 @@ export class Graph {
       }
     }
     return this.#nodes.filter((n) => live.has(n));
+  }
+
+  /**
+   * The graph as a backend other than ONNX Runtime compiles it (dawn/session.ts): the live nodes in
+   * order, with their tensors (and so their shapes), and the initializers' bytes.
+   */
+  program(): GraphProgram {
+    const live = this.#liveNodes();
+    const used = new Set<Tensor>(this.#outputs);
+    for (const n of live) for (const t of n.inputs) if (t) used.add(t);
+    return {
+      nodes: live,
+      inputs: this.#inputs,
+      outputs: this.#outputs,
+      initializers: this.#initializers.filter(({ tensor }) => used.has(tensor)),
+    };
   }
 
   toModel(opts: { metadata?: Record<string, string>; docString?: string } = {}): OnnxModel {

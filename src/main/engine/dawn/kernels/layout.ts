@@ -1,0 +1,3 @@
+import type { KernelGenerator } from '../kernel.ts';
+
+export const layoutKernels: Record<string, KernelGenerator> = {};

@@ -1,0 +1,3 @@
+import type { KernelGenerator } from '../kernel.ts';
+
+export const matmulKernels: Record<string, KernelGenerator> = {};
