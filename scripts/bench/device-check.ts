@@ -5,6 +5,8 @@
  *     provider and host↔device copies (portable graph; the CPU-kernel graph for comparison);
  *  2. parity: one training step with dropout on WebGPU equals the CPU's (same portable graph), 1e-4;
  *  3. baby (nanoGPT shakespeare_char) on WebGPU, state on the device: up to --steps steps, tokens/s;
+ *  3b. baby with the engine's own WebGPU kernels (the `dawn` device: tiled matrix products on Dawn), state on
+ *     the device: up to --steps steps or --dawn-seconds;
  *  4. baby on the engine's CPU path (every core), a few steps: tokens/s;
  *  5. a WebGPU profile of the baby step (ONNX Runtime's profiler): the nodes that take the time;
  *  6. PyTorch nanoGPT on the same GPU, same batch and steps: fp32 eager with TF32 (train.py's flags),
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'baby' },
     steps: { type: 'string', default: '200' },
     'gpu-seconds': { type: 'string', default: '120' },
+    'dawn-seconds': { type: 'string', default: '90' },
     'cpu-steps': { type: 'string', default: '8' },
     'cpu-seconds': { type: 'string', default: '60' },
     'torch-seconds': { type: 'string', default: '200' },
@@ -159,7 +162,7 @@ try {
 }
 
 // 3–4. baby on the engine: WebGPU (state on the device) and the CPU
-async function trainBaby(device: 'cpu' | 'webgpu', maxSteps: number, seconds: number) {
+async function trainBaby(device: 'cpu' | 'webgpu' | 'dawn', maxSteps: number, seconds: number) {
   const config = configFromPreset(preset, {
     train: {
       maxIters: steps,
@@ -172,7 +175,7 @@ async function trainBaby(device: 'cpu' | 'webgpu', maxSteps: number, seconds: nu
     },
     model: {},
   });
-  if (device === 'webgpu') config.train.activationCheckpointing = 'off'; // a GPU has the memory
+  if (device !== 'cpu') config.train.activationCheckpointing = 'off'; // a GPU has the memory
   const losses: number[] = [];
   const ms: number[] = [];
   const evals: { step: number; train: number; val: number }[] = [];
@@ -215,6 +218,7 @@ async function trainBaby(device: 'cpu' | 'webgpu', maxSteps: number, seconds: nu
 const engine: Record<string, Awaited<ReturnType<typeof trainBaby>>> = {};
 for (const [device, n, s] of [
   ['webgpu', steps, Number(values['gpu-seconds'])],
+  ['dawn', steps, Number(values['dawn-seconds'])],
   ['cpu', Number(values['cpu-steps']), Number(values['cpu-seconds'])],
 ] as const) {
   if (skip.has(device)) continue;
@@ -468,6 +472,60 @@ if (!skip.has('profile')) {
   }
 }
 
+// 5d. profile of the step with the engine's own kernels (Dawn): GPU timestamps around every dispatch
+if (!skip.has('profile') && !skip.has('dawn')) {
+  try {
+    const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
+    const session = await DawnSession.create(
+      buildTrainGraph({
+        model: babyModel,
+        train: baby.train,
+        layout: babyLayout,
+        kind: 'step',
+        dropoutSeed: 1,
+        kernels: 'portable',
+      }),
+    );
+    const times = await session.profile(trainFeeds(1));
+    await session.release();
+    const total = times.reduce((a, t) => a + t.ms, 0);
+    const byOp = new Map<string, { ms: number; n: number }>();
+    for (const t of times) {
+      const op = t.label.split(' ')[0]!;
+      const e = byOp.get(op) ?? { ms: 0, n: 0 };
+      e.ms += t.ms;
+      e.n += 1;
+      byOp.set(op, e);
+    }
+    const dawnProfile = {
+      dispatches: times.length,
+      total_ms: Math.round(total * 100) / 100,
+      by_op_type: [...byOp]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([opType, e]) => ({
+          opType,
+          ms: Math.round(e.ms * 100) / 100,
+          n: e.n,
+          pct: Math.round((e.ms / total) * 1000) / 10,
+        })),
+      top_nodes: [...times]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 15)
+        .map((t) => ({ node: t.label, ms: Math.round(t.ms * 1000) / 1000 })),
+    };
+    summary.dawn_profile = dawnProfile;
+    pass(
+      'dawn profile',
+      `${dawnProfile.dispatches} dispatches, ${dawnProfile.total_ms} ms of kernels; top op types: ${dawnProfile.by_op_type
+        .slice(0, 5)
+        .map((o) => `${o.opType} ${o.pct}%`)
+        .join(', ')}`,
+    );
+  } catch (e) {
+    fail('dawn profile', e);
+  }
+}
+
 // 6. PyTorch nanoGPT on the same GPU
 function torchRun(label: string, extra: string[]) {
   const args = [
@@ -535,6 +593,7 @@ summary.pytorch = torch;
 
 // table and summary
 const gpu = engine.webgpu;
+const dawn = engine.dawn;
 const cpu = engine.cpu;
 const tps = (x: unknown) => (typeof x === 'number' ? x.toLocaleString('en-US') : '—');
 const rows: [string, string, string, string][] = [
@@ -544,6 +603,14 @@ const rows: [string, string, string, string][] = [
     `${gpu?.steps ?? 0}`,
     gpu
       ? `${gpu.loss_first?.toFixed(4)} → ${gpu.loss_last10.toFixed(4)}; val ${gpu.evals.at(-1)?.val.toFixed(4) ?? '—'}`
+      : '—',
+  ],
+  [
+    "engine, WebGPU with the engine's kernels (Dawn)",
+    tps(dawn?.tokens_per_s),
+    `${dawn?.steps ?? 0}`,
+    dawn
+      ? `${dawn.loss_first?.toFixed(4)} → ${dawn.loss_last10.toFixed(4)}; val ${dawn.evals.at(-1)?.val.toFixed(4) ?? '—'}`
       : '—',
   ],
   [
@@ -576,6 +643,9 @@ summary.ratios = {
   webgpu_over_cpu: ratio(gpu?.tokens_per_s, cpu?.tokens_per_s),
   webgpu_over_torch_fp32: ratio(gpu?.tokens_per_s, torch.fp32_tf32_eager?.tokens_per_s),
   webgpu_over_torch_bf16_compile: ratio(gpu?.tokens_per_s, torch.bf16_compile?.tokens_per_s),
+  dawn_over_cpu: ratio(dawn?.tokens_per_s, cpu?.tokens_per_s),
+  dawn_over_torch_fp32: ratio(dawn?.tokens_per_s, torch.fp32_tf32_eager?.tokens_per_s),
+  dawn_over_torch_bf16_compile: ratio(dawn?.tokens_per_s, torch.bf16_compile?.tokens_per_s),
 };
 console.log(`\nratios: ${JSON.stringify(summary.ratios)}`);
 summary.preset = preset;

@@ -31,6 +31,7 @@ import { buildTrainGraph } from '../../src/main/engine/graphs.ts';
 import { gptParamLayout } from '../../src/main/engine/gpt.ts';
 import { measurePlacement } from '../../src/main/engine/placement.ts';
 import { describeAdapter } from '../../src/main/engine/adapter.ts';
+import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
 import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
 import { Trainer } from '../../src/main/engine/trainer.ts';
 
@@ -109,17 +110,21 @@ const median =
     : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 const model = trainer.model;
 // the placement of the graph this run trained with, on the device it trained on
-const placement = await measurePlacement(
-  buildTrainGraph({
-    model,
-    train: config.train,
-    layout: gptParamLayout(model),
-    kind: 'step',
-    dropoutSeed: 1,
-    kernels: kernelsFor(trainer.device),
-  }).encode(),
-  trainer.device,
-).catch((e: unknown) => ({ cpuNodes: null, copyNodes: null, error: String(e) }));
+// (the engine's own kernels run every node or the session is not made: nothing lands on the CPU)
+const placement =
+  trainer.device === 'dawn'
+    ? { cpuNodes: 0, copyNodes: 0 }
+    : await measurePlacement(
+        buildTrainGraph({
+          model,
+          train: config.train,
+          layout: gptParamLayout(model),
+          kind: 'step',
+          dropoutSeed: 1,
+          kernels: kernelsFor(trainer.device),
+        }).encode(),
+        trainer.device,
+      ).catch((e: unknown) => ({ cpuNodes: null, copyNodes: null, error: String(e) }));
 console.log(
   JSON.stringify({
     bench: 'train',
@@ -137,8 +142,13 @@ console.log(
     wall_s: Number(((performance.now() - started) / 1000).toFixed(1)),
     cpu_nodes: placement.cpuNodes,
     copy_nodes: placement.copyNodes,
-    gpu_state: trainer.device === 'webgpu' && webgpuStateOnDevice(),
-    adapter: trainer.device === 'cpu' ? null : await describeAdapter(),
+    gpu_state: (trainer.device === 'webgpu' || trainer.device === 'dawn') && webgpuStateOnDevice(),
+    adapter:
+      trainer.device === 'cpu'
+        ? null
+        : trainer.device === 'dawn'
+          ? (await dawnDevice()).adapter
+          : await describeAdapter(),
     node: process.version,
   }),
 );

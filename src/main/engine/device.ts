@@ -100,6 +100,15 @@ export function sessionOptions(
 }
 
 function factory(device: DeviceName, threads: number, tuning: SessionTuning): SessionFactory {
+  if (device === 'dawn') {
+    return {
+      device,
+      threads,
+      // loaded on first use: Dawn is a large native module that CPU-only runs never need
+      create: async (graph, o = {}) =>
+        (await import('./dawn/session.ts')).DawnSession.create(graph, { gpuOutputs: o.gpuOutputs }),
+    };
+  }
   return {
     device,
     threads,
@@ -128,7 +137,7 @@ export function kernelsFor(device: DeviceName): KernelSet {
   return device === 'cpu' ? 'ort' : 'portable';
 }
 
-const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'webgpu', 'cpu'];
+const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'dawn', 'webgpu', 'cpu'];
 
 /**
  * Picks the device. Each candidate must create a session for `probeModel` (the real training graph, so
@@ -165,7 +174,7 @@ export async function selectDevice(
     try {
       const f = factory(device, threads, opts.tuning ?? {});
       session = await f.create(opts.probeModel(device), {
-        gpuOutputs: device === 'webgpu' ? opts.gpuOutputs : undefined,
+        gpuOutputs: device === 'webgpu' || device === 'dawn' ? opts.gpuOutputs : undefined,
       });
       // the CPU runs every graph; an accelerator proves it by running one step
       if (device !== 'cpu') await opts.probeRun(session, device);
@@ -229,9 +238,11 @@ function describeChoice(device: DeviceName, threads: number, attempts: DeviceAtt
       ? `CPU (${threads} thread${threads === 1 ? '' : 's'})`
       : device === 'webgpu'
         ? 'WebGPU'
-        : device === 'cuda'
-          ? 'CUDA'
-          : 'DirectML';
+        : device === 'dawn'
+          ? 'WebGPU (engine kernels)'
+          : device === 'cuda'
+            ? 'CUDA'
+            : 'DirectML';
   const chosen = attempts.find((a) => a.ok && a.device === device);
   const notUsed = attempts.filter((a) => a !== chosen);
   const timing = chosen && /ms\/step/.test(chosen.reason) ? ` (${chosen.reason.split(', ').at(-1)})` : '';

@@ -353,7 +353,7 @@ export class Trainer {
       });
       const device = chosen.factory.device;
       const kernels = kernelsFor(device);
-      const gpuState = device === 'webgpu' && webgpuStateOnDevice();
+      const gpuState = (device === 'webgpu' || device === 'dawn') && webgpuStateOnDevice();
       let micro: EngineSession | null = null;
       if (accum > 1) {
         micro = await chosen.factory.create(

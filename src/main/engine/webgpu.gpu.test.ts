@@ -16,9 +16,17 @@ import {
 } from '../../shared/engine/config.ts';
 import { learningRateAt } from '../../shared/engine/schedule.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { sessionOptions } from './device.ts';
+import { DawnSession } from './dawn/session.ts';
+import { sessionOptions, type EngineSession } from './device.ts';
+import type { Graph } from './graph/graph.ts';
 import { gptParamLayout, initParams } from './gpt.ts';
-import { buildEvalGraph, buildInferenceGraph, buildStateCopyGraph, buildTrainGraph } from './graphs.ts';
+import {
+  buildEvalGraph,
+  buildInferenceGraph,
+  buildStateCopyGraph,
+  buildTrainGraph,
+  TRAIN_IO,
+} from './graphs.ts';
 import { measurePlacement } from './placement.ts';
 import { Rng } from './rng.ts';
 import { GPU_STATE_OUTPUTS, StepRunner } from './runner.ts';
@@ -63,10 +71,18 @@ const trainGraph = (kind: 'step' | 'micro' = 'step', accum = 1) =>
     kind,
     dropoutSeed: 99,
     kernels: 'portable',
-  }).encode();
+  });
 
-async function session(bytes: Uint8Array, device: 'cpu' | 'webgpu', gpuOutputs: string[] = []) {
-  return ort.InferenceSession.create(bytes, sessionOptions(device, 2, gpuOutputs));
+/** The GPU backends: ONNX Runtime's WebGPU provider, and the engine's own kernels on Dawn. One set of tests. */
+type GpuDevice = 'webgpu' | 'dawn';
+
+async function session(
+  graph: Graph,
+  device: 'cpu' | GpuDevice,
+  gpuOutputs: string[] = [],
+): Promise<EngineSession> {
+  if (device === 'dawn') return DawnSession.create(graph, { gpuOutputs });
+  return ort.InferenceSession.create(graph.encode(), sessionOptions(device, 2, gpuOutputs));
 }
 
 function batches(steps: number, seed: number) {
@@ -84,32 +100,37 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return d;
 }
 
-async function runSteps(device: 'cpu' | 'webgpu', steps: number) {
-  const gpuState = device === 'webgpu';
+async function runSteps(device: 'cpu' | GpuDevice, steps: number, accum = 1) {
+  const gpuState = device !== 'cpu';
   const runner = new StepRunner({
     device,
-    step: await session(trainGraph(), device, gpuState ? GPU_STATE_OUTPUTS : []),
-    micro: null,
+    step: await session(trainGraph('step', accum), device, gpuState ? GPU_STATE_OUTPUTS : []),
+    micro:
+      accum > 1
+        ? await session(trainGraph('micro', accum), device, gpuState ? [TRAIN_IO.gradAccOut] : [])
+        : null,
     size: layout.total,
     batch: B,
     block: T,
-    accum: 1,
+    accum,
     gpuState,
-    download: gpuState ? await session(buildStateCopyGraph(layout.total).encode(), device) : undefined,
+    download: gpuState ? await session(buildStateCopyGraph(layout.total), device) : undefined,
     initial: {
       params: initParams(layout, 5),
       m: new Float32Array(layout.total),
       v: new Float32Array(layout.total),
     },
   });
-  const data = batches(steps, 3);
+  const data = batches(steps * accum, 3);
   const results = [];
   for (let s = 1; s <= steps; s++) {
     const lr = learningRateAt(trainConfig, s - 1);
+    let k = 0;
     results.push(
       await runner.step(lr, s, (x, y) => {
-        x.set(data[s - 1]!.x);
-        y.set(data[s - 1]!.y);
+        x.set(data[(s - 1) * accum + k]!.x);
+        y.set(data[(s - 1) * accum + k]!.y);
+        k++;
       }),
     );
   }
@@ -119,11 +140,11 @@ async function runSteps(device: 'cpu' | 'webgpu', steps: number) {
   return { results, state: copy };
 }
 
-describe('WebGPU training (portable graphs on a real adapter)', () => {
+describe('WebGPU through ONNX Runtime: placement', () => {
   it('every node of the step, micro-step, evaluation and sampling graphs runs on the GPU: 0 CPU nodes, 0 copies', async () => {
     const graphs = {
-      step: trainGraph(),
-      micro: trainGraph('micro', 2),
+      step: trainGraph().encode(),
+      micro: trainGraph('micro', 2).encode(),
       eval: buildEvalGraph({ model, layout, batch: B, kernels: 'portable' }).encode(),
       sample: buildInferenceGraph({
         model,
@@ -149,10 +170,61 @@ describe('WebGPU training (portable graphs on a real adapter)', () => {
     expect(cpuFlavoured.cpuOps.FusedMatMul).toBeGreaterThan(0);
     expect(cpuFlavoured.copyNodes).toBeGreaterThan(0);
   }, 180_000);
+});
 
-  it('one step with dropout: WebGPU equals the CPU (loss, gradient norm, every parameter and moment within 1e-4)', async () => {
+describe("WebGPU through Dawn: the engine's own kernels", () => {
+  it('has a kernel for every node of the step, micro-step, evaluation and sampling graphs', async () => {
+    const graphs = [
+      trainGraph(),
+      trainGraph('micro', 2),
+      buildEvalGraph({ model, layout, batch: B, kernels: 'portable', logits: true }),
+      buildInferenceGraph({
+        model,
+        layout,
+        weights: 'input',
+        kernels: 'portable',
+        fixed: { batch: 1, seq: T },
+      }),
+    ];
+    for (const g of graphs) {
+      const s = await DawnSession.create(g);
+      // views (Reshape and the like) take no dispatch; everything else is at least one
+      expect(s.dispatchCount).toBeGreaterThan(g.nodeCount / 2);
+      await s.release();
+    }
+  }, 180_000);
+
+  it('evaluation logits and loss equal the CPU (1e-5)', async () => {
+    const g = () => buildEvalGraph({ model, layout, batch: B, kernels: 'portable', logits: true });
+    const [{ x, y }] = batches(1, 8);
+    const feeds = {
+      [TRAIN_IO.params]: new ort.Tensor('float32', initParams(layout, 5), [layout.total]),
+      [TRAIN_IO.idx]: new ort.Tensor('int32', x!, [B, T]),
+      [TRAIN_IO.targets]: new ort.Tensor('int32', y!, [B, T]),
+    };
+    const cpu = await (await session(g(), 'cpu')).run(feeds);
+    const dawn = await (await session(g(), 'dawn')).run(feeds);
+    expect(Number(dawn[TRAIN_IO.loss]!.data[0])).toBeCloseTo(Number(cpu[TRAIN_IO.loss]!.data[0]), 5);
+    expect(
+      maxDiff(dawn[TRAIN_IO.logits]!.data as Float32Array, cpu[TRAIN_IO.logits]!.data as Float32Array),
+    ).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('gradient accumulation (2 micro-batches, the accumulator on the device) equals the CPU', async () => {
+    const cpu = await runSteps('cpu', 2, 2);
+    const gpu = await runSteps('dawn', 2, 2);
+    gpu.results.forEach((r, i) => {
+      expect(r.loss).toBeCloseTo(cpu.results[i]!.loss, 4);
+      expect(r.gradNorm).toBeCloseTo(cpu.results[i]!.gradNorm, 4);
+    });
+    expect(maxDiff(gpu.state.params, cpu.state.params)).toBeLessThan(1e-4);
+  }, 180_000);
+});
+
+describe.each(['webgpu', 'dawn'] as const)('training on %s equals the CPU', (device) => {
+  it('one step with dropout: the GPU equals the CPU (loss, gradient norm, every parameter and moment within 1e-4)', async () => {
     const cpu = await runSteps('cpu', 1);
-    const gpu = await runSteps('webgpu', 1);
+    const gpu = await runSteps(device, 1);
     expect(gpu.results[0]!.loss).toBeCloseTo(cpu.results[0]!.loss, 4);
     expect(gpu.results[0]!.gradNorm).toBeCloseTo(cpu.results[0]!.gradNorm, 4);
     expect(maxDiff(gpu.state.params, cpu.state.params)).toBeLessThan(1e-4);
@@ -162,7 +234,7 @@ describe('WebGPU training (portable graphs on a real adapter)', () => {
 
   it('five steps with the state resident on the device follow the CPU run', async () => {
     const cpu = await runSteps('cpu', 5);
-    const gpu = await runSteps('webgpu', 5);
+    const gpu = await runSteps(device, 5);
     gpu.results.forEach((r, i) => {
       expect(r.loss).toBeCloseTo(cpu.results[i]!.loss, 3);
       expect(r.gradNorm).toBeCloseTo(cpu.results[i]!.gradNorm, 3);
@@ -172,7 +244,7 @@ describe('WebGPU training (portable graphs on a real adapter)', () => {
     expect(maxDiff(gpu.state.params, initParams(layout, 5))).toBeGreaterThan(1e-3);
   }, 120_000);
 
-  it('a run stopped with a checkpoint and resumed on WebGPU equals an uninterrupted one (dropout on)', async () => {
+  it('a run stopped with a checkpoint and resumed on the GPU equals an uninterrupted one (dropout on)', async () => {
     const config = (maxIters: number) =>
       runConfigSchema.parse({
         model: modelWithoutVocab,
@@ -196,7 +268,7 @@ describe('WebGPU training (portable graphs on a real adapter)', () => {
         config: config(8),
         data: { path: dataDir },
         runDir,
-        device: 'webgpu',
+        device,
         resume: o.resume,
         onEvent: (e) => {
           if (e.type === 'metric') {
@@ -205,19 +277,19 @@ describe('WebGPU training (portable graphs on a real adapter)', () => {
           }
         },
       });
-      expect(trainer.device).toBe('webgpu');
+      expect(trainer.device).toBe(device);
       await trainer.run();
       await trainer.close();
       return losses;
     };
-    const whole = await train(join(root, 'whole'), {});
-    const first = await train(join(root, 'split'), { stopAt: 3 });
+    const whole = await train(join(root, device, 'whole'), {});
+    const first = await train(join(root, device, 'split'), { stopAt: 3 });
     expect([...first.keys()]).toEqual([1, 2, 3]);
-    const rest = await train(join(root, 'split'), { resume: true });
+    const rest = await train(join(root, device, 'split'), { resume: true });
     expect([...rest.keys()]).toEqual([4, 5, 6, 7, 8]);
     for (const [step, loss] of [...first, ...rest]) expect(loss).toBeCloseTo(whole.get(step)!, 4);
-    const a = loadCheckpoint(join(root, 'whole', RUN_FILES.latest)).state;
-    const b = loadCheckpoint(join(root, 'split', RUN_FILES.latest)).state;
+    const a = loadCheckpoint(join(root, device, 'whole', RUN_FILES.latest)).state;
+    const b = loadCheckpoint(join(root, device, 'split', RUN_FILES.latest)).state;
     expect(maxDiff(a.params, b.params)).toBeLessThan(1e-5);
     expect(maxDiff(a.m, b.m)).toBeLessThan(1e-5);
   }, 300_000);

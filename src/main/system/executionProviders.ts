@@ -86,6 +86,7 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
   });
   const only = PLATFORM_ONLY[name];
   if (only && process.platform !== only.platform) return done(false, only.label);
+  if (name === 'dawn') return probeDawn(done);
   let session: ort.InferenceSession | undefined;
   try {
     session = await ort.InferenceSession.create(model, {
@@ -112,6 +113,37 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
   }
 }
 
+/** The engine's own kernels on Dawn: the same test graph, through the executor that trains with them. */
+async function probeDawn(
+  done: (usable: boolean, detail: string) => ExecutionProviderReport,
+): Promise<ExecutionProviderReport> {
+  try {
+    const [{ DawnSession }, { dawnDevice }, { Graph }] = await Promise.all([
+      import('../engine/dawn/session.ts'),
+      import('../engine/dawn/device.ts'),
+      import('../engine/graph/graph.ts'),
+    ]);
+    const g = new Graph('probe', { kernels: 'portable' });
+    const x = g.input('x', 'float32', [1, 4]);
+    g.output(g.emit1('Add', [g.emit1('Mul', [x, x], [1, 4], 'float32'), x], [1, 4], 'float32'), 'y');
+    const session = await DawnSession.create(g);
+    try {
+      const { y } = await session.run({
+        x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]),
+      });
+      if ((y?.data as Float32Array | undefined)?.[3] !== 20)
+        return done(false, 'ran, but returned a wrong result');
+    } finally {
+      await session.release();
+    }
+    const dev = await dawnDevice();
+    const f16 = dev.features.includes('shader-f16') ? 'shader-f16 available' : 'no shader-f16';
+    return done(true, `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}`);
+  } catch (e) {
+    return done(false, explainFailure('dawn', e));
+  }
+}
+
 function ortThreads(): number {
   return availableParallelism();
 }
@@ -120,7 +152,7 @@ function ortThreads(): number {
 export function explainFailure(name: ExecutionProviderName, e: unknown): string {
   const raw = e instanceof Error ? e.message : String(e);
   const firstLine = raw.split('\n')[0]!.slice(0, 300);
-  if (name === 'webgpu' && /adapter/i.test(raw)) {
+  if ((name === 'webgpu' || name === 'dawn') && /adapter/i.test(raw)) {
     return 'no WebGPU adapter: no GPU with a Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver was found';
   }
   if (name === 'cuda' && /shared library|providers_shared|providers_cuda/i.test(raw)) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request } from './contract.ts';
 
-export const executionProviderNames = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
+export const executionProviderNames = ['cpu', 'webgpu', 'dawn', 'cuda', 'dml', 'coreml'] as const;
 export const executionProviderNameSchema = z.enum(executionProviderNames);
 export type ExecutionProviderName = z.infer<typeof executionProviderNameSchema>;
 

@@ -162,6 +162,7 @@ const DEVICE_LABEL: Record<DeviceRequestName, string> = {
   auto: 'Automatic',
   cpu: 'CPU',
   webgpu: 'WebGPU',
+  dawn: 'WebGPU (engine kernels)',
   cuda: 'CUDA (NVIDIA)',
   dml: 'DirectML',
 };

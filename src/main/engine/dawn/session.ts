@@ -1,0 +1,558 @@
+import ort from 'onnxruntime-node';
+import type { OnnxAttributeValue, OnnxTensor } from '../../../shared/onnx/onnxModel.ts';
+import type { EngineSession } from '../device.ts';
+import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
+import { dawnDevice, type DawnDevice } from './device.ts';
+import { numelOf, type Kernel, type KernelRequest, type KernelTensor } from './kernel.ts';
+import { kernelGenerators } from './kernels/index.ts';
+
+/**
+ * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
+ * Dawn device, behind the same EngineSession interface as ONNX Runtime's sessions, so the trainer, the
+ * runner, evaluation and sampling use it unchanged.
+ *
+ * Compiled once per session:
+ *  - views: Reshape, Squeeze, Unsqueeze, Flatten and Identity share their input's buffer (contiguous);
+ *  - constant nodes (every input an initializer or another constant node: index ranges, masks) run once;
+ *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
+ *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
+ *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
+ *    graphs share most kernels) and one bind group per pass, made once: graph inputs are copied into the
+ *    session's own input buffers each run (a device-to-device copy for gpu-buffer feeds), so no binding
+ *    changes between runs.
+ * Each run is one command buffer: the input copies, every kernel's passes in one compute pass, the copies
+ * out. Outputs named in `gpuOutputs` come back as gpu-buffer tensors in buffers of their own (the runner
+ * feeds them to the next step and disposes them, which returns them to a pool); the others are read back.
+ */
+
+type TypedArray = Float32Array | Int32Array | Uint32Array;
+
+/** Where a tensor's bytes are: a buffer of the session, shared by views. */
+interface Slot {
+  buffer: GPUBuffer | null;
+  bytes: number;
+  /** The node index after which the buffer can be reused (-1: never, for inputs, outputs, constants). */
+  lastUse: number;
+  pooled: boolean;
+}
+
+interface Dispatch {
+  /** The node it belongs to, for profiles: "MatMul attn/scores [4,2,16,16]". */
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: readonly [number, number, number];
+}
+
+const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const VIEW_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
+
+/** Bytes of a buffer for `bytes` of data: WebGPU copies and bindings want multiples of 4; 16 keeps vec4 loads in bounds. */
+const padded = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+export const kernelTypeOf = (dtype: DType): KernelTensor['type'] =>
+  dtype === 'float32' ? 'f32' : dtype === 'uint32' || dtype === 'bool' ? 'u32' : 'i32';
+
+function staticShape(t: Tensor): number[] {
+  return t.shape.map((d) => {
+    if (typeof d !== 'number')
+      throw new Error(
+        `tensor ${t.name} has a symbolic dimension "${d}": the WebGPU executor needs fixed shapes`,
+      );
+    return d;
+  });
+}
+
+/** An initializer's values as numbers (int64 narrowed, bool as 0/1). */
+function valuesOf(tensor: Tensor, raw: Uint8Array): number[] {
+  const buf = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+  switch (tensor.dtype) {
+    case 'float32':
+      return Array.from(new Float32Array(buf));
+    case 'int64':
+      return Array.from(new BigInt64Array(buf), Number);
+    case 'int32':
+      return Array.from(new Int32Array(buf));
+    case 'uint32':
+      return Array.from(new Uint32Array(buf));
+    case 'bool':
+      return Array.from(new Uint8Array(buf));
+  }
+}
+
+/** Host values as the device stores them: int64 → i32, bool → u32. */
+function deviceArray(dtype: DType, data: ArrayLike<number | bigint>): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    case 'int64':
+      return Int32Array.from(data as ArrayLike<bigint>, (v) => Number(v));
+    case 'int32':
+      return data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>);
+    case 'uint32':
+      return data instanceof Uint32Array ? data : Uint32Array.from(data as ArrayLike<number>);
+    case 'bool':
+      return Uint32Array.from(data as ArrayLike<number>, (v) => (v ? 1 : 0));
+  }
+}
+
+/** An ONNX attribute as a kernel reads it: ints as numbers, a one-element tensor (ConstantOfShape's value) as its number. */
+export function attributeForKernel(value: OnnxAttributeValue): number | number[] | string {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v === 'number')) return value;
+    throw new Error('string-list attributes are not used by any kernel');
+  }
+  if ('int' in value) return value.int;
+  if ('ints' in value) return value.ints;
+  const t = value as OnnxTensor;
+  if (!t.raw) throw new Error(`tensor attribute ${t.name ?? ''} without raw data`);
+  const buf = t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength);
+  const codes: Record<number, () => number> = {
+    1: () => new Float32Array(buf)[0]!,
+    6: () => new Int32Array(buf)[0]!,
+    7: () => Number(new BigInt64Array(buf)[0]!),
+    9: () => new Uint8Array(buf)[0]!,
+    12: () => new Uint32Array(buf)[0]!,
+  };
+  const read = codes[t.dataType];
+  if (!read) throw new Error(`tensor attribute of ONNX type ${t.dataType} is not supported`);
+  return read();
+}
+
+/** Pipelines by WGSL source, per device: sessions of one run share their kernels. */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+async function pipelineFor(device: GPUDevice, code: string, what: string): Promise<GPUComputePipeline> {
+  let cache = pipelineCache.get(device);
+  if (!cache) pipelineCache.set(device, (cache = new Map()));
+  let p = cache.get(code);
+  if (!p) {
+    p = device
+      .createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
+      })
+      .catch((e: unknown) => {
+        cache.delete(code);
+        throw new Error(`WebGPU kernel for ${what} did not compile: ${(e as Error).message}`);
+      });
+    cache.set(code, p);
+  }
+  return p;
+}
+
+/** Buffers handed out with gpu-buffer outputs come back here when the tensor is disposed. */
+class BufferPool {
+  readonly #free = new Map<number, GPUBuffer[]>();
+  readonly device: GPUDevice;
+  constructor(device: GPUDevice) {
+    this.device = device;
+  }
+  take(bytes: number): GPUBuffer {
+    const size = padded(bytes);
+    return this.#free.get(size)?.pop() ?? this.device.createBuffer({ size, usage: USAGE_STORAGE() });
+  }
+  give(buffer: GPUBuffer): void {
+    const list = this.#free.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.#free.set(buffer.size, list);
+  }
+  destroy(): void {
+    for (const list of this.#free.values()) for (const b of list) b.destroy();
+    this.#free.clear();
+  }
+}
+
+export class DawnSession implements EngineSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly #dev: DawnDevice;
+  readonly #inputs: { tensor: Tensor; slot: Slot }[];
+  readonly #outputs: { tensor: Tensor; slot: Slot; gpu: boolean; staging: GPUBuffer | null }[];
+  readonly #dispatches: Dispatch[];
+  readonly #constantDispatches: Dispatch[];
+  readonly #owned: GPUBuffer[];
+  readonly #pool: BufferPool;
+  #constantsReady = false;
+  #released = false;
+  /** Runs are serialized: the staging buffers and input buffers are the session's. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(parts: {
+    dev: DawnDevice;
+    inputs: { tensor: Tensor; slot: Slot }[];
+    outputs: { tensor: Tensor; slot: Slot; gpu: boolean; staging: GPUBuffer | null }[];
+    dispatches: Dispatch[];
+    constantDispatches: Dispatch[];
+    owned: GPUBuffer[];
+  }) {
+    this.#dev = parts.dev;
+    this.#inputs = parts.inputs;
+    this.#outputs = parts.outputs;
+    this.#dispatches = parts.dispatches;
+    this.#constantDispatches = parts.constantDispatches;
+    this.#owned = parts.owned;
+    this.#pool = new BufferPool(parts.dev.device);
+    this.inputNames = parts.inputs.map((i) => i.tensor.name);
+    this.outputNames = parts.outputs.map((o) => o.tensor.name);
+  }
+
+  /** The number of kernel dispatches one run makes (constant nodes excluded). */
+  get dispatchCount(): number {
+    return this.#dispatches.length;
+  }
+
+  static async create(graph: Graph, opts: { gpuOutputs?: readonly string[] } = {}): Promise<DawnSession> {
+    const dev = await dawnDevice();
+    const { device } = dev;
+    const program = graph.program();
+    const owned: GPUBuffer[] = [];
+    const newBuffer = (bytes: number): GPUBuffer => {
+      const b = device.createBuffer({ size: padded(bytes), usage: USAGE_STORAGE() });
+      owned.push(b);
+      return b;
+    };
+    const bytesOf = (t: Tensor) => numelOf(staticShape(t)) * 4;
+    const slots = new Map<Tensor, Slot>();
+    const fixed = (t: Tensor): Slot => ({ buffer: null, bytes: bytesOf(t), lastUse: -1, pooled: false });
+
+    // Inputs, initializers and their values.
+    for (const t of program.inputs) slots.set(t, fixed(t));
+    const constantValues = new Map<Tensor, number[]>();
+    const constant = new Set<Tensor>();
+    for (const { tensor, raw } of program.initializers) {
+      const slot = fixed(tensor);
+      slot.buffer = newBuffer(slot.bytes);
+      const values = valuesOf(tensor, raw);
+      device.queue.writeBuffer(slot.buffer, 0, deviceArray(tensor.dtype, values));
+      slots.set(tensor, slot);
+      constant.add(tensor);
+      if (values.length <= 64) constantValues.set(tensor, values);
+    }
+
+    // Views share their source's slot; constant nodes are marked.
+    const nodes = program.nodes;
+    const isView = (n: GraphNode) => VIEW_OPS.has(n.opType) && n.inputs[0] !== null;
+    for (const n of nodes) {
+      if (n.inputs.every((t) => t === null || constant.has(t))) for (const o of n.outputs) constant.add(o);
+    }
+    const outputSet = new Set(program.outputs);
+    // Last reader of each slot (views extend their source's life).
+    const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
+    const slotOf = new Map<Tensor, Tensor>(); // tensor → the tensor that owns its bytes
+    const root = (t: Tensor): Tensor => slotOf.get(t) ?? t;
+    for (const n of nodes) if (isView(n)) slotOf.set(n.outputs[0]!, root(n.inputs[0]!));
+    const lastUse = new Map<Tensor, number>();
+    for (const n of nodes)
+      for (const t of n.inputs)
+        if (t) lastUse.set(root(t), Math.max(lastUse.get(root(t)) ?? -1, order.get(n)!));
+    const pinned = new Set<Tensor>([...program.outputs].map(root));
+
+    // Memory plan: walk the nodes in order, taking buffers from a free list (exact padded sizes).
+    const free = new Map<number, GPUBuffer[]>();
+    const take = (bytes: number): GPUBuffer => free.get(padded(bytes))?.pop() ?? newBuffer(bytes);
+    const give = (b: GPUBuffer) => {
+      const list = free.get(b.size) ?? [];
+      list.push(b);
+      free.set(b.size, list);
+    };
+    const releaseAt = new Map<number, GPUBuffer[]>();
+    const requests: {
+      node: GraphNode;
+      index: number;
+      request: KernelRequest;
+      kernel: Kernel;
+      scratch: GPUBuffer[];
+    }[] = [];
+    for (const [index, node] of nodes.entries()) {
+      if (isView(node)) continue;
+      const generate = kernelGenerators[node.opType];
+      if (!generate || (node.domain !== '' && node.domain !== 'ai.onnx'))
+        throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
+      for (const o of node.outputs) {
+        const slot = fixed(o);
+        const long = constant.has(o) || pinned.has(o) || !lastUse.has(o);
+        slot.buffer = long ? newBuffer(slot.bytes) : take(slot.bytes);
+        slots.set(o, slot);
+        if (!long) {
+          const at = lastUse.get(o)!;
+          releaseAt.set(at, [...(releaseAt.get(at) ?? []), slot.buffer]);
+        }
+      }
+      const attributes: Record<string, number | number[] | string> = {};
+      for (const [k, v] of Object.entries(node.attributes)) attributes[k] = attributeForKernel(v);
+      const request: KernelRequest = {
+        opType: node.opType,
+        inputs: node.inputs.map((t) => (t ? { shape: staticShape(t), type: kernelTypeOf(t.dtype) } : null)),
+        outputs: node.outputs.map((t) => ({ shape: staticShape(t), type: kernelTypeOf(t.dtype) })),
+        attributes,
+        constants: node.inputs.map((t) => (t ? (constantValues.get(t) ?? null) : null)),
+      };
+      let kernel: Kernel;
+      try {
+        kernel = generate(request);
+      } catch (e) {
+        const shapes = request.inputs.map((i) => (i ? `${i.type}[${i.shape.join(',')}]` : '-')).join(', ');
+        throw new Error(
+          `${(e as Error).message} (node ${node.outputs[0]?.name}: ${node.opType}(${shapes}))`,
+          {
+            cause: e,
+          },
+        );
+      }
+      // scratch lives for the node only: the passes run before any later node's
+      const scratch = (kernel.scratchBytes ?? []).map((bytes) => take(bytes));
+      for (const b of scratch) give(b);
+      requests.push({ node, index, request, kernel, scratch });
+      for (const b of releaseAt.get(index) ?? []) give(b);
+    }
+    // Views take their source's buffer; inputs get theirs.
+    for (const t of program.inputs) slots.get(t)!.buffer = newBuffer(slots.get(t)!.bytes);
+    for (const n of nodes) if (isView(n)) slots.set(n.outputs[0]!, slots.get(root(n.inputs[0]!))!);
+
+    // Pipelines (compiled concurrently) and bind groups.
+    const gpuOutputs = new Set(opts.gpuOutputs ?? []);
+    device.pushErrorScope('validation');
+    const built = await Promise.all(
+      requests.map(async ({ node, request, kernel, scratch }) => {
+        const buffers: (GPUBuffer | null)[] = [
+          ...node.inputs.map((t) => (t ? slots.get(t)!.buffer : null)),
+          ...node.outputs.map((t) => slots.get(t)!.buffer),
+          ...scratch,
+        ];
+        const what = `${node.opType} (${node.outputs[0]?.name})`;
+        const label = `${node.opType} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
+        return Promise.all(
+          kernel.passes.map(async (pass): Promise<Dispatch> => {
+            const pipeline = await pipelineFor(device, pass.code, what);
+            const bindGroup = device.createBindGroup({
+              layout: pipeline.getBindGroupLayout(0),
+              entries: pass.bindings.map((binding) => {
+                const buffer = buffers[binding];
+                if (!buffer)
+                  throw new Error(
+                    `${what}: a pass binds ${binding}, which ${request.opType} has no tensor for`,
+                  );
+                return { binding, resource: { buffer } };
+              }),
+            });
+            return { label, pipeline, bindGroup, workgroups: pass.workgroups };
+          }),
+        );
+      }),
+    );
+    const invalid = await device.popErrorScope();
+    if (invalid) {
+      for (const b of owned) b.destroy();
+      throw new Error(`the WebGPU executor could not prepare ${graph.name}: ${invalid.message}`);
+    }
+    const dispatches: Dispatch[] = [];
+    const constantDispatches: Dispatch[] = [];
+    requests.forEach(({ node }, i) => {
+      const target = node.outputs.every((o) => constant.has(o)) ? constantDispatches : dispatches;
+      target.push(...built[i]!);
+    });
+    const outputs = program.outputs.map((tensor) => {
+      const gpu = gpuOutputs.has(tensor.name);
+      const slot = slots.get(tensor)!;
+      const staging = gpu
+        ? null
+        : device.createBuffer({
+            size: padded(slot.bytes),
+            usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+          });
+      if (staging) owned.push(staging);
+      return { tensor, slot, gpu, staging };
+    });
+    return new DawnSession({
+      dev,
+      inputs: program.inputs.map((tensor) => ({ tensor, slot: slots.get(tensor)! })),
+      outputs,
+      dispatches,
+      constantDispatches,
+      owned,
+    });
+  }
+
+  run(
+    feeds: Record<string, ort.Tensor>,
+    fetches?: ort.InferenceSession.FetchesType,
+  ): Promise<Record<string, ort.Tensor>> {
+    const next = this.#queue.then(() => this.#run(feeds, fetches));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #run(
+    feeds: Record<string, ort.Tensor>,
+    fetches?: ort.InferenceSession.FetchesType,
+  ): Promise<Record<string, ort.Tensor>> {
+    if (this.#released) throw new Error('the WebGPU session was released');
+    const { device } = this.#dev;
+    const encoder = device.createCommandEncoder();
+    this.#upload(encoder, feeds);
+    const pass = encoder.beginComputePass();
+    const dispatch = (d: Dispatch) => {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    };
+    if (!this.#constantsReady) this.#constantDispatches.forEach(dispatch);
+    this.#dispatches.forEach(dispatch);
+    pass.end();
+
+    const wanted =
+      fetches === undefined ? null : new Set(Array.isArray(fetches) ? fetches : Object.keys(fetches));
+    const chosen = this.#outputs.filter((o) => !wanted || wanted.has(o.tensor.name));
+    const handed: { name: string; buffer: GPUBuffer; tensor: Tensor }[] = [];
+    for (const o of chosen) {
+      if (o.gpu) {
+        const buffer = this.#pool.take(o.slot.bytes);
+        encoder.copyBufferToBuffer(o.slot.buffer!, 0, buffer, 0, padded(o.slot.bytes));
+        handed.push({ name: o.tensor.name, buffer, tensor: o.tensor });
+      } else encoder.copyBufferToBuffer(o.slot.buffer!, 0, o.staging!, 0, padded(o.slot.bytes));
+    }
+    device.pushErrorScope('validation');
+    device.queue.submit([encoder.finish()]);
+    const invalid = await device.popErrorScope();
+    if (invalid) throw new Error(`WebGPU run failed: ${invalid.message}`);
+    this.#constantsReady = true;
+
+    const result: Record<string, ort.Tensor> = {};
+    for (const h of handed) {
+      const pool = this.#pool;
+      result[h.name] = ort.Tensor.fromGpuBuffer(h.buffer as never, {
+        dataType: h.tensor.dtype === 'float32' ? 'float32' : (h.tensor.dtype as 'int32'),
+        dims: staticShape(h.tensor),
+        dispose: () => pool.give(h.buffer),
+      });
+    }
+    await Promise.all(
+      chosen
+        .filter((o) => !o.gpu)
+        .map(async (o) => {
+          await o.staging!.mapAsync(GPUMapMode.READ);
+          const bytes = o.staging!.getMappedRange(0, padded(o.slot.bytes)).slice(0, o.slot.bytes);
+          o.staging!.unmap();
+          const into =
+            fetches && !Array.isArray(fetches)
+              ? (fetches as Record<string, ort.Tensor | null>)[o.tensor.name]
+              : null;
+          result[o.tensor.name] = hostTensor(o.tensor, bytes, into ?? null);
+        }),
+    );
+    return result;
+  }
+
+  /**
+   * One run with GPU timestamps around every dispatch (each in its own compute pass, so a little slower than
+   * a plain run): where the step's time goes, kernel by kernel. Needs the adapter's timestamp-query feature.
+   */
+  async profile(feeds: Record<string, ort.Tensor>): Promise<{ label: string; ms: number }[]> {
+    if (!this.#dev.features.includes('timestamp-query'))
+      throw new Error(`the adapter (${this.#dev.adapter}) has no timestamp queries: no kernel profile`);
+    await this.run(feeds, []); // constants computed, pipelines warm
+    const { device } = this.#dev;
+    const times: { label: string; ms: number }[] = [];
+    const chunk = 2048; // WebGPU allows 4096 queries per set: two per dispatch
+    for (let start = 0; start < this.#dispatches.length; start += chunk) {
+      const part = this.#dispatches.slice(start, start + chunk);
+      const querySet = device.createQuerySet({ type: 'timestamp', count: part.length * 2 });
+      const resolved = device.createBuffer({
+        size: part.length * 16,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
+      const read = device.createBuffer({
+        size: part.length * 16,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      const encoder = device.createCommandEncoder();
+      this.#upload(encoder, feeds);
+      // the dispatches before this chunk run untimed, so the chunk sees the data it would in a real run
+      if (start > 0) {
+        const pass = encoder.beginComputePass();
+        for (const d of this.#dispatches.slice(0, start)) {
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.bindGroup);
+          pass.dispatchWorkgroups(...d.workgroups);
+        }
+        pass.end();
+      }
+      part.forEach((d, i) => {
+        const pass = encoder.beginComputePass({
+          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+        });
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(...d.workgroups);
+        pass.end();
+      });
+      encoder.resolveQuerySet(querySet, 0, part.length * 2, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, read, 0, part.length * 16);
+      device.queue.submit([encoder.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const ns = new BigInt64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      part.forEach((d, i) => times.push({ label: d.label, ms: Number(ns[2 * i + 1]! - ns[2 * i]!) / 1e6 }));
+      for (const o of [querySet, resolved, read]) o.destroy();
+    }
+    return times;
+  }
+
+  /** Writes CPU feeds into the session's input buffers and encodes the copies of gpu-buffer feeds. */
+  #upload(encoder: GPUCommandEncoder, feeds: Record<string, ort.Tensor>): void {
+    const { device } = this.#dev;
+    for (const { tensor, slot } of this.#inputs) {
+      const feed = feeds[tensor.name];
+      if (!feed) throw new Error(`input "${tensor.name}" is missing`);
+      const want = staticShape(tensor);
+      if (feed.dims.length !== want.length || feed.dims.some((d, i) => d !== want[i]))
+        throw new Error(
+          `input "${tensor.name}" has shape [${feed.dims.join(', ')}], the graph takes [${want.join(', ')}]`,
+        );
+      if (feed.location === 'gpu-buffer') {
+        encoder.copyBufferToBuffer(feed.gpuBuffer as unknown as GPUBuffer, 0, slot.buffer!, 0, slot.bytes);
+      } else {
+        const data = deviceArray(tensor.dtype, feed.data as ArrayLike<number | bigint>);
+        device.queue.writeBuffer(slot.buffer!, 0, data.buffer, data.byteOffset, data.byteLength);
+      }
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.#queue;
+    if (this.#released) return;
+    this.#released = true;
+    for (const b of this.#owned) b.destroy();
+    this.#pool.destroy();
+  }
+}
+
+/** A CPU tensor of the graph's type from the device's bytes, written into `into` when the caller gave one. */
+function hostTensor(tensor: Tensor, bytes: ArrayBuffer, into: ort.Tensor | null): ort.Tensor {
+  const dims = staticShape(tensor);
+  let data: Float32Array | Int32Array | Uint32Array | BigInt64Array | Uint8Array;
+  switch (tensor.dtype) {
+    case 'float32':
+      data = new Float32Array(bytes);
+      break;
+    case 'int32':
+      data = new Int32Array(bytes);
+      break;
+    case 'uint32':
+      data = new Uint32Array(bytes);
+      break;
+    case 'int64':
+      data = BigInt64Array.from(new Int32Array(bytes), (v) => BigInt(v));
+      break;
+    case 'bool':
+      data = Uint8Array.from(new Uint32Array(bytes));
+      break;
+  }
+  if (into) {
+    (into.data as typeof data).set(data as never);
+    return into;
+  }
+  return new ort.Tensor(tensor.dtype === 'float32' ? 'float32' : tensor.dtype, data as never, dims);
+}
