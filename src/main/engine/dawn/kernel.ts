@@ -76,7 +76,8 @@ export function spread(groups: number, limit = 65535): [number, number, number] 
 export function attributeValue(value: OnnxAttributeValue): number | number[] | string {
   if (typeof value === 'number' || typeof value === 'string') return value;
   if (Array.isArray(value)) {
-    if (value.some((v) => typeof v === 'string')) throw new Error('string list attributes have no kernel form');
+    if (value.some((v) => typeof v === 'string'))
+      throw new Error('string list attributes have no kernel form');
     return value as number[];
   }
   if ('int' in value) return value.int;
@@ -93,7 +94,8 @@ export function attributeValue(value: OnnxAttributeValue): number | number[] | s
     [OnnxDataType.BOOL]: () => new Uint8Array(buffer),
   };
   const elements = viewOf[value.dataType]?.();
-  if (!elements) throw new Error(`tensor attribute ${value.name}: ONNX data type ${value.dataType} is not supported`);
+  if (!elements)
+    throw new Error(`tensor attribute ${value.name}: ONNX data type ${value.dataType} is not supported`);
   if (elements.length !== 1)
     throw new Error(`tensor attribute ${value.name}: ${elements.length} elements, kernels take one`);
   return Number(elements[0]);

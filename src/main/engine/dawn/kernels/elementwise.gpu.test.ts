@@ -26,7 +26,9 @@ const floats = (shape: number[], seed: number, scale = 1, offset = 0): NodeInput
 });
 /** Integers in [0, max), as `dtype`. */
 const ints = (dtype: 'uint32' | 'int32', shape: number[], seed: number, max: number, min = 0): NodeInput => {
-  const values = Array.from(randomFloats(numelOf(shape), seed), (v) => Math.floor(min + ((v + 1) / 2) * (max - min)));
+  const values = Array.from(randomFloats(numelOf(shape), seed), (v) =>
+    Math.floor(min + ((v + 1) / 2) * (max - min)),
+  );
   return { dtype, shape, data: dtype === 'uint32' ? Uint32Array.from(values) : Int32Array.from(values) };
 };
 const bools = (shape: number[], seed: number): NodeInput => ({
@@ -38,9 +40,7 @@ const bools = (shape: number[], seed: number): NodeInput => ({
 /** The output shape numpy's broadcasting gives. */
 function broadcastShape(...shapes: number[][]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length));
-  return Array.from({ length: rank }, (_, d) =>
-    Math.max(...shapes.map((s) => s[d - rank + s.length] ?? 1)),
-  );
+  return Array.from({ length: rank }, (_, d) => Math.max(...shapes.map((s) => s[d - rank + s.length] ?? 1)));
 }
 
 const node = (
@@ -61,7 +61,8 @@ async function expectSameAsOrt(spec: NodeSpec, tolerance = 1e-6): Promise<void> 
   const reference = await runNodeOnOrt(spec);
   spec.outputs.forEach((o, j) => {
     expect(ours[j]!.length).toBe(numelOf(o.shape));
-    if (o.dtype === 'float32') expect(maxRelativeError(ours[j]!, reference[j]!)).toBeLessThanOrEqual(tolerance);
+    if (o.dtype === 'float32')
+      expect(maxRelativeError(ours[j]!, reference[j]!)).toBeLessThanOrEqual(tolerance);
     else expect(Array.from(ours[j]!)).toEqual(Array.from(reference[j]!));
   });
 }
@@ -73,19 +74,43 @@ const FLOAT_BINARY_FORMS: Record<string, [number[], number[]][]> = {
     [[7], []],
     [[8], [8]],
     [[3, 5], []],
-    [[4, 8], [4, 8]],
-    [[3, 5], [3, 5]],
-    [[2, 4, 6], [4, 6]],
-    [[2, 3, 4, 5], [4, 5]],
-    [[2, 3, 2, 5, 4], [3, 1, 5, 1]],
+    [
+      [4, 8],
+      [4, 8],
+    ],
+    [
+      [3, 5],
+      [3, 5],
+    ],
+    [
+      [2, 4, 6],
+      [4, 6],
+    ],
+    [
+      [2, 3, 4, 5],
+      [4, 5],
+    ],
+    [
+      [2, 3, 2, 5, 4],
+      [3, 1, 5, 1],
+    ],
   ],
   Sub: [
     [[], []],
     [[], [6]],
     [[5], [5]],
-    [[6, 8], [6, 8]],
-    [[2, 2, 3, 4], [2, 2, 3, 4]],
-    [[3, 1], [1, 4]],
+    [
+      [6, 8],
+      [6, 8],
+    ],
+    [
+      [2, 2, 3, 4],
+      [2, 2, 3, 4],
+    ],
+    [
+      [3, 1],
+      [1, 4],
+    ],
   ],
   Mul: [
     [[], []],
@@ -93,15 +118,27 @@ const FLOAT_BINARY_FORMS: Record<string, [number[], number[]][]> = {
     [[5], [5]],
     [[6, 8], []],
     [[6, 7], [7]],
-    [[4, 4], [4, 4]],
-    [[2, 3, 4], [2, 3, 4]],
+    [
+      [4, 4],
+      [4, 4],
+    ],
+    [
+      [2, 3, 4],
+      [2, 3, 4],
+    ],
     [[2, 2, 3, 4], []],
-    [[2, 2, 3, 5], [2, 2, 3, 5]],
+    [
+      [2, 2, 3, 5],
+      [2, 2, 3, 5],
+    ],
   ],
   Div: [
     [[], []],
     [[5], [5]],
-    [[3, 4], [3, 1]],
+    [
+      [3, 4],
+      [3, 1],
+    ],
   ],
 };
 
@@ -191,20 +228,36 @@ describe('Cast, Less and Where match ONNX Runtime', () => {
     await expectSameAsOrt(node('Cast', [bools([7], 6)], 'float32', { to: { int: 1 } }));
   });
   it('Less of uint32 tensors against a scalar (ranks 2–4)', async () => {
-    for (const shape of [[4, 5], [2, 3, 5], [2, 2, 2, 4]])
-      await expectSameAsOrt(node('Less', [ints('uint32', shape, 7, 100), ints('uint32', [], 8, 100)], 'bool'));
+    for (const shape of [
+      [4, 5],
+      [2, 3, 5],
+      [2, 2, 2, 4],
+    ])
+      await expectSameAsOrt(
+        node('Less', [ints('uint32', shape, 7, 100), ints('uint32', [], 8, 100)], 'bool'),
+      );
   });
   it('Less of floats and int32 with broadcasting', async () => {
     await expectSameAsOrt(node('Less', [floats([3, 5], 9), floats([5], 10)], 'bool'));
-    await expectSameAsOrt(node('Less', [ints('int32', [4], 11, 5, -5), ints('int32', [3, 1], 12, 5, -5)], 'bool'));
+    await expectSameAsOrt(
+      node('Less', [ints('int32', [4], 11, 5, -5), ints('int32', [3, 1], 12, 5, -5)], 'bool'),
+    );
   });
   it('Where of a bool mask and two scalars (ranks 2–4)', async () => {
-    for (const shape of [[4, 5], [3, 4, 4], [2, 2, 3, 5]])
+    for (const shape of [
+      [4, 5],
+      [3, 4, 4],
+      [2, 2, 3, 5],
+    ])
       await expectSameAsOrt(node('Where', [bools(shape, 13), floats([], 14), floats([], 15)], 'float32'));
   });
   it('Where broadcasting all three operands', async () => {
-    await expectSameAsOrt(node('Where', [bools([3, 1, 5], 16), floats([4, 1], 17), floats([5], 18)], 'float32'));
-    await expectSameAsOrt(node('Where', [bools([1, 4], 19), ints('int32', [3, 1], 20, 9), ints('int32', [], 21, 9)], 'int32'));
+    await expectSameAsOrt(
+      node('Where', [bools([3, 1, 5], 16), floats([4, 1], 17), floats([5], 18)], 'float32'),
+    );
+    await expectSameAsOrt(
+      node('Where', [bools([1, 4], 19), ints('int32', [3, 1], 20, 9), ints('int32', [], 21, 9)], 'int32'),
+    );
   });
 });
 

@@ -97,7 +97,11 @@ export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: numb
 }
 
 /** Checks that the listed inputs and the output share one element type; returns it. */
-function sameType(req: KernelRequest, inputs: readonly number[], allowed: readonly ElementType[]): ElementType {
+function sameType(
+  req: KernelRequest,
+  inputs: readonly number[],
+  allowed: readonly ElementType[],
+): ElementType {
   const types = inputs.map((k) => req.inputs[k]?.type);
   const type = req.outputs[0]!.type;
   if (types.some((t) => t !== type) || !allowed.includes(type))
@@ -137,9 +141,7 @@ const unaryFloat =
 
 /** a(s) written as Horner's rule over coefficients c0 + c1·s + c2·s² + … */
 const horner = (coefficients: readonly number[], s: string): string =>
-  coefficients
-    .slice(0, -1)
-    .reduceRight((acc, c) => `${c} + ${s} * (${acc})`, String(coefficients.at(-1)));
+  coefficients.slice(0, -1).reduceRight((acc, c) => `${c} + ${s} * (${acc})`, String(coefficients.at(-1)));
 
 /**
  * erf(x) = x·P(x²) for |x| < 1; erf(x) = 1 − exp(Q(u)), u = (|x| − 2.5) / 1.5, for 1 ≤ |x| ≤ 4 (Q fits log erfc);

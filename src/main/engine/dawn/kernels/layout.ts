@@ -1,3 +1,433 @@
-import type { KernelGenerator } from '../kernel.ts';
+import {
+  KernelUnsupported,
+  numelOf,
+  type KernelGenerator,
+  type KernelPass,
+  type KernelRequest,
+  type KernelTensor,
+} from '../kernel.ts';
+import { mapKernel } from './elementwise.ts';
+import {
+  axisOf,
+  chunks,
+  coordinates,
+  lanes,
+  literal,
+  MAX_STORAGE_BUFFERS,
+  offsetOf,
+  perThreadPass,
+  productOf,
+  storage,
+  stridesOf,
+  u32,
+  type Width,
+} from './perElement.ts';
 
-export const layoutKernels: Record<string, KernelGenerator> = {};
+/**
+ * Layout operators: each output element is one input element, found by index arithmetic on static shapes
+ * (Transpose, Concat, Split, Expand, Gather, GatherElements), or made from scalars (Range, ConstantOfShape), plus
+ * ScatterElements. Where the innermost run of contiguous elements is a multiple of 4 long, a thread moves a vec4.
+ */
+
+function input(req: KernelRequest, k: number): KernelTensor {
+  const t = req.inputs[k];
+  if (!t) throw new KernelUnsupported(req, `an absent input ${k}`);
+  return t;
+}
+
+function axisAttribute(req: KernelRequest, rank: number, fallback = 0): number {
+  const raw = req.attributes.axis ?? fallback;
+  const axis = typeof raw === 'number' ? axisOf(raw, rank) : null;
+  if (axis === null) throw new KernelUnsupported(req, `axis ${String(raw)} of rank ${rank}`);
+  return axis;
+}
+
+const widthFor = (inner: number): Width => (inner % 4 === 0 ? 4 : 1);
+
+/**
+ * Transpose: out[c] = x[c permuted back]. Axes of length 1 are dropped and input axes that stay neighbours are
+ * merged first ([0,2,1,3] of [B,T,H,D] is a 3-D transpose of [B,T,H·D] blocks), and a thread moves a vec4 when the
+ * innermost axis stays innermost and its length is a multiple of 4.
+ */
+const transpose: KernelGenerator = (req) => {
+  const x = input(req, 0);
+  const out = req.outputs[0]!;
+  const rank = x.shape.length;
+  const perm = (req.attributes.perm as number[] | undefined) ?? x.shape.map((_, d) => rank - 1 - d);
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((a, d) => a !== d))
+    throw new KernelUnsupported(req, `perm [${perm}] of rank ${rank}`);
+  const n = numelOf(out.shape);
+  if (n === 0) return { passes: [] };
+  // Runs of input axes, in output order, that are consecutive in the input too.
+  const runs: number[][] = [];
+  for (const a of perm.filter((a) => x.shape[a] !== 1)) {
+    const last = runs.at(-1);
+    if (last && last.at(-1) === a - 1) last.push(a);
+    else runs.push([a]);
+  }
+  const sizes = runs.map((r) => productOf(r.map((a) => x.shape[a]!)));
+  const inputOrder = runs.map((_, k) => k).sort((p, q) => runs[p]![0]! - runs[q]![0]!);
+  const inStrides = new Array<number>(runs.length);
+  let stride = 1;
+  for (const k of [...inputOrder].reverse()) {
+    inStrides[k] = stride;
+    stride *= sizes[k]!;
+  }
+  const innermostStays = runs.length > 0 && inputOrder.at(-1) === runs.length - 1;
+  const width: Width = innermostStays ? widthFor(sizes.at(-1)!) : 1;
+  if (width === 4) {
+    sizes[sizes.length - 1]! /= 4;
+    for (let k = 0; k < inStrides.length; k++) inStrides[k] = k === runs.length - 1 ? 1 : inStrides[k]! / 4;
+  }
+  const { lines, coords } = coordinates(sizes, 'i', 'c');
+  const element = lanes(x.type, width);
+  return {
+    passes: [
+      perThreadPass({
+        bindings: [0, 1],
+        declarations: [storage(0, 'x', element, 'read'), storage(1, 'out', element, 'read_write')],
+        threads: n / width,
+        body: [...lines, `out[i] = x[${offsetOf(coords, inStrides)}];`],
+      }),
+    ],
+  };
+};
+
+/**
+ * Concat along `axis`: out[o, start_k + a, n] = in_k[o, a, n], with o over the axes before and n over those after.
+ * A pass binds at most 7 inputs and the output (WebGPU's default of 8 storage buffers), so more inputs take
+ * several passes, each writing its inputs' slabs.
+ */
+const concat: KernelGenerator = (req) => {
+  const out = req.outputs[0]!;
+  const axis = axisAttribute(req, out.shape.length);
+  const inputs = req.inputs.map((_, k) => ({ k, t: input(req, k) }));
+  const outer = productOf(out.shape.slice(0, axis));
+  const inner = productOf(out.shape.slice(axis + 1));
+  const width = widthFor(inner);
+  const innerW = inner / width;
+  const total = out.shape[axis]!;
+  const starts: number[] = [];
+  inputs.reduce((start, { t }) => (starts.push(start), start + t.shape[axis]!), 0);
+  if (starts.length && starts.at(-1)! + inputs.at(-1)!.t.shape[axis]! !== total)
+    throw new KernelUnsupported(req, `inputs along axis ${axis} that do not add up to ${total}`);
+  const outBinding = req.inputs.length;
+  const present = inputs
+    .map((p, j) => ({ ...p, start: starts[j]!, len: p.t.shape[axis]! }))
+    .filter((p) => p.len > 0);
+  if (outer * inner === 0 || present.length === 0) return { passes: [] };
+  const passes = chunks(present, MAX_STORAGE_BUFFERS - 1).map((group): KernelPass => {
+    const start = group[0]!.start;
+    const span = group.reduce((s, g) => s + g.len, 0);
+    const body = [
+      `let o = i / ${u32(span * innerW)};`,
+      `let r = i % ${u32(span * innerW)};`,
+      `let a = r / ${u32(innerW)};`,
+      `let n = r % ${u32(innerW)};`,
+      `let dst = (o * ${u32(total)} + ${u32(start)} + a) * ${u32(innerW)} + n;`,
+    ];
+    group.forEach((g, j) => {
+      const a = `a - ${u32(g.start - start)}`;
+      const copy = `out[dst] = in${g.k}[(o * ${u32(g.len)} + ${a}) * ${u32(innerW)} + n];`;
+      const end = g.start - start + g.len;
+      if (j === group.length - 1) body.push(j === 0 ? copy : `else { ${copy} }`);
+      else body.push(`${j === 0 ? '' : 'else '}if (a < ${u32(end)}) { ${copy} }`);
+    });
+    return perThreadPass({
+      bindings: [...group.map((g) => g.k), outBinding],
+      declarations: [
+        ...group.map((g) => storage(g.k, `in${g.k}`, lanes(g.t.type, width), 'read')),
+        storage(outBinding, 'out', lanes(out.type, width), 'read_write'),
+      ],
+      threads: outer * span * innerW,
+      body,
+    });
+  });
+  return { passes };
+};
+
+/**
+ * Split along `axis`: out_k[o, a, n] = x[o, start_k + a, n]. The sizes are the outputs' static lengths on the
+ * axis (the `split` input or attribute says the same), so the sizes input is never bound. At most 7 outputs
+ * per pass, as for Concat.
+ */
+const split: KernelGenerator = (req) => {
+  const x = input(req, 0);
+  const axis = axisAttribute(req, x.shape.length);
+  const outer = productOf(x.shape.slice(0, axis));
+  const inner = productOf(x.shape.slice(axis + 1));
+  const width = widthFor(inner);
+  const innerW = inner / width;
+  const total = x.shape[axis]!;
+  const sizes = req.outputs.map((o) => o.shape[axis] ?? -1);
+  const given = req.constants[1] ?? (req.attributes.split as number[] | undefined);
+  if (sizes.reduce((a, b) => a + b, 0) !== total || (given && given.some((s, j) => s !== sizes[j])))
+    throw new KernelUnsupported(req, `split sizes [${sizes}] of an axis of ${total}`);
+  const firstOut = req.inputs.length;
+  let start = 0;
+  const parts = sizes.map((len, j) => {
+    const part = { binding: firstOut + j, start, len, type: req.outputs[j]!.type };
+    start += len;
+    return part;
+  });
+  const present = parts.filter((p) => p.len > 0);
+  if (outer * inner === 0 || present.length === 0) return { passes: [] };
+  const passes = chunks(present, MAX_STORAGE_BUFFERS - 1).map((group): KernelPass => {
+    const first = group[0]!.start;
+    const span = group.reduce((s, g) => s + g.len, 0);
+    const body = [
+      `let o = i / ${u32(span * innerW)};`,
+      `let r = i % ${u32(span * innerW)};`,
+      `let a = r / ${u32(innerW)};`,
+      `let n = r % ${u32(innerW)};`,
+      `let v = x[(o * ${u32(total)} + ${u32(first)} + a) * ${u32(innerW)} + n];`,
+    ];
+    group.forEach((g, j) => {
+      const copy = `out${g.binding}[(o * ${u32(g.len)} + a - ${u32(g.start - first)}) * ${u32(innerW)} + n] = v;`;
+      const end = g.start - first + g.len;
+      if (j === group.length - 1) body.push(j === 0 ? copy : `else { ${copy} }`);
+      else body.push(`${j === 0 ? '' : 'else '}if (a < ${u32(end)}) { ${copy} }`);
+    });
+    return perThreadPass({
+      bindings: [0, ...group.map((g) => g.binding)],
+      declarations: [
+        storage(0, 'x', lanes(x.type, width), 'read'),
+        ...group.map((g) => storage(g.binding, `out${g.binding}`, lanes(g.type, width), 'read_write')),
+      ],
+      threads: outer * span * innerW,
+      body,
+    });
+  });
+  return { passes };
+};
+
+/** Expand: out = x broadcast to the output's static shape (the shape input is never bound). */
+const expand: KernelGenerator = (req) => {
+  if (input(req, 0).type !== req.outputs[0]!.type) throw new KernelUnsupported(req, 'a change of type');
+  return mapKernel(req, { operands: [0], expr: ([a]) => a! });
+};
+
+/**
+ * Range: out[i] = start + i·delta, its length the output's static one. ONNX Runtime accumulates (v += delta),
+ * which for floats can differ from the product by a few ulps over long ranges; integers agree exactly.
+ */
+const range: KernelGenerator = (req) => {
+  const out = req.outputs[0]!;
+  const n = numelOf(out.shape);
+  if (n === 0) return { passes: [] };
+  const scalar = (k: number, name: string) => {
+    const t = input(req, k);
+    if (t.type !== out.type) throw new KernelUnsupported(req, `a ${t.type} ${name}`);
+    const value = req.constants[k]?.[0];
+    return value === undefined
+      ? { binding: k, expr: `${name}[0]`, declaration: storage(k, name, t.type, 'read') }
+      : { binding: null, expr: literal(value, out.type), declaration: null };
+  };
+  const [start, delta] = [scalar(0, 'start'), scalar(2, 'delta')];
+  const bound = [start, delta].filter((s) => s.binding !== null);
+  const outBinding = req.inputs.length;
+  return {
+    passes: [
+      perThreadPass({
+        bindings: [...bound.map((s) => s.binding!), outBinding],
+        declarations: [
+          ...bound.map((s) => s.declaration!),
+          storage(outBinding, 'out', out.type, 'read_write'),
+        ],
+        threads: n,
+        body: [`out[i] = ${start.expr} + ${out.type}(i) * ${delta.expr};`],
+      }),
+    ],
+  };
+};
+
+/** The device's 32-bit pattern of `value` as an element of `type`. */
+function bitsOf(value: number, type: KernelTensor['type']): number {
+  if (type === 'f32') return new Uint32Array(Float32Array.of(value).buffer)[0]!;
+  return (type === 'i32' ? value | 0 : value) >>> 0;
+}
+
+/**
+ * ConstantOfShape: out[i] = value (the `value` attribute as a number, 0 when absent), written as its bit pattern
+ * through a u32 view, which also covers ±∞ and NaN that WGSL has no literals for. The shape input is never bound.
+ */
+const constantOfShape: KernelGenerator = (req) => {
+  const out = req.outputs[0]!;
+  const value = req.attributes.value ?? 0;
+  if (typeof value !== 'number') throw new KernelUnsupported(req, 'a value that is not one number');
+  const n = numelOf(out.shape);
+  if (n === 0) return { passes: [] };
+  const width = widthFor(n);
+  const outBinding = req.inputs.length;
+  return {
+    passes: [
+      perThreadPass({
+        bindings: [outBinding],
+        declarations: [storage(outBinding, 'out', lanes('u32', width), 'read_write')],
+        threads: n / width,
+        body: [`out[i] = ${lanes('u32', width)}(${u32(bitsOf(value, out.type))});`],
+      }),
+    ],
+  };
+};
+
+/** An index into an axis of `size`, negative ones counted from its end (WGSL). */
+const wrapped = (index: string, size: number): string =>
+  `u32(select(${index}, ${index} + ${size}i, ${index} < 0i))`;
+
+/**
+ * Gather along `axis`: out[o, j, n] = x[o, idx[j], n], with o over the data's axes before `axis`, j over the
+ * indices and n over the data's axes after it. A thread moves a vec4 when that inner block is a multiple of 4.
+ */
+const gather: KernelGenerator = (req) => {
+  const [x, indices] = [input(req, 0), input(req, 1)];
+  const out = req.outputs[0]!;
+  const axis = axisAttribute(req, x.shape.length);
+  if (indices.type !== 'i32') throw new KernelUnsupported(req, `${indices.type} indices`);
+  const outer = productOf(x.shape.slice(0, axis));
+  const inner = productOf(x.shape.slice(axis + 1));
+  const count = numelOf(indices.shape);
+  const size = x.shape[axis]!;
+  const width = widthFor(inner);
+  const innerW = inner / width;
+  const n = numelOf(out.shape);
+  if (n !== outer * count * inner) throw new KernelUnsupported(req, `output shape [${out.shape}]`);
+  if (n === 0) return { passes: [] };
+  return {
+    passes: [
+      perThreadPass({
+        bindings: [0, 1, 2],
+        declarations: [
+          storage(0, 'x', lanes(x.type, width), 'read'),
+          storage(1, 'idx', 'i32', 'read'),
+          storage(2, 'out', lanes(out.type, width), 'read_write'),
+        ],
+        threads: n / width,
+        body: [
+          `let o = i / ${u32(count * innerW)};`,
+          `let r = i % ${u32(count * innerW)};`,
+          `let j = idx[r / ${u32(innerW)}];`,
+          `out[i] = x[(o * ${u32(size)} + ${wrapped('j', size)}) * ${u32(innerW)} + r % ${u32(innerW)}];`,
+        ],
+      }),
+    ],
+  };
+};
+
+/**
+ * WGSL lines that place element `i` of an indices tensor into the data: its coordinates, with the one on `axis`
+ * replaced by the (wrapped) index read at `i`; leaves the data offset in `dst`.
+ */
+function elementOffset(indices: KernelTensor, data: KernelTensor, axis: number): string[] {
+  const { lines, coords } = coordinates(indices.shape, 'i', 'c');
+  const strides = stridesOf(data.shape);
+  const others = offsetOf(
+    coords.map((c, d) => (d === axis ? null : c)),
+    strides,
+  );
+  const onAxis = `${wrapped('idx[i]', data.shape[axis]!)} * ${u32(strides[axis]!)}`;
+  return [...lines, `let dst = ${others} + ${onAxis};`];
+}
+
+/** GatherElements along `axis`: out[c] = x[c with c[axis] = idx[c]]. */
+const gatherElements: KernelGenerator = (req) => {
+  const [x, indices] = [input(req, 0), input(req, 1)];
+  const out = req.outputs[0]!;
+  const axis = axisAttribute(req, x.shape.length);
+  if (indices.type !== 'i32' || indices.shape.length !== x.shape.length)
+    throw new KernelUnsupported(req, `${indices.type} indices of rank ${indices.shape.length}`);
+  const n = numelOf(out.shape);
+  if (n === 0) return { passes: [] };
+  return {
+    passes: [
+      perThreadPass({
+        bindings: [0, 1, 2],
+        declarations: [
+          storage(0, 'x', x.type, 'read'),
+          storage(1, 'idx', 'i32', 'read'),
+          storage(2, 'out', out.type, 'read_write'),
+        ],
+        threads: n,
+        body: [...elementOffset(indices, x, axis), 'out[i] = x[dst];'],
+      }),
+    ],
+  };
+};
+
+const SCATTER_COMBINE: Readonly<Partial<Record<string, (old: string, update: string) => string>>> = {
+  add: (a, b) => `${a} + ${b}`,
+  mul: (a, b) => `${a} * ${b}`,
+  max: (a, b) => `max(${a}, ${b})`,
+  min: (a, b) => `min(${a}, ${b})`,
+};
+
+/**
+ * ScatterElements along `axis`: out = x, then out[c with c[axis] = idx[c]] (op)= updates[c] for each c of the
+ * indices. Pass 1 copies x; pass 2 runs one thread per update. Indices may repeat under a reduction, and WGSL has
+ * no float atomics, so pass 2 views the output as atomic<u32> and retries a compare-exchange of the combined bit
+ * pattern until no other thread wrote in between (integer addition is a plain atomicAdd: two's complement wraps
+ * the same either way). The order of repeated updates is the scheduler's: float sums may differ in the last bits
+ * from run to run. Without a reduction, repeated indices leave one of their updates, as in ONNX.
+ */
+const scatterElements: KernelGenerator = (req) => {
+  const [x, indices, updates] = [input(req, 0), input(req, 1), input(req, 2)];
+  const out = req.outputs[0]!;
+  const axis = axisAttribute(req, x.shape.length);
+  const reduction = (req.attributes.reduction as string | undefined) ?? 'none';
+  const combine = SCATTER_COMBINE[reduction];
+  if (reduction !== 'none' && !combine) throw new KernelUnsupported(req, `reduction '${reduction}'`);
+  if (indices.type !== 'i32' || indices.shape.length !== x.shape.length || updates.type !== x.type)
+    throw new KernelUnsupported(req, `${indices.type} indices of rank ${indices.shape.length}`);
+  const n = numelOf(out.shape);
+  if (n === 0) return { passes: [] };
+  const width = widthFor(n);
+  const copy = perThreadPass({
+    bindings: [0, 3],
+    declarations: [
+      storage(0, 'x', lanes(x.type, width), 'read'),
+      storage(3, 'out', lanes(out.type, width), 'read_write'),
+    ],
+    threads: n / width,
+    body: ['out[i] = x[i];'],
+  });
+  const count = numelOf(indices.shape);
+  if (count === 0) return { passes: [copy] };
+  const place = elementOffset(indices, x, axis);
+  const t = out.type;
+  const write = !combine
+    ? ['out[dst] = upd[i];']
+    : reduction === 'add' && t !== 'f32'
+      ? ['atomicAdd(&out[dst], bitcast<u32>(upd[i]));']
+      : [
+          'var old = atomicLoad(&out[dst]);',
+          'loop {',
+          `  let next = bitcast<u32>(${combine(`bitcast<${t}>(old)`, 'upd[i]')});`,
+          '  let r = atomicCompareExchangeWeak(&out[dst], old, next);',
+          '  if (r.exchanged) { break; }',
+          '  old = r.old_value;',
+          '}',
+        ];
+  const scatter = perThreadPass({
+    bindings: [1, 2, 3],
+    declarations: [
+      storage(1, 'idx', 'i32', 'read'),
+      storage(2, 'upd', updates.type, 'read'),
+      storage(3, 'out', combine ? 'atomic<u32>' : t, 'read_write'),
+    ],
+    threads: count,
+    body: [...place, ...write],
+  });
+  return { passes: [copy, scatter] };
+};
+
+export const layoutKernels: Record<string, KernelGenerator> = {
+  Transpose: transpose,
+  Concat: concat,
+  Split: split,
+  Expand: expand,
+  Range: range,
+  ConstantOfShape: constantOfShape,
+  Gather: gather,
+  GatherElements: gatherElements,
+  ScatterElements: scatterElements,
+};
