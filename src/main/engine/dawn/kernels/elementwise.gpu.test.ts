@@ -191,6 +191,7 @@ describe('float functions match ONNX Runtime', () => {
   it('Erf over [-5, 5] (both polynomial pieces and the saturated tails)', async () => {
     await expectSameAsOrt(node('Erf', [floats([24, 37], 1, 5)]), 1e-5);
     await expectSameAsOrt(node('Erf', [floats([8, 16], 2, 1.2)]), 1e-5);
+    await expectSameAsOrt(node('Erf', [floats([3, 5], 3, 4.5)]), 1e-5);
   });
   it('Exp and Log', async () => {
     await expectSameAsOrt(node('Exp', [floats([6, 9], 3, 8)]), 1e-5);
@@ -211,6 +212,17 @@ describe('float functions match ONNX Runtime', () => {
     await expectSameAsOrt(node('Min', [floats([], 11), floats([], 12)]));
     await expectSameAsOrt(node('Min', [floats([3, 5], 13), floats([5], 14)]));
     await expectSameAsOrt(node('Max', [floats([4, 4], 15), floats([4, 4], 16), floats([], 17)]));
+  });
+});
+
+describe('vec4 broadcasts along and across the last axis match ONNX Runtime', () => {
+  it('Add [2,3,8] + [3,8], Sub [6,8] − [6,1], Mul [6,8] · [8]', async () => {
+    await expectSameAsOrt(node('Add', [floats([2, 3, 8], 1), floats([3, 8], 2)]));
+    await expectSameAsOrt(node('Sub', [floats([6, 8], 3), floats([6, 1], 4)]));
+    await expectSameAsOrt(node('Mul', [floats([6, 8], 5), floats([8], 6)]));
+  });
+  it('Where mixing the three kinds of operand: [3,1,8] ? [4,1] : [8]', async () => {
+    await expectSameAsOrt(node('Where', [bools([3, 1, 8], 7), floats([4, 1], 8), floats([8], 9)], 'float32'));
   });
 });
 
@@ -262,10 +274,12 @@ describe('Cast, Less and Where match ONNX Runtime', () => {
 });
 
 describe('kernel forms', () => {
-  it('same-shape and scalar operands of a size divisible by 4 take the vec4 path; broadcasts do not', () => {
+  it('takes the vec4 path for whole and scalar operands, and for broadcasts along a last axis of 4k', () => {
     const req = (a: number[], b: number[]) => requestOf(node('Add', [floats(a, 1), floats(b, 2)]));
     expect(elementwiseKernels.Add!(req([4, 8], [])).passes[0]!.code).toContain('array<vec4<f32>>');
-    expect(elementwiseKernels.Add!(req([4, 8], [8])).passes[0]!.code).not.toContain('vec4');
+    expect(elementwiseKernels.Add!(req([4, 8], [8])).passes[0]!.code).toContain('array<vec4<f32>>');
+    expect(elementwiseKernels.Add!(req([4, 8], [4, 1])).passes[0]!.code).toContain('array<vec4<f32>>');
+    expect(elementwiseKernels.Add!(req([4, 6], [6])).passes[0]!.code).not.toContain('vec4');
     expect(elementwiseKernels.Add!(req([3, 5], [])).passes[0]!.code).not.toContain('vec4');
   });
   it('an unsupported form is refused by name', () => {

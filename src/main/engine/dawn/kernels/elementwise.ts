@@ -18,9 +18,9 @@ import {
 
 /**
  * Elementwise operators: out[i] = f(a[i'], b[i''], …) with numpy's multidirectional broadcasting, each operand's
- * index i' rebuilt from the output's coordinates (shapes are static, so the strides are literals). When every
- * operand is either the output's size or a single element and the size is a multiple of 4, a thread computes a
- * vec4 — most of a training step's ~700 elementwise nodes are of that form.
+ * index i' rebuilt from the output's coordinates (shapes are static, so the strides are literals). A thread
+ * computes a vec4 when the size is a multiple of 4 and each operand is whole or a single element, or else the
+ * output's last axis is a multiple of 4 long — most of a training step's ~700 elementwise nodes.
  */
 
 /** How the output is computed from the operands' values (each of its operand's type, `width` lanes). */
@@ -58,25 +58,37 @@ export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: numb
     return { k, t, numel: numelOf(t.shape) };
   });
   if (n === 0) return { passes: [] };
-  const width: Width = n % 4 === 0 && operands.every((o) => o.numel === 1 || o.numel === n) ? 4 : 1;
+  // A vec4 of the output is 4 neighbours along its last axis: an operand that is whole or has that axis reads a
+  // vec4 too; one that is a single element or broadcast along that axis reads one element for all 4 lanes.
+  const last = out.shape.at(-1) ?? 1;
+  const whole = (o: (typeof operands)[number]) => o.numel === n || o.numel === 1;
+  const width: Width = n % 4 === 0 && (operands.every(whole) || last % 4 === 0) ? 4 : 1;
+  const vectorOperand = (o: (typeof operands)[number]) =>
+    width === 4 && o.numel !== 1 && (o.numel === n || o.t.shape.at(-1) === last);
   const outBinding = req.inputs.length;
-  const declarations = operands.map(({ k, t, numel }) =>
-    storage(k, `in${k}`, numel === n ? lanes(t.type, width) : t.type, 'read'),
+  const declarations = operands.map((o) =>
+    storage(o.k, `in${o.k}`, vectorOperand(o) ? lanes(o.t.type, 4) : o.t.type, 'read'),
   );
   declarations.push(storage(outBinding, 'out', lanes(out.type, width), 'read_write'));
   if (map.helpers) declarations.push(map.helpers(width));
 
   const body: string[] = [];
-  const broadcast = operands.some((o) => o.numel !== 1 && o.numel !== n);
-  const coords = broadcast ? coordinates(out.shape, 'i', 'c') : null;
+  const inLanes = (shape: readonly number[]) =>
+    width === 4 ? [...shape.slice(0, -1), shape.at(-1)! / 4] : shape;
+  const coords = operands.every(whole) ? null : coordinates(inLanes(out.shape), 'i', 'c');
   if (coords) body.push(...coords.lines);
-  const args = operands.map(({ k, t, numel }, j) => {
-    const value =
+  const args = operands.map((o, j) => {
+    const { k, t, numel } = o;
+    const index =
       numel === n
-        ? `in${k}[i]`
+        ? 'i'
         : numel === 1
-          ? `${lanes(t.type, width)}(in${k}[0])`
-          : `in${k}[${offsetOf(coords!.coords, broadcastStrides(t.shape, out.shape))}]`;
+          ? '0'
+          : vectorOperand(o)
+            ? offsetOf(coords!.coords, broadcastStrides(inLanes(t.shape), inLanes(out.shape)))
+            : offsetOf(coords!.coords, broadcastStrides(t.shape, out.shape));
+    const value =
+      vectorOperand(o) || width === 1 ? `in${k}[${index}]` : `${lanes(t.type, 4)}(in${k}[${index}])`;
     body.push(`let a${j} = ${value};`);
     return `a${j}`;
   });

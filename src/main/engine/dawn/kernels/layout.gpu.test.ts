@@ -105,6 +105,12 @@ describe('Concat and Split match ONNX Runtime', () => {
       attributes: { axis: { int: axis } },
     };
   };
+  it('vectors whose lengths are all multiples of 4 move as vec4', () => {
+    expect(layoutKernels.Concat!(requestOf(concat([[8], [4], [12]], 0))).passes[0]!.code).toContain('vec4');
+    expect(layoutKernels.Concat!(requestOf(concat([[8], [5], [12]], 0))).passes[0]!.code).not.toContain(
+      'vec4',
+    );
+  });
   it('4, 6 and 7 vectors on axis 0', async () => {
     await expectSameAsOrt(concat([[3], [5], [1], [4]], 0));
     await expectSameAsOrt(concat([[4], [8], [4], [12], [4], [4]], 0));
@@ -201,6 +207,13 @@ describe('Expand, Range and ConstantOfShape match ONNX Runtime', () => {
       opType: 'Range',
       inputs: [scalar(-4, true), scalar(9, true), scalar(2, true)],
       outputs: [{ dtype: 'int32', shape: [7] }],
+    });
+  });
+  it('Range of int32 over a length of 4k (vec4 lanes)', async () => {
+    await expectSameAsOrt({
+      opType: 'Range',
+      inputs: [scalar(5), scalar(-27), scalar(-4)],
+      outputs: [{ dtype: 'int32', shape: [8] }],
     });
   });
   it('Range of floats', async () => {

@@ -93,112 +93,113 @@ const transpose: KernelGenerator = (req) => {
   };
 };
 
+/** One part of a Concat or Split: its binding, and its block of each row (in elements). */
+interface Part {
+  readonly binding: number;
+  readonly type: KernelTensor['type'];
+  readonly start: number;
+  readonly size: number;
+}
+
 /**
- * Concat along `axis`: out[o, start_k + a, n] = in_k[o, a, n], with o over the axes before and n over those after.
- * A pass binds at most 7 inputs and the output (WebGPU's default of 8 storage buffers), so more inputs take
- * several passes, each writing its inputs' slabs.
+ * Concat and Split copy blocks: with o over the axes before `axis`, row o of part k is a contiguous block of
+ * len_k · inner elements, at offset start_k · inner of the whole's row of total · inner. A thread copies one
+ * element, or a vec4 when every block's length is a multiple of 4 (flat parameter vectors are). A pass binds at
+ * most 7 parts besides the whole (WebGPU's default of 8 storage buffers): more parts take several passes.
  */
-const concat: KernelGenerator = (req) => {
-  const out = req.outputs[0]!;
-  const axis = axisAttribute(req, out.shape.length);
-  const inputs = req.inputs.map((_, k) => ({ k, t: input(req, k) }));
-  const outer = productOf(out.shape.slice(0, axis));
-  const inner = productOf(out.shape.slice(axis + 1));
-  const width = widthFor(inner);
-  const innerW = inner / width;
-  const total = out.shape[axis]!;
-  const starts: number[] = [];
-  inputs.reduce((start, { t }) => (starts.push(start), start + t.shape[axis]!), 0);
-  if (starts.length && starts.at(-1)! + inputs.at(-1)!.t.shape[axis]! !== total)
-    throw new KernelUnsupported(req, `inputs along axis ${axis} that do not add up to ${total}`);
-  const outBinding = req.inputs.length;
-  const present = inputs
-    .map((p, j) => ({ ...p, start: starts[j]!, len: p.t.shape[axis]! }))
-    .filter((p) => p.len > 0);
-  if (outer * inner === 0 || present.length === 0) return { passes: [] };
-  const passes = chunks(present, MAX_STORAGE_BUFFERS - 1).map((group): KernelPass => {
-    const start = group[0]!.start;
-    const span = group.reduce((s, g) => s + g.len, 0);
+function blockCopy(
+  whole: { binding: number; type: KernelTensor['type'] },
+  parts: readonly Part[],
+  rows: number,
+  rowSize: number,
+  direction: 'concat' | 'split',
+): KernelPass[] {
+  const present = parts.filter((p) => p.size > 0);
+  if (rows === 0 || present.length === 0) return [];
+  const width: Width = present.every((p) => p.size % 4 === 0) ? 4 : 1;
+  const row = rowSize / width;
+  return chunks(present, MAX_STORAGE_BUFFERS - 1).map((group): KernelPass => {
+    const first = group[0]!.start / width;
+    const span = group.reduce((sum, p) => sum + p.size / width, 0);
     const body = [
-      `let o = i / ${u32(span * innerW)};`,
-      `let r = i % ${u32(span * innerW)};`,
-      `let a = r / ${u32(innerW)};`,
-      `let n = r % ${u32(innerW)};`,
-      `let dst = (o * ${u32(total)} + ${u32(start)} + a) * ${u32(innerW)} + n;`,
+      `let o = i / ${u32(span)};`,
+      `let r = i % ${u32(span)};`,
+      `let w = o * ${u32(row)} + ${u32(first)} + r;`,
     ];
-    group.forEach((g, j) => {
-      const a = `a - ${u32(g.start - start)}`;
-      const copy = `out[dst] = in${g.k}[(o * ${u32(g.len)} + ${a}) * ${u32(innerW)} + n];`;
-      const end = g.start - start + g.len;
+    group.forEach((p, j) => {
+      const size = p.size / width;
+      const at = `part${p.binding}[o * ${u32(size)} + r - ${u32(p.start / width - first)}]`;
+      const copy = direction === 'concat' ? `whole[w] = ${at};` : `${at} = whole[w];`;
+      const end = p.start / width - first + size;
       if (j === group.length - 1) body.push(j === 0 ? copy : `else { ${copy} }`);
-      else body.push(`${j === 0 ? '' : 'else '}if (a < ${u32(end)}) { ${copy} }`);
+      else body.push(`${j === 0 ? '' : 'else '}if (r < ${u32(end)}) { ${copy} }`);
     });
+    const [partAccess, wholeAccess] =
+      direction === 'concat' ? ['read', 'read_write'] : ['read_write', 'read'];
+    const declarations = [
+      storage(whole.binding, 'whole', lanes(whole.type, width), wholeAccess as 'read' | 'read_write'),
+      ...group.map((p) =>
+        storage(p.binding, `part${p.binding}`, lanes(p.type, width), partAccess as 'read' | 'read_write'),
+      ),
+    ];
     return perThreadPass({
-      bindings: [...group.map((g) => g.k), outBinding],
-      declarations: [
-        ...group.map((g) => storage(g.k, `in${g.k}`, lanes(g.t.type, width), 'read')),
-        storage(outBinding, 'out', lanes(out.type, width), 'read_write'),
-      ],
-      threads: outer * span * innerW,
+      bindings: [whole.binding, ...group.map((p) => p.binding)],
+      declarations,
+      threads: rows * span,
       body,
     });
   });
-  return { passes };
+}
+
+/** Consecutive blocks of the given lengths along an axis, each `inner` elements per step. */
+function partsOf(
+  lengths: readonly { binding: number; type: KernelTensor['type']; len: number }[],
+  inner: number,
+) {
+  let start = 0;
+  return lengths.map(({ binding, type, len }): Part => {
+    const part = { binding, type, start: start * inner, size: len * inner };
+    start += len;
+    return part;
+  });
+}
+
+/** Concat along `axis`: out[o, start_k + a, n] = in_k[o, a, n]. */
+const concat: KernelGenerator = (req) => {
+  const out = req.outputs[0]!;
+  const axis = axisAttribute(req, out.shape.length);
+  const inputs = req.inputs.map((_, k) => input(req, k));
+  const total = out.shape[axis]!;
+  if (inputs.reduce((sum, t) => sum + t.shape[axis]!, 0) !== total)
+    throw new KernelUnsupported(req, `inputs along axis ${axis} that do not add up to ${total}`);
+  const inner = productOf(out.shape.slice(axis + 1));
+  const parts = partsOf(
+    inputs.map((t, k) => ({ binding: k, type: t.type, len: t.shape[axis]! })),
+    inner,
+  );
+  const whole = { binding: req.inputs.length, type: out.type };
+  return { passes: blockCopy(whole, parts, productOf(out.shape.slice(0, axis)), total * inner, 'concat') };
 };
 
 /**
- * Split along `axis`: out_k[o, a, n] = x[o, start_k + a, n]. The sizes are the outputs' static lengths on the
- * axis (the `split` input or attribute says the same), so the sizes input is never bound. At most 7 outputs
- * per pass, as for Concat.
+ * Split along `axis`: out_k[o, a, n] = x[o, start_k + a, n]. The sizes are the outputs' static lengths on the axis
+ * (the `split` input or attribute says the same, or `num_outputs` equal parts), so the sizes input is never bound.
  */
 const split: KernelGenerator = (req) => {
   const x = input(req, 0);
   const axis = axisAttribute(req, x.shape.length);
-  const outer = productOf(x.shape.slice(0, axis));
-  const inner = productOf(x.shape.slice(axis + 1));
-  const width = widthFor(inner);
-  const innerW = inner / width;
   const total = x.shape[axis]!;
   const sizes = req.outputs.map((o) => o.shape[axis] ?? -1);
   const given = req.constants[1] ?? (req.attributes.split as number[] | undefined);
   if (sizes.reduce((a, b) => a + b, 0) !== total || (given && given.some((s, j) => s !== sizes[j])))
     throw new KernelUnsupported(req, `split sizes [${sizes}] of an axis of ${total}`);
-  const firstOut = req.inputs.length;
-  let start = 0;
-  const parts = sizes.map((len, j) => {
-    const part = { binding: firstOut + j, start, len, type: req.outputs[j]!.type };
-    start += len;
-    return part;
-  });
-  const present = parts.filter((p) => p.len > 0);
-  if (outer * inner === 0 || present.length === 0) return { passes: [] };
-  const passes = chunks(present, MAX_STORAGE_BUFFERS - 1).map((group): KernelPass => {
-    const first = group[0]!.start;
-    const span = group.reduce((s, g) => s + g.len, 0);
-    const body = [
-      `let o = i / ${u32(span * innerW)};`,
-      `let r = i % ${u32(span * innerW)};`,
-      `let a = r / ${u32(innerW)};`,
-      `let n = r % ${u32(innerW)};`,
-      `let v = x[(o * ${u32(total)} + ${u32(first)} + a) * ${u32(innerW)} + n];`,
-    ];
-    group.forEach((g, j) => {
-      const copy = `out${g.binding}[(o * ${u32(g.len)} + a - ${u32(g.start - first)}) * ${u32(innerW)} + n] = v;`;
-      const end = g.start - first + g.len;
-      if (j === group.length - 1) body.push(j === 0 ? copy : `else { ${copy} }`);
-      else body.push(`${j === 0 ? '' : 'else '}if (a < ${u32(end)}) { ${copy} }`);
-    });
-    return perThreadPass({
-      bindings: [0, ...group.map((g) => g.binding)],
-      declarations: [
-        storage(0, 'x', lanes(x.type, width), 'read'),
-        ...group.map((g) => storage(g.binding, `out${g.binding}`, lanes(g.type, width), 'read_write')),
-      ],
-      threads: outer * span * innerW,
-      body,
-    });
-  });
-  return { passes };
+  const inner = productOf(x.shape.slice(axis + 1));
+  const parts = partsOf(
+    req.outputs.map((o, j) => ({ binding: req.inputs.length + j, type: o.type, len: sizes[j]! })),
+    inner,
+  );
+  const whole = { binding: 0, type: x.type };
+  return { passes: blockCopy(whole, parts, productOf(x.shape.slice(0, axis)), total * inner, 'split') };
 };
 
 /** Expand: out = x broadcast to the output's static shape (the shape input is never bound). */
@@ -226,16 +227,16 @@ const range: KernelGenerator = (req) => {
   const [start, delta] = [scalar(0, 'start'), scalar(2, 'delta')];
   const bound = [start, delta].filter((s) => s.binding !== null);
   const outBinding = req.inputs.length;
+  const width = widthFor(n);
+  const v = lanes(out.type, width);
+  const position = width === 4 ? `(${v}(${out.type}(4u * i)) + ${v}(0, 1, 2, 3))` : `${v}(i)`;
   return {
     passes: [
       perThreadPass({
         bindings: [...bound.map((s) => s.binding!), outBinding],
-        declarations: [
-          ...bound.map((s) => s.declaration!),
-          storage(outBinding, 'out', out.type, 'read_write'),
-        ],
-        threads: n,
-        body: [`out[i] = ${start.expr} + ${out.type}(i) * ${delta.expr};`],
+        declarations: [...bound.map((s) => s.declaration!), storage(outBinding, 'out', v, 'read_write')],
+        threads: n / width,
+        body: [`out[i] = ${v}(${start.expr}) + ${position} * ${v}(${delta.expr});`],
       }),
     ],
   };
