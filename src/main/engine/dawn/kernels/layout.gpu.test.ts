@@ -9,12 +9,14 @@ import {
   maxRelativeError,
   randomFloats,
   requestOf,
+  runKernelOnDevice,
   runNodeOnDawn,
   runNodeOnOrt,
+  toDeviceArray,
   type NodeInput,
   type NodeSpec,
 } from '../testing/runKernel.ts';
-import { layoutKernels } from './layout.ts';
+import { layoutKernels, scatterElementsKernel } from './layout.ts';
 
 const floats = (shape: number[], seed: number): NodeInput => ({
   dtype: 'float32',
@@ -293,10 +295,32 @@ describe('Gather, GatherElements and ScatterElements match ONNX Runtime', () => 
     outputs: [{ dtype: 'float32', shape: data }],
     attributes: { axis: { int: axis }, reduction },
   });
-  it('ScatterElements add with many repeated indices, on axis 0 and axis 1', async () => {
-    // 3 rows receive 40·4 updates: every row index repeats about 13 times per column.
-    await expectSameAsOrt(scatter(0, 'add', int32s([40, 4], 12, 3), [3, 4]));
-    await expectSameAsOrt(scatter(1, 'add', int32s([5, 30], 13, 7, -7), [5, 7]));
+  // 3 rows receive 40·4 updates: every row index repeats about 13 times per column.
+  const repeated = [
+    scatter(0, 'add', int32s([40, 4], 12, 3), [3, 4]),
+    scatter(1, 'add', int32s([5, 30], 13, 7, -7), [5, 7]),
+  ];
+  it('ScatterElements add with many repeated indices, on axis 0 and axis 1: in ONNX Runtime’s order, to the bit', async () => {
+    for (const spec of repeated) {
+      const [ours] = await runNodeOnDawn(spec);
+      const [reference] = await runNodeOnOrt(spec);
+      expect(Array.from(ours!)).toEqual(Array.from(reference!));
+    }
+  });
+  it('ScatterElements add and mul by compare-exchange (lines longer than one thread takes)', async () => {
+    const multiplied = scatter(0, 'mul', int32s([6, 3], 15, 4), [4, 3]);
+    for (const spec of [...repeated, multiplied]) {
+      const req = requestOf(spec);
+      const kernel = scatterElementsKernel(req, 0);
+      expect(kernel.passes[1]!.code).toContain('atomicCompareExchangeWeak');
+      const [ours] = await runKernelOnDevice(
+        kernel,
+        req,
+        spec.inputs.map((i) => toDeviceArray(i!)),
+      );
+      const [reference] = await runNodeOnOrt(spec);
+      expect(maxRelativeError(ours!, reference!)).toBeLessThanOrEqual(1e-6);
+    }
   });
   it('ScatterElements add of one update per row (a cross-entropy gradient), mul, and none', async () => {
     await expectSameAsOrt(scatter(1, 'add', int32s([6, 1], 14, 11), [6, 11]));

@@ -2,6 +2,7 @@ import {
   KernelUnsupported,
   numelOf,
   type KernelGenerator,
+  type Kernel,
   type KernelPass,
   type KernelRequest,
   type KernelTensor,
@@ -362,15 +363,20 @@ const SCATTER_COMBINE: Readonly<Partial<Record<string, (old: string, update: str
   min: (a, b) => `min(${a}, ${b})`,
 };
 
+/** Longest run of updates along the axis that one thread applies in order (see ScatterElements). */
+export const SERIAL_SCATTER_LIMIT = 16384;
+
 /**
  * ScatterElements along `axis`: out = x, then out[c with c[axis] = idx[c]] (op)= updates[c] for each c of the
- * indices. Pass 1 copies x; pass 2 runs one thread per update. Indices may repeat under a reduction, and WGSL has
- * no float atomics, so pass 2 views the output as atomic<u32> and retries a compare-exchange of the combined bit
- * pattern until no other thread wrote in between (integer addition is a plain atomicAdd: two's complement wraps
- * the same either way). The order of repeated updates is the scheduler's: float sums may differ in the last bits
- * from run to run. Without a reduction, repeated indices leave one of their updates, as in ONNX.
+ * indices. Pass 1 copies x. Two updates can only meet when they differ in nothing but their coordinate on `axis`
+ * (the others are the destination's), so pass 2 gives each line of the indices along `axis` one thread that applies
+ * its updates in order: ONNX Runtime's order, so float sums agree with it to the bit and from run to run. The
+ * embedding gradient's lines are batch·seq long; past `serialLimit` updates a line, pass 2 runs a thread per update
+ * instead, and as WGSL has no float atomics it views the output as atomic<u32> and retries a compare-exchange of
+ * the combined bit pattern until no other thread wrote in between (integer addition is a plain atomicAdd). Repeated
+ * updates then land in the scheduler's order: float sums may differ in the last bits from run to run.
  */
-const scatterElements: KernelGenerator = (req) => {
+export function scatterElementsKernel(req: KernelRequest, serialLimit = SERIAL_SCATTER_LIMIT): Kernel {
   const [x, indices, updates] = [input(req, 0), input(req, 1), input(req, 2)];
   const out = req.outputs[0]!;
   const axis = axisAttribute(req, x.shape.length);
@@ -393,8 +399,35 @@ const scatterElements: KernelGenerator = (req) => {
   });
   const count = numelOf(indices.shape);
   if (count === 0) return { passes: [copy] };
-  const place = elementOffset(indices, x, axis);
   const t = out.type;
+  const line = indices.shape[axis]!;
+  if (line <= serialLimit) {
+    // One thread per line: its coordinates are the indices' with the axis left out.
+    const lineShape = indices.shape.map((d, a) => (a === axis ? 1 : d));
+    const { lines, coords } = coordinates(lineShape, 'i', 'c');
+    const [iStrides, dStrides] = [stridesOf(indices.shape), stridesOf(x.shape)];
+    const body = [
+      ...lines,
+      `let base = ${offsetOf(coords, iStrides)};`,
+      `let dbase = ${offsetOf(coords, dStrides)};`,
+      `for (var k = 0u; k < ${u32(line)}; k++) {`,
+      `  let j = base + k * ${u32(iStrides[axis]!)};`,
+      `  let dst = dbase + ${wrapped('idx[j]', x.shape[axis]!)} * ${u32(dStrides[axis]!)};`,
+      combine ? `  out[dst] = ${combine('out[dst]', 'upd[j]')};` : '  out[dst] = upd[j];',
+      '}',
+    ];
+    const serial = perThreadPass({
+      bindings: [1, 2, 3],
+      declarations: [
+        storage(1, 'idx', 'i32', 'read'),
+        storage(2, 'upd', updates.type, 'read'),
+        storage(3, 'out', t, 'read_write'),
+      ],
+      threads: count / line,
+      body,
+    });
+    return { passes: [copy, serial] };
+  }
   const write = !combine
     ? ['out[dst] = upd[i];']
     : reduction === 'add' && t !== 'f32'
@@ -408,7 +441,7 @@ const scatterElements: KernelGenerator = (req) => {
           '  old = r.old_value;',
           '}',
         ];
-  const scatter = perThreadPass({
+  const atomic = perThreadPass({
     bindings: [1, 2, 3],
     declarations: [
       storage(1, 'idx', 'i32', 'read'),
@@ -416,10 +449,10 @@ const scatterElements: KernelGenerator = (req) => {
       storage(3, 'out', combine ? 'atomic<u32>' : t, 'read_write'),
     ],
     threads: count,
-    body: [...place, ...write],
+    body: [...elementOffset(indices, x, axis), ...write],
   });
-  return { passes: [copy, scatter] };
-};
+  return { passes: [copy, atomic] };
+}
 
 export const layoutKernels: Record<string, KernelGenerator> = {
   Transpose: transpose,
@@ -430,5 +463,5 @@ export const layoutKernels: Record<string, KernelGenerator> = {
   ConstantOfShape: constantOfShape,
   Gather: gather,
   GatherElements: gatherElements,
-  ScatterElements: scatterElements,
+  ScatterElements: (req) => scatterElementsKernel(req),
 };
