@@ -55,36 +55,19 @@ async function expectSameAsOrt(spec: NodeSpec): Promise<void> {
 }
 
 describe('Transpose matches ONNX Runtime', () => {
-  const forms: [number[], number[]][] = [
-    [
-      [2, 3, 4, 5],
-      [0, 1, 3, 2],
-    ],
-    [
-      [2, 3, 4, 8],
-      [0, 1, 3, 2],
-    ],
-    [
-      [2, 3, 5, 4],
-      [0, 2, 1, 3],
-    ],
-    [
-      [2, 3, 5, 3],
-      [0, 2, 1, 3],
-    ],
-    [
-      [3, 2, 2, 3, 4],
-      [1, 3, 0, 2, 4],
-    ],
-    [
-      [3, 2, 2, 3, 5],
-      [2, 0, 3, 1, 4],
-    ],
-    [
-      [1, 3, 1, 5],
-      [3, 2, 1, 0],
-    ],
-  ];
+  // [shape, perm]: the census's four, then merged and dropped axes, and tiles cut by the edges of the tensor.
+  const forms = [
+    '2,3,4,5 0,1,3,2',
+    '2,3,4,8 0,1,3,2',
+    '2,3,5,4 0,2,1,3',
+    '2,3,5,3 0,2,1,3',
+    '3,2,2,3,4 1,3,0,2,4',
+    '3,2,2,3,5 2,0,3,1,4',
+    '1,3,1,5 3,2,1,0',
+    '2,40,70 0,2,1',
+    '4,6,9 2,0,1',
+    '3,8,10,9 3,1,0,2',
+  ].map((form) => form.split(' ').map((list) => list.split(',').map(Number)) as [number[], number[]]);
   for (const [shape, perm] of forms)
     it(`[${shape}] by [${perm}]`, async () => {
       await expectSameAsOrt({
@@ -94,6 +77,23 @@ describe('Transpose matches ONNX Runtime', () => {
         attributes: { perm: { ints: perm } },
       });
     });
+});
+
+describe('Transpose kernel forms', () => {
+  const kernelOf = (shape: number[], perm: number[]) =>
+    layoutKernels.Transpose!(
+      requestOf({
+        opType: 'Transpose',
+        inputs: [floats(shape, 1)],
+        outputs: [{ dtype: 'float32', shape: perm.map((a) => shape[a]!) }],
+        attributes: { perm: { ints: perm } },
+      }),
+    );
+  it('moves tiles through workgroup memory when the innermost axis moves, vec4 when it stays', () => {
+    expect(kernelOf([12, 4, 64, 32], [0, 1, 3, 2]).passes[0]!.code).toContain('var<workgroup>');
+    expect(kernelOf([12, 64, 4, 32], [0, 2, 1, 3]).passes[0]!.code).toContain('array<vec4<f32>>');
+    expect(kernelOf([12, 64, 4, 3], [0, 1, 3, 2]).passes[0]!.code).not.toContain('var<workgroup>');
+  });
 });
 
 describe('Concat and Split match ONNX Runtime', () => {

@@ -1,6 +1,7 @@
 import {
   KernelUnsupported,
   numelOf,
+  spread,
   type KernelGenerator,
   type Kernel,
   type KernelPass,
@@ -47,8 +48,9 @@ const widthFor = (inner: number): Width => (inner % 4 === 0 ? 4 : 1);
 
 /**
  * Transpose: out[c] = x[c permuted back]. Axes of length 1 are dropped and input axes that stay neighbours are
- * merged first ([0,2,1,3] of [B,T,H,D] is a 3-D transpose of [B,T,H·D] blocks), and a thread moves a vec4 when the
- * innermost axis stays innermost and its length is a multiple of 4.
+ * merged first ([0,2,1,3] of [B,T,H,D] is a 3-D transpose of [B,T,H·D] blocks). When the innermost axis stays
+ * innermost, a thread moves an element, or a vec4 when that axis is a multiple of 4 long; when it moves, tiles go
+ * through workgroup memory (tiledTranspose) so that both the reads and the writes are contiguous.
  */
 const transpose: KernelGenerator = (req) => {
   const x = input(req, 0);
@@ -75,6 +77,9 @@ const transpose: KernelGenerator = (req) => {
     stride *= sizes[k]!;
   }
   const innermostStays = runs.length > 0 && inputOrder.at(-1) === runs.length - 1;
+  const p = inputOrder.at(-1)!;
+  if (!innermostStays && sizes[p]! >= 8 && sizes.at(-1)! >= 8)
+    return tiledTranspose(x.type, sizes, inStrides, p);
   const width: Width = innermostStays ? widthFor(sizes.at(-1)!) : 1;
   if (width === 4) {
     sizes[sizes.length - 1]! /= 4;
@@ -93,6 +98,67 @@ const transpose: KernelGenerator = (req) => {
     ],
   };
 };
+
+const TILE = 32;
+
+/**
+ * A transpose whose input-contiguous axis p is not the output's last axis q: one workgroup per 32×32 tile of
+ * (p, q) and per coordinate of the other axes. It reads the tile along p (contiguous in x) into workgroup memory,
+ * then writes it along q (contiguous in out); each of its 256 threads moves 4 elements each way. The tile's rows
+ * are 33 long so that a column of it spans all memory banks.
+ */
+function tiledTranspose(type: string, sizes: number[], inStrides: number[], p: number): Kernel {
+  const q = sizes.length - 1;
+  const outStrides = stridesOf(sizes);
+  const batchAxes = sizes.map((_, d) => d).filter((d) => d !== p && d !== q);
+  const batchSizes = batchAxes.map((d) => sizes[d]!);
+  const [tilesP, tilesQ] = [Math.ceil(sizes[p]! / TILE), Math.ceil(sizes[q]! / TILE)];
+  const groups = productOf(batchSizes) * tilesP * tilesQ;
+  const workgroups = spread(groups);
+  const { lines, coords } = coordinates(batchSizes, 'b', 'c');
+  const rows = 256 / TILE;
+  const code = `${storage(0, 'x', type, 'read')}
+${storage(1, 'out', type, 'read_write')}
+var<workgroup> tile: array<array<${type}, ${TILE + 1}>, ${TILE}>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = wid.y * ${u32(workgroups[0])} + wid.x;
+  if (g >= ${u32(groups)}) { return; }
+  let b = g / ${u32(tilesP * tilesQ)};
+  let t = g % ${u32(tilesP * tilesQ)};
+  let p0 = (t / ${u32(tilesQ)}) * ${u32(TILE)};
+  let q0 = (t % ${u32(tilesQ)}) * ${u32(TILE)};
+  ${lines.join('\n  ')}
+  let inBase = ${offsetOf(
+    coords,
+    batchAxes.map((d) => inStrides[d]!),
+  )};
+  let outBase = ${offsetOf(
+    coords,
+    batchAxes.map((d) => outStrides[d]!),
+  )};
+  let lx = lid % ${u32(TILE)};
+  let ly = lid / ${u32(TILE)};
+  for (var r = 0u; r < ${u32(TILE)}; r += ${u32(rows)}) {
+    let pp = p0 + lx;
+    let qq = q0 + ly + r;
+    if (pp < ${u32(sizes[p]!)} && qq < ${u32(sizes[q]!)}) {
+      tile[ly + r][lx] = x[inBase + pp + qq * ${u32(inStrides[q]!)}];
+    }
+  }
+  workgroupBarrier();
+  for (var r = 0u; r < ${u32(TILE)}; r += ${u32(rows)}) {
+    let qq = q0 + lx;
+    let pp = p0 + ly + r;
+    if (pp < ${u32(sizes[p]!)} && qq < ${u32(sizes[q]!)}) {
+      out[outBase + pp * ${u32(outStrides[p]!)} + qq] = tile[lx][ly + r];
+    }
+  }
+}
+`;
+  return { passes: [{ code, workgroups, bindings: [0, 1] }] };
+}
 
 /** One part of a Concat or Split: its binding, and its block of each row (in elements). */
 interface Part {
