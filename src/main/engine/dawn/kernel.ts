@@ -1,3 +1,5 @@
+import { OnnxDataType, type OnnxAttributeValue } from '../../../shared/onnx/onnxModel.ts';
+
 /**
  * The contract between the Dawn executor (session.ts: runs a Graph's nodes with our own WGSL) and the kernel
  * generators (kernels/*.ts: one per family of operators). Shapes are static, so every size is baked into the
@@ -57,9 +59,44 @@ export class KernelUnsupported extends Error {
 
 export const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Splits a 1-D dispatch of `groups` workgroups over x and y (each ≤ 65535); kernels rebuild the index. */
-export function spread(groups: number): [number, number, number] {
-  if (groups <= 65535) return [Math.max(1, groups), 1, 1];
-  const y = Math.ceil(groups / 65535);
+/**
+ * Splits a 1-D dispatch of `groups` workgroups over x and y (each ≤ `limit`, WebGPU's 65535); kernels rebuild
+ * the index. A smaller limit lets a test reach the split without millions of elements.
+ */
+export function spread(groups: number, limit = 65535): [number, number, number] {
+  if (groups <= limit) return [Math.max(1, groups), 1, 1];
+  const y = Math.ceil(groups / limit);
   return [Math.ceil(groups / y), y, 1];
+}
+
+/**
+ * An ONNX attribute as a kernel request holds it: {int}/{ints} unwrapped, and a one-element tensor (ConstantOfShape's
+ * `value`) as its number. Used by the executor and the kernel tests alike.
+ */
+export function attributeValue(value: OnnxAttributeValue): number | number[] | string {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    if (value.some((v) => typeof v === 'string'))
+      throw new Error('string list attributes have no kernel form');
+    return value as number[];
+  }
+  if ('int' in value) return value.int;
+  if ('ints' in value) return value.ints;
+  // The raw bytes may sit at any offset of their buffer: copy them before viewing them as wider elements.
+  const { buffer } = value.raw.slice();
+  const viewOf: Partial<Record<number, () => ArrayLike<number | bigint>>> = {
+    [OnnxDataType.FLOAT]: () => new Float32Array(buffer),
+    [OnnxDataType.DOUBLE]: () => new Float64Array(buffer),
+    [OnnxDataType.INT32]: () => new Int32Array(buffer),
+    [OnnxDataType.INT64]: () => new BigInt64Array(buffer),
+    [OnnxDataType.UINT32]: () => new Uint32Array(buffer),
+    [OnnxDataType.UINT8]: () => new Uint8Array(buffer),
+    [OnnxDataType.BOOL]: () => new Uint8Array(buffer),
+  };
+  const elements = viewOf[value.dataType]?.();
+  if (!elements)
+    throw new Error(`tensor attribute ${value.name}: ONNX data type ${value.dataType} is not supported`);
+  if (elements.length !== 1)
+    throw new Error(`tensor attribute ${value.name}: ${elements.length} elements, kernels take one`);
+  return Number(elements[0]);
 }

@@ -1,7 +1,8 @@
 import ort from 'onnxruntime-node';
 import { Graph, type DType } from '../../graph/graph.ts';
 import { dawnDevice } from '../device.ts';
-import type { Kernel, KernelRequest, KernelTensor } from '../kernel.ts';
+import type { OnnxAttributeValue } from '../../../../shared/onnx/onnxModel.ts';
+import { attributeValue, type Kernel, type KernelRequest, type KernelTensor } from '../kernel.ts';
 import { kernelGenerators } from '../kernels/index.ts';
 
 /**
@@ -23,8 +24,8 @@ export interface NodeSpec {
   opType: string;
   inputs: (NodeInput | null)[];
   outputs: { dtype: DType; shape: number[] }[];
-  /** ONNX attributes as the graph writes them ({int: n}, {ints: [...]}, numbers as floats, strings). */
-  attributes?: Record<string, number | string | { int: number } | { ints: number[] } | number[]>;
+  /** ONNX attributes as the graph writes them ({int: n}, {ints: [...]}, numbers as floats, strings, tensors). */
+  attributes?: Record<string, OnnxAttributeValue>;
 }
 
 export const kernelType = (dtype: DType): KernelTensor['type'] =>
@@ -33,10 +34,7 @@ export const kernelType = (dtype: DType): KernelTensor['type'] =>
 /** The kernel request the executor would make for this node. */
 export function requestOf(spec: NodeSpec): KernelRequest {
   const attributes: Record<string, number | number[] | string> = {};
-  for (const [k, v] of Object.entries(spec.attributes ?? {})) {
-    if (typeof v === 'object' && !Array.isArray(v)) attributes[k] = 'int' in v ? v.int : v.ints;
-    else attributes[k] = v;
-  }
+  for (const [k, v] of Object.entries(spec.attributes ?? {})) attributes[k] = attributeValue(v);
   return {
     opType: spec.opType,
     inputs: spec.inputs.map((i) => (i ? { shape: i.shape, type: kernelType(i.dtype) } : null)),
@@ -154,7 +152,7 @@ export async function runNodeOnOrt(spec: NodeSpec): Promise<HostArray[]> {
     feeds[t.name] = new ort.Tensor(type, i.data as never, i.shape);
     return t;
   });
-  const outs = g.emit(spec.opType, ins, spec.outputs, (spec.attributes ?? {}) as never);
+  const outs = g.emit(spec.opType, ins, spec.outputs, spec.attributes ?? {});
   outs.forEach((t, j) => g.output(t, `out${j}`));
   const session = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
   try {
