@@ -59,6 +59,16 @@ describe('ReduceSum, ReduceMean, ReduceMax, ReduceSumSquare', () => {
   it.each<[string, NodeSpec]>([
     ['ReduceSum over the last axis, keepdims', reduceSpec('ReduceSum', [5, 7, 40], [-1], [5, 7, 1], 1)],
     ['ReduceSum over rows (bias gradients)', reduceSpec('ReduceSum', [300, 24], [0], [24], 0)],
+    // few outputs over long columns: the walk is cut into parts, combined by a second pass
+    [
+      'ReduceSum over many rows (scale gradients, in parts)',
+      reduceSpec('ReduceSum', [3000, 20], [0], [20], 0),
+    ],
+    [
+      'ReduceMax over a leading and a middle axis, in parts',
+      reduceSpec('ReduceMax', [40, 3, 50, 4], [0, 2], [1, 3, 1, 4], 1),
+    ],
+    ['ReduceMean over leading axes, in parts', reduceSpec('ReduceMean', [30, 40, 6], [0, 1], [6], 0)],
     ['ReduceSum of rank 4 over the last axis', reduceSpec('ReduceSum', [2, 3, 4, 70], [3], [2, 3, 4, 1], 1)],
     ['ReduceMean over two apart axes', reduceSpec('ReduceMean', [3, 4, 5, 6], [1, 3], [3, 5], 0)],
     ['ReduceMean of everything (a loss)', reduceSpec('ReduceMean', [600, 500], [0, 1], [], 0)],
@@ -82,6 +92,20 @@ describe('ReduceSum, ReduceMean, ReduceMax, ReduceSumSquare', () => {
     });
     expect(passes).toHaveLength(3);
     expect(scratchBytes).toHaveLength(2);
+  });
+
+  it('cuts a column sum over B·T rows into parts (C threads alone would idle the GPU)', () => {
+    const { passes } = reduceKernels.ReduceSum!({
+      opType: 'ReduceSum',
+      inputs: [
+        { shape: [16384, 384], type: 'f32' },
+        { shape: [1], type: 'i32' },
+      ],
+      outputs: [{ shape: [384], type: 'f32' }],
+      attributes: { keepdims: 0 },
+      constants: [null, [0]],
+    });
+    expect(passes).toHaveLength(2);
   });
 
   it('copies the input with noop_with_empty_axes and no axes', async () => {

@@ -172,21 +172,30 @@ function mergeAxes(shape: readonly number[], reduced: ReadonlySet<number>) {
   return withStrides.reverse();
 }
 
-/** Any reduction: one thread per output element, walking its elements in a fixed order. */
+/**
+ * Any reduction: one thread per output element walks its elements. When there are few outputs over long
+ * walks (a column sum over B·T rows: C threads, far too few for a GPU) the walk is cut into parts, each
+ * part's result goes to scratch, and a second pass combines the parts of each output in order.
+ */
 function stridedReduceKernel(
   kind: ReduceKind,
   runs: ReturnType<typeof mergeAxes>,
   inputNumel: number,
   src: number,
   dst: number,
+  scratch: number,
 ): Kernel {
   const kept = runs.filter((r) => !r.reduced);
   const reduced = runs.filter((r) => r.reduced);
   const outputs = numelOf(kept.map((r) => r.size));
   const count = numelOf(reduced.map((r) => r.size));
   const combine = combineOf(kind);
-  const decompose = (index: string, dims: typeof runs, into: string) => {
-    const lines = [`var ${into} = 0u;`, `{ var q = ${index};`];
+  const wanted =
+    outputs < 32768 && count >= 1024 ? Math.min(Math.ceil(count / 256), Math.ceil(65536 / outputs)) : 1;
+  const chunk = Math.ceil(count / wanted);
+  const parts = Math.ceil(count / chunk);
+  const decompose = (index: string, dims: typeof runs, into: string, from: string) => {
+    const lines = [`var ${into} = ${from};`, `{ var q = ${index};`];
     for (let d = dims.length - 1; d >= 0; d--) {
       lines.push(`${into} += (q % ${dims[d]!.size}u) * ${dims[d]!.stride}u; q = q / ${dims[d]!.size}u;`);
     }
@@ -194,31 +203,58 @@ function stridedReduceKernel(
     return lines.join(' ');
   };
   const offset =
-    reduced.length === 1 ? `let at = base + r * ${reduced[0]!.stride}u;` : decompose('r', reduced, 'at');
+    reduced.length === 1
+      ? `let at = base + r * ${reduced[0]!.stride}u;`
+      : decompose('r', reduced, 'at', 'base');
   const value = kind === 'sumSquare' ? 'v * v' : 'v';
-  const finish = kind === 'mean' ? `acc * ${1 / count}` : 'acc';
-  const groups = Math.ceil(outputs / 64);
-  const [gx, gy] = spread(groups);
-  const code = /* wgsl */ `
-// y[o] = ${kind === 'max' ? 'max' : 'Σ'}_r f(x[o, r]) over ${count} elements, x of ${inputNumel}
+  const finish = (v: string) => (kind === 'mean' ? `${v} * ${1 / count}` : v);
+  const threads = outputs * parts;
+  const [gx, gy] = spread(Math.ceil(threads / 64));
+  const split = parts > 1;
+  const target = split ? scratch : dst;
+  const walk = /* wgsl */ `
+// ${split ? `part p of` : ''} y[o] = ${kind === 'max' ? 'max' : 'Σ'}_r f(x[o, r]) over ${count} elements${split ? ` (${parts} parts of ${chunk})` : ''}, x of ${inputNumel}
 @group(0) @binding(${src}) var<storage, read> x: array<f32>;
+@group(0) @binding(${target}) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = ${groupIndex(gx)} * 64u + lid;
+  if (g >= ${threads}u) { return; }
+  let o = g % ${outputs}u;
+  let begin = (g / ${outputs}u) * ${chunk}u;
+  let end = min(begin + ${chunk}u, ${count}u);
+  ${kept.length ? decompose('o', kept, 'base', '0u') : 'let base = 0u;'}
+  var acc = ${identityOf(kind)};
+  for (var r = begin; r < end; r++) {
+    ${offset}
+    let v = x[at];
+    acc = ${combine('acc', value)};
+  }
+  y[g] = ${split ? 'acc' : finish('acc')};
+}
+`;
+  const first: KernelPass = { code: walk, workgroups: [gx, gy, 1], bindings: [src, target] };
+  if (!split) return { passes: [first] };
+  const [hx, hy] = spread(Math.ceil(outputs / 64));
+  const gather = /* wgsl */ `
+// y[o] = ${kind === 'max' ? 'max' : 'Σ'}_p part[p, o], p in order
+@group(0) @binding(${scratch}) var<storage, read_write> part: array<f32>;
 @group(0) @binding(${dst}) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = ${groupIndex(gx)} * 64u + lid;
+  let o = ${groupIndex(hx)} * 64u + lid;
   if (o >= ${outputs}u) { return; }
-  ${kept.length ? decompose('o', kept, 'base') : 'let base = 0u;'}
   var acc = ${identityOf(kind)};
-  for (var r = 0u; r < ${count}u; r++) {
-    ${reduced.length === 1 ? offset : offset.replace('var at = 0u;', 'var at = base;')}
-    let v = x[at];
-    acc = ${combine('acc', value)};
-  }
-  y[o] = ${finish};
+  for (var p = 0u; p < ${parts}u; p++) { acc = ${combine('acc', `part[p * ${outputs}u + o]`)}; }
+  y[o] = ${finish('acc')};
 }
 `;
-  return { passes: [{ code, workgroups: [gx, gy, 1], bindings: [src, dst] }] };
+  return {
+    passes: [first, { code: gather, workgroups: [hx, hy, 1], bindings: [scratch, dst] }],
+    scratchBytes: [threads * 4],
+  };
 }
 
 /** out = f(x) elementwise: ReduceX with noop_with_empty_axes and no axes. */
@@ -296,7 +332,7 @@ const reduce =
     const rowsOnly = last.reduced && runs.slice(0, -1).every((r) => !r.reduced);
     if (rowsOnly && last.size >= 32)
       return rowReduceKernel(kind, numel / last.size, last.size, src, dst, dst + 1);
-    return stridedReduceKernel(kind, runs, numel, src, dst);
+    return stridedReduceKernel(kind, runs, numel, src, dst, dst + 1);
   };
 
 /** Softmax over one axis: y = exp(x − max) / Σ exp(x − max). */
