@@ -133,16 +133,6 @@ describe('Gemm', () => {
     expect(await compare(spec, { splits: 3 })).toBeLessThan(TOLERANCE);
   });
 
-  it('stays within 1e-5 of ONNX Runtime at K = 1536 without a split', async () => {
-    const spec = gemmSpec({
-      a: [16, 1536],
-      b: [20, 1536],
-      out: [16, 20],
-      attributes: { transB: { int: 1 } },
-    });
-    expect(await compare(spec, { splits: 1 })).toBeLessThan(TOLERANCE);
-  });
-
   it('rejects integer operands', () => {
     const spec: NodeSpec = {
       opType: 'Gemm',
@@ -153,6 +143,62 @@ describe('Gemm', () => {
       outputs: [{ dtype: 'int32', shape: [2, 2] }],
     };
     expect(() => gemmKernelOf(requestOf(spec))).toThrow(KernelUnsupported);
+  });
+});
+
+/**
+ * At K = 1536 two f32 summation orders differ by ~1e-5 in the worst of thousands of outputs of magnitude ~13
+ * (ONNX Runtime's CPU GEMM is itself 0.9e-5 from the float64 sum): there the kernel is held to the exact
+ * sum, at least as close to it as ONNX Runtime, give or take half.
+ */
+describe('Gemm precision at K = 1536', () => {
+  const errors = async (m: number, n: number, k: number, choice?: GemmChoice) => {
+    const spec = gemmSpec({
+      a: [k, m],
+      b: [n, k],
+      out: [m, n],
+      attributes: { transA: { int: 1 }, transB: { int: 1 } },
+    });
+    const [a, b] = spec.inputs.map((i) => i!.data as Float32Array) as [Float32Array, Float32Array];
+    const exact = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let kk = 0; kk < k; kk++) sum += a[kk * m + i]! * b[j * k + kk]!;
+        exact[i * n + j] = sum;
+      }
+    let ours: Float32Array;
+    if (choice) {
+      const req = requestOf(spec);
+      [ours] = (await runKernelOnDevice(gemmKernelOf(req, choice), req, [a, b])) as [Float32Array];
+    } else [ours] = (await runNodeOnDawn(spec)) as [Float32Array];
+    const [reference] = (await runNodeOnOrt(spec)) as [Float32Array];
+    return {
+      ours: maxRelativeError(ours, exact),
+      ort: maxRelativeError(reference, exact),
+      apart: maxRelativeError(ours, reference),
+    };
+  };
+
+  it('weight gradient shape: 128×128 tiles, K split into slices', async () => {
+    const spec = gemmSpec({
+      a: [1536, 128],
+      b: [132, 1536],
+      out: [128, 132],
+      attributes: { transA: { int: 1 }, transB: { int: 1 } },
+    });
+    const { passes } = gemmKernelOf(requestOf(spec));
+    expect(passes[0]!.code).toContain('tile 128×128×8');
+    expect(passes).toHaveLength(2);
+    const e = await errors(128, 132, 1536);
+    expect(e.ours).toBeLessThan(1.5 * e.ort);
+    expect(e.apart).toBeLessThan(2e-5);
+  });
+
+  it('one workgroup over the whole K (no split)', async () => {
+    const e = await errors(64, 68, 1536, { splits: 1 });
+    expect(e.ours).toBeLessThan(1.5 * e.ort);
+    expect(e.apart).toBeLessThan(2e-5);
   });
 });
 

@@ -73,8 +73,11 @@ function chooseTiling(p: GemmProblem): Tiling {
   const big: Tiling = { rm: 8, rn: 8, bk: 8 };
   const tall: Tiling = { rm: 8, rn: 4, bk: 8 };
   const small: Tiling = { rm: 4, rn: 4, bk: 16 };
-  if (p.m >= 128 && p.n >= 128 && tiles(big) >= 256) return big;
-  if (p.m >= 128 && p.n >= 48 && tiles(tall) >= 256) return tall;
+  // A long K is split into enough slices to fill the GPU anyway (chooseSplitK), so it keeps the tile
+  // that does the most arithmetic per value loaded (weight gradients: [C, 4C] outputs over K = B·T).
+  const longK = p.k >= 1024;
+  if (p.m >= 128 && p.n >= 128 && (tiles(big) >= 256 || longK)) return big;
+  if (p.m >= 128 && p.n >= 48 && (tiles(tall) >= 256 || longK)) return tall;
   return small;
 }
 
@@ -82,8 +85,8 @@ function chooseTiling(p: GemmProblem): Tiling {
 function chooseSplitK(p: GemmProblem, t: Tiling): number {
   const tiles = Math.ceil(p.m / tileRows(t)) * Math.ceil(p.n / tileCols(t)) * numelOf(p.batch);
   if (tiles >= 256 || p.k < 512) return 1;
-  // Each slice keeps at least 256 of K, so the extra pass stays small next to the product.
-  return Math.max(1, Math.min(Math.ceil(512 / tiles), Math.floor(p.k / 256), 64));
+  // Each slice keeps at least 512 of K, so the extra pass stays small next to the product.
+  return Math.max(1, Math.min(Math.ceil(512 / tiles), Math.floor(p.k / 512), 64));
 }
 
 /** WGSL statements computing `name`, the element offset of batch `z` in an operand with these strides. */
@@ -237,16 +240,27 @@ function productPass(p: GemmProblem, t: Tiling, splits: number): KernelPass {
   const accDecl: string[] = [];
   for (let r = 0; r < t.rm; r++)
     for (let u = 0; u < colGroups; u++) accDecl.push(`var ${acc(r, u)} = vec4<f32>(0.0);`);
+  // Precision: one running sum over a long K loses ~√K·ε of it (at K = 1536, 5× the error of ONNX
+  // Runtime's CPU GEMM against the exact sum). Over long ranges each K step is summed apart and then added to
+  // the running sum (~√(K/BK)·ε), at the cost of a second set of accumulators.
+  const blocked = kChunk >= 512;
+  const sum = blocked ? (r: number, u: number) => `part${r}_${u}` : acc;
   const inner: string[] = [];
+  if (blocked)
+    for (let r = 0; r < t.rm; r++)
+      for (let u = 0; u < colGroups; u++) inner.push(`var ${sum(r, u)} = vec4<f32>(0.0);`);
   for (let kk = 0; kk < bk; kk++) {
     const lines: string[] = [];
     for (let s = 0; s < t.rm / 4; s++) lines.push(`let a${s} = As[cur + ${kk * (bm / 4) + s * 16}u + ty];`);
     for (let u = 0; u < colGroups; u++) lines.push(`let b${u} = Bs[curB + ${kk * (bn / 4) + u * 16}u + tx];`);
     for (const [r, { s, i }] of rowsOf.entries())
       for (let u = 0; u < colGroups; u++)
-        lines.push(`${acc(r, u)} = fma(vec4<f32>(a${s}[${i}]), b${u}, ${acc(r, u)});`);
+        lines.push(`${sum(r, u)} = fma(vec4<f32>(a${s}[${i}]), b${u}, ${sum(r, u)});`);
     inner.push(`{ ${lines.join(' ')} }`);
   }
+  if (blocked)
+    for (let r = 0; r < t.rm; r++)
+      for (let u = 0; u < colGroups; u++) inner.push(`${acc(r, u)} += ${sum(r, u)};`);
 
   // Epilogue: α·acc + β·C₀ into the output, or the raw sum into this split's scratch slice.
   const split = splits > 1;
