@@ -1,5 +1,6 @@
 /**
  * npm run bench:kernels [-- --small | --full] [--reps N] [--only NAME] [--no-ort]
+ *                          [--tile 8x8|8x4|4x4] [--splits N] [--blocked on|off]
  *
  * GFLOP/s of our MatMul/Gemm kernel (src/main/engine/dawn/kernels/matmul.ts, on the Dawn device) and of
  * ONNX Runtime's WebGPU provider on the products of one training step of the `baby` preset (batch 64 ×
@@ -22,7 +23,7 @@ import { Graph } from '../../src/main/engine/graph/graph.ts';
 import { describeAdapter } from '../../src/main/engine/adapter.ts';
 import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
 import type { KernelRequest } from '../../src/main/engine/dawn/kernel.ts';
-import { matmulKernels } from '../../src/main/engine/dawn/kernels/matmul.ts';
+import { gemmKernelOf, matMulKernel, type GemmChoice } from '../../src/main/engine/dawn/kernels/matmul.ts';
 import { randomFloats } from '../../src/main/engine/dawn/testing/runKernel.ts';
 
 const { values } = parseArgs({
@@ -32,6 +33,10 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     only: { type: 'string' },
     'no-ort': { type: 'boolean', default: false },
+    // the generator's choices forced, to compare its variants on a GPU
+    tile: { type: 'string' },
+    splits: { type: 'string' },
+    blocked: { type: 'string' },
   },
 });
 
@@ -112,7 +117,7 @@ const numel = (s: number[]) => s.reduce((x, y) => x * y, 1);
 async function timeOurs(p: Product, reps: number): Promise<{ ms: number; clock: string; wallMs: number }> {
   const { device, features } = await dawnDevice();
   const req = requestOf(p);
-  const kernel = matmulKernels[p.op]!(req);
+  const kernel = p.op === 'Gemm' ? gemmKernelOf(req, choice) : matMulKernel(req, choice);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const sized = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
   const buffers = [p.a, p.b].map((shape, i) => {
@@ -185,7 +190,7 @@ async function timeOurs(p: Product, reps: number): Promise<{ ms: number; clock: 
 }
 
 /** Milliseconds per product on ONNX Runtime's WebGPU provider: (1 + reps) copies minus one, over reps. */
-async function timeOrt(p: Product, reps: number): Promise<number> {
+async function timeOrt(p: Product, reps: number): Promise<number | null> {
   const session = async (copies: number) => {
     const g = new Graph('bench_product', { kernels: 'portable' });
     const a = g.input('a', 'float32', p.a);
@@ -217,29 +222,44 @@ async function timeOrt(p: Product, reps: number): Promise<number> {
     b: new ort.Tensor('float32', randomFloats(numel(p.b), 2), p.b),
   };
   const timeRun = async ({ s }: { s: ort.InferenceSession }) => {
-    const best: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      const out = await s.run(feeds);
-      best.push(performance.now() - t0);
-      for (const t of Object.values(out)) t.dispose();
-    }
-    return Math.min(...best);
+    const t0 = performance.now();
+    const out = await s.run(feeds);
+    const ms = performance.now() - t0;
+    for (const t of Object.values(out)) t.dispose();
+    return ms;
   };
   const one = await session(1);
   const many = await session(1 + reps);
   try {
     await timeRun(one); // warm-up: shaders compiled
     await timeRun(many);
-    const t1 = await timeRun(one);
-    const tn = await timeRun(many);
-    return Math.max(tn - t1, 1e-6) / reps;
+    // alternated, best of five each: a busy machine slows some runs, never speeds one up
+    const t1: number[] = [];
+    const tn: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      t1.push(await timeRun(one));
+      tn.push(await timeRun(many));
+    }
+    const ms = (Math.min(...tn) - Math.min(...t1)) / reps;
+    // Lost in the noise of the uploads and the download: no measurement rather than a wrong one.
+    return ms > 0 ? ms : null;
   } finally {
     await one.s.release();
     await many.s.release();
   }
 }
 
+const tiles: Record<string, GemmChoice['tiling']> = {
+  '8x8': { rm: 8, rn: 8, bk: 8 },
+  '8x4': { rm: 8, rn: 4, bk: 8 },
+  '4x4': { rm: 4, rn: 4, bk: 16 },
+};
+if (values.tile && !tiles[values.tile]) throw new Error(`--tile: one of ${Object.keys(tiles).join(', ')}`);
+const choice: GemmChoice = {
+  ...(values.tile ? { tiling: tiles[values.tile] } : {}),
+  ...(values.splits ? { splits: Number(values.splits) } : {}),
+  ...(values.blocked ? { blocked: values.blocked === 'on' } : {}),
+};
 const { adapter } = await dawnDevice();
 const software = /llvmpipe|lavapipe|swiftshader/i.test(adapter);
 const small = values.small || (software && !values.full);
@@ -248,7 +268,11 @@ const reps = Number(values.reps ?? (small ? 3 : 20));
 const products = stepProducts(batch, context).filter((p) => !values.only || p.name.includes(values.only));
 const ortAdapter = values['no-ort'] ? null : await describeAdapter();
 console.log(`ours: Dawn on ${adapter}; ONNX Runtime WebGPU: ${ortAdapter ?? 'skipped'}`);
-console.log(`baby step products at batch ${batch} × context ${context}, ${reps} reps each\n`);
+console.log(
+  `baby step products at batch ${batch} × context ${context}, ${reps} reps each` +
+    (Object.keys(choice).length ? `; our kernel forced to ${JSON.stringify(choice)}` : '') +
+    '\n',
+);
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 console.log(
   `${'product'.padEnd(22)}${pad('shape (M×N×K)', 22)}${pad('×step', 7)}${pad('ours ms', 10)}${pad('GFLOP/s', 9)}${pad('ORT ms', 10)}${pad('GFLOP/s', 9)}`,
@@ -256,6 +280,8 @@ console.log(
 const rows: Record<string, unknown>[] = [];
 let oursStep = 0;
 let ortStep = 0;
+/** Products ONNX Runtime's time could not be told from its noise (or that it failed to run). */
+let ortMissing = values['no-ort'] ? products.length : 0;
 let stepFlops = 0;
 for (const p of products) {
   const m = p.out[p.out.length - 2]!;
@@ -272,6 +298,7 @@ for (const p of products) {
   const gflops = (ms: number | null) => (ms === null ? null : p.flops / (ms * 1e6));
   oursStep += ours.ms * p.count;
   if (ortMs !== null) ortStep += ortMs * p.count;
+  else if (!values['no-ort']) ortMissing++;
   stepFlops += p.flops * p.count;
   const row = {
     name: p.name,
@@ -295,7 +322,9 @@ console.log(
   `\nstep total: ${(stepFlops / 1e9).toFixed(1)} GFLOP; ours ${oursStep.toFixed(2)} ms (${stepGflops(oursStep)} GFLOP/s)` +
     (values['no-ort']
       ? ''
-      : `, ONNX Runtime WebGPU ${ortStep.toFixed(2)} ms (${stepGflops(ortStep)} GFLOP/s)`),
+      : ortMissing
+        ? `, ONNX Runtime WebGPU: ${ortMissing} products unmeasured`
+        : `, ONNX Runtime WebGPU ${ortStep.toFixed(2)} ms (${stepGflops(ortStep)} GFLOP/s)`),
 );
 console.log(
   JSON.stringify({
@@ -303,11 +332,12 @@ console.log(
     batch,
     context,
     reps,
+    choice,
     step_gflop: +(stepFlops / 1e9).toFixed(2),
     ours_step_ms: +oursStep.toFixed(3),
     ours_step_gflops: stepGflops(oursStep),
-    ort_step_ms: values['no-ort'] ? null : +ortStep.toFixed(3),
-    ort_step_gflops: values['no-ort'] ? null : stepGflops(ortStep),
+    ort_step_ms: ortMissing ? null : +ortStep.toFixed(3),
+    ort_step_gflops: ortMissing ? null : stepGflops(ortStep),
     products: rows,
   }),
 );

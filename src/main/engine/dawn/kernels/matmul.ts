@@ -184,7 +184,7 @@ function tileLoader(s: LoaderSpec): {
 }
 
 /** The tiled product pass; with `splits` > 1 it writes raw slices of the K sum to scratch instead. */
-function productPass(p: GemmProblem, t: Tiling, splits: number): KernelPass {
+function productPass(p: GemmProblem, t: Tiling, splits: number, blockedChoice?: boolean): KernelPass {
   const bm = tileRows(t);
   const bn = tileCols(t);
   const { bk } = t;
@@ -243,7 +243,7 @@ function productPass(p: GemmProblem, t: Tiling, splits: number): KernelPass {
   // Precision: one running sum over a long K loses ~√K·ε of it (at K = 1536, 5× the error of ONNX
   // Runtime's CPU GEMM against the exact sum). Over long ranges each K step is summed apart and then added to
   // the running sum (~√(K/BK)·ε), at the cost of a second set of accumulators.
-  const blocked = kChunk >= 512;
+  const blocked = blockedChoice ?? kChunk >= 512;
   const sum = blocked ? (r: number, u: number) => `part${r}_${u}` : acc;
   const inner: string[] = [];
   if (blocked)
@@ -408,6 +408,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 export interface GemmChoice {
   readonly tiling?: Tiling;
   readonly splits?: number;
+  /** Sum each K step apart before adding it to the running sum (default: over K ranges of 512 or more). */
+  readonly blocked?: boolean;
 }
 
 /** The passes (and scratch) of one GEMM problem. */
@@ -416,9 +418,9 @@ function gemmKernel(p: GemmProblem, choice: GemmChoice): Kernel {
   const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, tiling));
   // Slices are whole K steps; rounding them up can leave fewer slices than asked for.
   const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / tiling.bk) * tiling.bk));
-  if (splits === 1) return { passes: [productPass(p, tiling, 1)] };
+  if (splits === 1) return { passes: [productPass(p, tiling, 1, choice.blocked)] };
   return {
-    passes: [productPass(p, tiling, splits), splitSumPass(p, splits)],
+    passes: [productPass(p, tiling, splits, choice.blocked), splitSumPass(p, splits)],
     scratchBytes: [splits * p.m * p.n * numelOf(p.batch) * 4],
   };
 }
