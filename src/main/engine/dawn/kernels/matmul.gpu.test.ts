@@ -133,6 +133,19 @@ describe('Gemm', () => {
     expect(await compare(spec, { splits: 3 })).toBeLessThan(TOLERANCE);
   });
 
+  it('gives the same bits on every run (split K included: slices added in order, no atomics)', async () => {
+    const spec = gemmSpec({
+      a: [1200, 40],
+      b: [1200, 36],
+      out: [40, 36],
+      attributes: { transA: { int: 1 } },
+    });
+    expect(gemmKernelOf(requestOf(spec)).passes).toHaveLength(2);
+    const [first] = await runNodeOnDawn(spec);
+    const [second] = await runNodeOnDawn(spec);
+    expect(Buffer.from(second!.buffer).equals(Buffer.from(first!.buffer))).toBe(true);
+  });
+
   it('rejects integer operands', () => {
     const spec: NodeSpec = {
       opType: 'Gemm',

@@ -108,6 +108,13 @@ describe('ReduceSum, ReduceMean, ReduceMax, ReduceSumSquare', () => {
     expect(passes).toHaveLength(2);
   });
 
+  it('gives the same bits on every run (a fixed order over workgroups and passes)', async () => {
+    const spec = reduceSpec('ReduceSumSquare', [300001], null, [], 0);
+    const [first] = await runNodeOnDawn(spec);
+    const [second] = await runNodeOnDawn(spec);
+    expect(second![0]).toBe(first![0]);
+  });
+
   it('copies the input with noop_with_empty_axes and no axes', async () => {
     const spec: NodeSpec = {
       opType: 'ReduceSum',
