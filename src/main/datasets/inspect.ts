@@ -9,6 +9,8 @@ import { formatOf, readSource, resolveInputs, type DocumentSink } from './source
 const HEAD_BYTES = 256 << 10;
 const SAMPLES = 3;
 const SAMPLE_CHARS = 500;
+/** Entries an inspection walks in a folder: enough for any dataset folder, and "/" answers in seconds. */
+export const INSPECT_MAX_ENTRIES = 20_000;
 
 /** A look at an input before importing it: reads at most the first 256 KiB of a file. */
 export async function inspectPath(
@@ -39,7 +41,7 @@ export async function inspectPath(
     };
   }
   if (st.isDirectory()) {
-    const r = await resolveInputs([abs]);
+    const r = await resolveInputs([abs], undefined, INSPECT_MAX_ENTRIES);
     const byFormat: Record<string, number> = {};
     for (const f of r.files) byFormat[f.format] = (byFormat[f.format] ?? 0) + 1;
     return {
@@ -52,6 +54,7 @@ export async function inspectPath(
         bytes: r.files.reduce((s, f) => s + f.bytes, 0),
         byFormat,
         ignored: r.ignored.count,
+        truncated: r.truncated,
         examples: r.files.slice(0, 20).map((f) => ({ path: f.display, format: f.format, bytes: f.bytes })),
       },
     };

@@ -26,6 +26,8 @@ export interface ResolvedInputs {
   /** Inputs that could not be used at all (not found, unreadable, unsupported). */
   problems: FileReport[];
   ignored: { count: number; examples: string[] };
+  /** The walk stopped at `maxEntries`: files and counts are a lower bound. */
+  truncated: boolean;
 }
 
 const EXTENSIONS: Record<string, InputFormat> = {
@@ -89,7 +91,11 @@ function errnoProblem(display: string, e: unknown): FileReport {
 export async function resolveInputs(
   inputs: readonly string[],
   signal?: AbortSignal,
+  /** Stop walking folders after this many entries (an inspection of "/" must not walk the whole disk). */
+  maxEntries = Infinity,
 ): Promise<ResolvedInputs> {
+  let entriesSeen = 0;
+  let truncated = false;
   const files: SourceFile[] = [];
   const problems: FileReport[] = [];
   const ignored = { count: 0, examples: [] as string[] };
@@ -122,6 +128,10 @@ export async function resolveInputs(
       return;
     }
     for (const name of entries) {
+      if (++entriesSeen > maxEntries) {
+        truncated = true;
+        return;
+      }
       const abs = join(dir, name);
       const shown = `${display}/${name}`;
       if (name.startsWith('.')) {
@@ -164,7 +174,7 @@ export async function resolveInputs(
         ),
       );
   }
-  return { files, problems, ignored };
+  return { files, problems, ignored, truncated };
 }
 
 /** Where the documents of a file go. A document is opened, written (in pieces) and closed or discarded. */

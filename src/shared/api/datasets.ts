@@ -100,6 +100,8 @@ export const inspectResultSchema = z.object({
       bytes: z.number().int().nonnegative(),
       byFormat: z.record(z.string(), z.number().int().nonnegative()),
       ignored: z.number().int().nonnegative(),
+      /** The folder holds more entries than an inspection walks: the counts are those of the first ones. */
+      truncated: z.boolean(),
       examples: z.array(
         z.object({ path: z.string(), format: inputFormatSchema, bytes: z.number().int().nonnegative() }),
       ),

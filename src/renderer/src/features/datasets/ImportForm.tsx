@@ -326,7 +326,7 @@ function InputRow({
         {d ? (
           <span className="muted small">
             {d.kind === 'directory' && d.directory
-              ? `folder: ${d.directory.files} files, ${formatBytes(d.directory.bytes)}`
+              ? `folder: ${d.directory.truncated ? 'over ' : ''}${d.directory.files} files, ${formatBytes(d.directory.bytes)}${d.directory.truncated ? ' (counted the first entries only)' : ''}`
               : `${d.format ?? d.kind} · ${formatBytes(d.bytes)}`}
           </span>
         ) : inspect.isLoading ? (
