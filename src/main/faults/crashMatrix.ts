@@ -590,6 +590,139 @@ class ChainState implements CrashOperation {
   }
 }
 
+/** anvil's dev account 2 (its default mnemonic): the lineage's verifier. */
+const DEV_ACCOUNT_2 = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+
+interface MintedToken {
+  tokenId: number;
+  modelCid: string;
+  metadataCid: string;
+  evaluationCid: string;
+  score: string;
+}
+
+/**
+ * The claim stage of a pipeline on the embedded chain (commit → evaluate → sign → a verifier attests →
+ * claim and mint), killed at any moment (the app and its anvil together, or every other time the app
+ * alone): run again, the pipeline resumes and
+ * ends with exactly one minted token carrying the uninterrupted run's model, metadata and evaluation CIDs and
+ * score (the claim's own id and CID differ from run to run: a random id, a deadline). Never two mints.
+ */
+class ClaimPipeline implements CrashOperation {
+  readonly name = 'claim pipeline (commit, attest, claim, mint)';
+  #base = '';
+  #pipeline = '';
+  #expected = '';
+
+  async setup(workDir: string): Promise<number> {
+    this.#base = join(workDir, 'base');
+    writeFileSync(join(workDir, 'text.txt'), readFileSync(shakespearePath(), 'utf8').slice(0, 30_000));
+    this.#pipeline = join(workDir, 'pipeline.json');
+    writeFileSync(
+      this.#pipeline,
+      JSON.stringify({
+        format: 'xai-link-pipeline',
+        version: 1,
+        name: 'crash-claim',
+        stages: {
+          prepare: { inputs: ['text.txt'], tokenizer: 'char', valRatio: 0.1 },
+          train: {
+            preset: 'cpu-tiny',
+            model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 },
+            train: { batchSize: 2, evalIters: 1, warmupIters: 1, logInterval: 1, sampleTokens: 4 },
+            iters: 8,
+          },
+          evaluate: { text: 'prepared' },
+          publish: { pin: true },
+          claim: {
+            lineageId: 1,
+            trainer: { devAccount: 1 },
+            verifiers: [{ devAccount: 2 }],
+            name: 'crash',
+          },
+        },
+      }),
+    );
+    // Everything before the claim is done once; the lineage's evaluation text is the prepared one.
+    const prepared = await cliJson<{ outputs: { prepare: { evalTextCid: string } } }>(this.#base, [
+      'run',
+      this.#pipeline,
+      '--until',
+      'prepare',
+    ]);
+    await cliJson(this.#base, [
+      'lineage',
+      'create',
+      '--name',
+      'crash',
+      '--eval-cid',
+      prepared.outputs.prepare.evalTextCid,
+      '--genesis-score',
+      '100000000',
+      '--verifier',
+      DEV_ACCOUNT_2,
+      '--quorum',
+      '1',
+      '--min-commit-age',
+      '1',
+      '--dev-account',
+      '0',
+    ]);
+    await cliJson(this.#base, ['run', this.#pipeline, '--until', 'publish']);
+    const reference = join(workDir, 'reference');
+    cpSync(this.#base, reference, { recursive: true });
+    const started = performance.now();
+    await cliJson(reference, ['run', this.#pipeline]);
+    const ms = performance.now() - started;
+    this.#expected = await this.#minted(reference);
+    return ms;
+  }
+
+  async #minted(dataDir: string): Promise<string> {
+    const { tokens } = await cliJson<{ tokens: MintedToken[] }>(dataDir, ['tokens', 'list']);
+    return tokens
+      .map(
+        (t) =>
+          `#${t.tokenId} model ${t.modelCid} metadata ${t.metadataCid} evaluation ${t.evaluationCid} score ${t.score}`,
+      )
+      .join('; ');
+  }
+
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dataDir = join(runDir, 'data');
+    cpSync(this.#base, dataDir, { recursive: true });
+    // Every other kill takes only the app: its anvil lives on with what was sent (a transaction may be
+    // mined without the app having seen its receipt), and the restarted app finds and uses it.
+    const group = delayMs % 2 === 0;
+    const run = await runChild(CLI, ['--data-dir', dataDir, 'run', this.#pipeline, '--json'], delayMs, {
+      group,
+    });
+    try {
+      const again = await cliJson<{
+        outputs: { claim: { tokenId: number | null; metadataCid: string | null } };
+      }>(dataDir, ['run', this.#pipeline]);
+      const result = await this.#minted(dataDir);
+      const torn = visibleTempFiles(dataDir);
+      const recovered = result === this.#expected && torn.length === 0 && again.outputs.claim.tokenId === 1;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost: 0,
+        ...(recovered
+          ? {}
+          : {
+              problem: `minted ${result || 'nothing'} (the rerun says token ${again.outputs.claim.tokenId}), expected ${this.#expected}; stray files: ${torn.join(', ')}`,
+            }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost: 0, problem: (e as Error).message };
+    } finally {
+      // The anvil the killed app left running (the rerun used it without owning it).
+      await cli(dataDir, ['chain', 'stop']);
+    }
+  }
+}
+
 export const CRASH_OPERATIONS: Record<string, () => CrashOperation> = {
   settings: () => new SettingsWrites(),
   prepare: () => new Prepare(),
@@ -599,6 +732,7 @@ export const CRASH_OPERATIONS: Record<string, () => CrashOperation> = {
   'train-checkpoint': () => new TrainCheckpoint(),
   eval: () => new Evaluation(),
   'chain-state': () => new ChainState(),
+  claim: () => new ClaimPipeline(),
 };
 
 export interface MatrixRow {
