@@ -460,7 +460,7 @@ class TrainCheckpoint implements CrashOperation {
  * from run to run: the report records when it ran and for how long.)
  */
 class Evaluation implements CrashOperation {
-  readonly name = 'evaluation (60 kB text, published)';
+  readonly name = 'evaluation (40 kB text, published)';
   #base = '';
   #checkpoint = '';
   #text = '';
@@ -484,7 +484,7 @@ class Evaluation implements CrashOperation {
     ]);
     this.#checkpoint = join(run, 'checkpoints', 'latest.safetensors');
     this.#text = join(workDir, 'eval.txt');
-    writeFileSync(this.#text, readFileSync(shakespearePath(), 'utf8').slice(100_000, 160_000));
+    writeFileSync(this.#text, readFileSync(shakespearePath(), 'utf8').slice(100_000, 140_000));
     const small = join(workDir, 'eval-small.txt');
     writeFileSync(small, readFileSync(shakespearePath(), 'utf8').slice(0, 2_000));
     this.#ackReport = (
