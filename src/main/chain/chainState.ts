@@ -1,8 +1,8 @@
 /**
  * The embedded chain's state on disk, made as durable as what the app tells the user. anvil keeps the chain
- * in memory and writes its `--state` file only on a clean stop and every `--state-interval` seconds, in
- * place: a crash of the app (and so of its anvil) lost every transaction since the last write, mints and
- * deployments included, and a crash during a write left a torn file that anvil then refused to start from.
+ * in memory and writes its `--state` file only on a clean stop and every `--state-interval` seconds (30
+ * here): a crash of the app (and so of its anvil) lost every transaction since the last write, mints and
+ * deployments included; and anvil refuses to start from a damaged state file, so one kept the chain down.
  *
  * Instead, XAI-Link writes the state itself: the dump anvil answers to `anvil_dumpState` (gzip of the same
  * JSON as `--state`), atomically (temp file, fsync, rename), each time the app sees a transaction receipt on
