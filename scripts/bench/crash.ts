@@ -1,5 +1,6 @@
 /**
- * npm run bench:crash [-- --kills 20 --seed 1 --only settings,prepare,ipfs-add,ipfs-gc,ipfs-import-car]
+ * npm run bench:crash [-- --kills 20 --seed 1 --only settings,prepare,ipfs-add,ipfs-gc,ipfs-import-car,
+ *   train-checkpoint,eval,chain-state,claim]
  *
  * The crash-safety matrix: each operation runs as the real CLI in a child process and is SIGKILLed at
  * seeded random moments; after each kill the data directory must open, hold no torn file, have lost nothing

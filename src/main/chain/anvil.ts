@@ -33,6 +33,8 @@ export interface AnvilOptions {
   stateFile?: string;
   /** Also write the state every N seconds while running (guards against a crash). */
   stateIntervalS?: number;
+  /** Loaded on start, never written (anvil's `--load-state`): the caller saves the state itself. */
+  loadStateFile?: string;
   /** Default: a free port. */
   port?: number;
   chainId?: number;
@@ -213,6 +215,7 @@ async function startOnce(binary: string, port: number, opts: AnvilOptions): Prom
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId)];
   if (opts.stateFile) args.push('--state', opts.stateFile);
   if (opts.stateFile && opts.stateIntervalS) args.push('--state-interval', String(opts.stateIntervalS));
+  if (opts.loadStateFile) args.push('--load-state', opts.loadStateFile);
   args.push(...(opts.extraArgs ?? []));
 
   if (opts.detached && !opts.logFile) throw new Error('a detached anvil needs a log file');
@@ -261,7 +264,8 @@ async function startOnce(binary: string, port: number, opts: AnvilOptions): Prom
   const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
   for (;;) {
     if (spawnError) throw spawnFailure(binary, spawnError);
-    if (exitCode !== undefined) throw exitFailure(readOutput(), exitCode, opts.stateFile);
+    if (exitCode !== undefined)
+      throw exitFailure(readOutput(), exitCode, opts.stateFile ?? opts.loadStateFile);
     // Our anvil is ready once it says it listens (another process may answer on a port it failed to bind).
     if (
       /Listening on/.test(readOutput()) &&

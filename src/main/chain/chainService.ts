@@ -56,6 +56,7 @@ import {
 import { EmbeddedChain } from './embeddedChain.ts';
 import { bestFirst, rankContributors } from './leaderboard.ts';
 import { envValue } from '../util/envValue.ts';
+import { chainTransport } from './chainState.ts';
 
 type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -668,7 +669,10 @@ export class ChainService {
           nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
           rpcUrls: { default: { http: [rpcUrl] } },
         });
-    const transport = http(rpcUrl, embedded ? { retryCount: 0, timeout: 30_000 } : { timeout: 30_000 });
+    const transport = chainTransport(
+      rpcUrl,
+      embedded ? { retryCount: 0, timeout: 30_000 } : { timeout: 30_000 },
+    );
     const publicClient = createPublicClient({
       chain,
       transport,
@@ -741,7 +745,7 @@ export class ChainService {
   }
 
   async #wallet(conn: Connection, signer: Signer): Promise<Wallet> {
-    const transport = http(conn.rpcUrl, conn.embedded ? { retryCount: 0 } : {});
+    const transport = chainTransport(conn.rpcUrl, conn.embedded ? { retryCount: 0 } : {});
     if ('devAccount' in signer) {
       if (!conn.embedded || conn.chainId !== EMBEDDED_CHAIN_ID) {
         throw new ApiError('FAILED_PRECONDITION', 'dev accounts exist only on the embedded chain', {

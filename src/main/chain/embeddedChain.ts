@@ -1,5 +1,6 @@
 /**
- * The embedded chain: one anvil per data directory, state in `<chainDir>/state.json`, output in
+ * The embedded chain: one anvil per data directory, state in `<chainDir>/state.json` (written by us, see
+ * chainState.ts: after each transaction the app sees and before each stop), output in
  * `<chainDir>/anvil.log`, and a record of the running process in `<chainDir>/node.json` so that every
  * process using the same data directory (the app, the headless host, CLI commands) finds and shares it.
  *
@@ -11,6 +12,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } f
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
+import {
+  dumpChainState,
+  registerDurableChain,
+  unregisterDurableChain,
+  usableStateFile,
+} from './chainState.ts';
 import { isProcessAlive } from '../util/processAlive.ts';
 import { DEFAULT_CHAIN_ID, probeAnvil, startAnvil, stopPid, type AnvilInstance } from './anvil.ts';
 
@@ -42,6 +49,9 @@ export class EmbeddedChain {
   readonly recordFile: string;
   #owned: AnvilInstance | undefined;
   #starting: Promise<RunningChain> | undefined;
+  /** The state write in progress, and whether another was asked for meanwhile (writes never overlap). */
+  #persisting: Promise<void> | undefined;
+  #persistAgain = false;
 
   constructor(chainDir: string) {
     this.dir = chainDir;
@@ -55,6 +65,7 @@ export class EmbeddedChain {
     if (this.#owned && !isProcessAlive(this.#owned.pid)) {
       // Our anvil died (killed, crashed): forget it, so that the next call starts a new one on the saved state.
       console.warn(`the embedded chain (anvil, pid ${this.#owned.pid}) has exited; it will be started again`);
+      unregisterDurableChain(this.#owned.rpcUrl);
       this.#owned = undefined;
       rmSync(this.recordFile, { force: true });
     }
@@ -69,6 +80,8 @@ export class EmbeddedChain {
       rmSync(this.recordFile, { force: true });
       return null;
     }
+    // Started by another process (or left running by one that crashed): what this process writes is saved too.
+    registerDurableChain(record.rpcUrl, () => this.persist(record.rpcUrl));
     return {
       rpcUrl: record.rpcUrl,
       chainId: probe.chainId,
@@ -99,9 +112,9 @@ export class EmbeddedChain {
     mkdirSync(this.dir, { recursive: true });
     if (existsSync(this.logFile) && statSync(this.logFile).size > MAX_LOG_BYTES)
       truncateSync(this.logFile, 0);
+    const loadStateFile = usableStateFile(this.stateFile, (m) => console.warn(m));
     const instance = await startAnvil({
-      stateFile: this.stateFile,
-      stateIntervalS: 30,
+      ...(loadStateFile ? { loadStateFile } : {}),
       logFile: this.logFile,
       detached,
       chainId: DEFAULT_CHAIN_ID,
@@ -114,6 +127,9 @@ export class EmbeddedChain {
       startedAt: new Date().toISOString(),
       detached,
     };
+    registerDurableChain(instance.rpcUrl, () => this.persist(instance.rpcUrl));
+    // The first state file is written now, so that a chain that was started exists on disk.
+    await this.persist(instance.rpcUrl);
     await writeJsonAtomic(this.recordFile, record);
     if (!detached) this.#owned = instance;
     return {
@@ -125,11 +141,35 @@ export class EmbeddedChain {
     };
   }
 
-  /** Stops the running anvil of this data directory, whoever started it; anvil saves its state. */
+  /**
+   * Writes the state of the anvil at `rpcUrl` to the state file (atomically). Calls while one write runs
+   * are served by one more write after it, which sees everything they saw.
+   */
+  async persist(rpcUrl: string): Promise<void> {
+    if (this.#persisting) {
+      this.#persistAgain = true;
+      return this.#persisting;
+    }
+    this.#persisting = (async () => {
+      try {
+        do {
+          this.#persistAgain = false;
+          await dumpChainState(rpcUrl, this.stateFile);
+        } while (this.#persistAgain);
+      } finally {
+        this.#persisting = undefined;
+      }
+    })();
+    return this.#persisting;
+  }
+
+  /** Stops the running anvil of this data directory, whoever started it, after saving its state. */
   async stop(): Promise<boolean> {
     if (this.#owned) {
       const o = this.#owned;
       this.#owned = undefined;
+      if (isProcessAlive(o.pid)) await this.#persistBeforeStop(o.rpcUrl);
+      else unregisterDurableChain(o.rpcUrl);
       await o.stop();
       rmSync(this.recordFile, { force: true });
       return true;
@@ -137,9 +177,19 @@ export class EmbeddedChain {
     const running = await this.running();
     if (!running) return false;
     // running() checked that an anvil answers at the recorded address with the recorded pid alive.
+    await this.#persistBeforeStop(running.rpcUrl);
     await stopPid(running.pid);
     rmSync(this.recordFile, { force: true });
     return true;
+  }
+
+  async #persistBeforeStop(rpcUrl: string): Promise<void> {
+    unregisterDurableChain(rpcUrl);
+    await this.persist(rpcUrl).catch((e: unknown) =>
+      console.warn(
+        `the embedded chain's state could not be saved before it stopped: ${(e as Error).message}`,
+      ),
+    );
   }
 
   /** Stops anvil only if this process started it. */

@@ -1,5 +1,6 @@
 import { ApiError } from '../../shared/api/errors.ts';
 import type { RpcReply } from '../../shared/api/chain.ts';
+import { isReceipt, persistIfDurable } from './chainState.ts';
 
 /**
  * JSON-RPC for the wallet in the UI goes through the app (request `chain.rpc`) instead of straight from
@@ -69,5 +70,7 @@ export async function forwardRpc(
       },
     };
   }
+  // A wallet's transaction is saved with the embedded chain before the wallet hears it is mined.
+  if (endpoint.embedded && isReceipt(method, body.result)) await persistIfDurable(endpoint.rpcUrl);
   return { result: body.result ?? null };
 }

@@ -6,7 +6,6 @@
 import {
   createPublicClient,
   getAddress,
-  http,
   keccak256,
   parseAbi,
   parseEventLogs,
@@ -44,6 +43,7 @@ import {
 import type { ChainService } from '../chain/chainService.ts';
 import { toChainApiError } from '../chain/chainErrors.ts';
 import type { SettingsService } from '../settings/settingsService.ts';
+import { chainTransport } from '../chain/chainState.ts';
 
 /** keccak256 of the source this build uploads (FunctionsAttestor.sourceHash after `chainlink.deploy`). */
 export const ATTESTOR_SOURCE_HASH = keccak256(toHex(attestClaimSource));
@@ -378,7 +378,9 @@ export class ChainlinkService {
 
   async #connect(): Promise<{ client: PublicClient; chainId: number; registry: Address }> {
     const info = await this.#chain().contracts();
-    const client = createPublicClient({ transport: http(info.rpcUrl, { timeout: 30_000 }) }) as PublicClient;
+    const client = createPublicClient({
+      transport: chainTransport(info.rpcUrl, { timeout: 30_000 }),
+    }) as PublicClient;
     return { client, chainId: info.chainId, registry: getAddress(info.registry) };
   }
 }

@@ -3,7 +3,6 @@ import {
   createWalletClient,
   defineChain,
   getAddress,
-  http,
   parseEventLogs,
   type Address,
   type Hex,
@@ -29,6 +28,7 @@ import type { ChainService } from '../chain/chainService.ts';
 import { toChainApiError } from '../chain/chainErrors.ts';
 import { accountFromKeystore } from './keystore.ts';
 import { envValue } from '../util/envValue.ts';
+import { chainTransport } from '../chain/chainState.ts';
 
 /**
  * What the claim flow and the verifier need from the chain, on top of ChainService (which owns the network,
@@ -54,7 +54,7 @@ export class ChainAccess {
       this.#info = info;
       this.#client = createPublicClient({
         chain: this.#viemChain(info),
-        transport: http(info.rpcUrl, { retryCount: 0 }),
+        transport: chainTransport(info.rpcUrl, { retryCount: 0 }),
       }) as PublicClient;
     }
     return info;
@@ -286,7 +286,7 @@ export class ChainAccess {
       ? createWalletClient({
           account: local,
           chain: this.#viemChain(info),
-          transport: http(info.rpcUrl, { retryCount: 0 }),
+          transport: chainTransport(info.rpcUrl, { retryCount: 0 }),
         })
       : await this.chain.walletFor(spec as Signer);
     try {

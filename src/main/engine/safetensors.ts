@@ -162,6 +162,35 @@ export function readSafetensors(
   }
 }
 
+/**
+ * Why a safetensors file is not whole (cut short, a header that does not parse, a tensor outside the file),
+ * or null, reading only the header: cheap enough to check a large checkpoint before it is used.
+ */
+export function safetensorsDamage(path: string): string | null {
+  try {
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      const lenBuf = Buffer.alloc(8);
+      if (readSync(fd, lenBuf, 0, 8, 0) !== 8) return 'shorter than a header';
+      const headerLen = Number(lenBuf.readBigUInt64LE());
+      if (headerLen <= 0 || 8 + headerLen > size) return 'its header is cut short';
+      const headerBuf = Buffer.alloc(headerLen);
+      readSync(fd, headerBuf, 0, headerLen, 8);
+      const header = JSON.parse(headerBuf.toString('utf8')) as Record<string, HeaderEntry>;
+      for (const [name, e] of Object.entries(header)) {
+        if (name === '__metadata__') continue;
+        if (8 + headerLen + e.data_offsets[1] > size) return `tensor ${name} lies past the end of the file`;
+      }
+      return null;
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    return (e as Error).message.split('\n')[0]!;
+  }
+}
+
 /** Only the header: metadata and tensor names, without reading any tensor data. */
 export function readSafetensorsHeader(path: string): { metadata: Record<string, string>; names: string[] } {
   const fd = openSync(path, 'r');

@@ -7,7 +7,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { CheckpointInfo, EvalMetric, MetricRecord, Sample, TrainMetric } from '../../shared/api/runs.ts';
 import type { TokenDtype } from '../../shared/datasets/manifest.ts';
@@ -392,7 +392,8 @@ export class Trainer {
       if (tokJson) tokenizer = await loadTokenizer(tokJson).catch(() => null);
       if (o.writeFiles ?? true) {
         mkdirSync(join(o.runDir, RUN_FILES.checkpoints), { recursive: true });
-        if (resumeFrom) truncateMetrics(join(o.runDir, RUN_FILES.metrics), startStep);
+        // A fresh start in a run directory (its first attempt killed before a checkpoint) logs from step 0 again.
+        truncateMetrics(join(o.runDir, RUN_FILES.metrics), resumeFrom ? startStep : -1);
         // where the data is on this machine: checkpoints (which are published) record it by name only
         await writeJsonAtomic(join(o.runDir, RUN_FILES.dataLocation), {
           kind: ds.ref.kind,
@@ -842,7 +843,8 @@ export function truncateMetrics(path: string, step: number): void {
       // a line cut short by a crash
     }
   }
-  const tmp = `${path}.tmp`;
+  // a dot-file: a crash before the rename leaves nothing that looks like run data
+  const tmp = join(dirname(path), `.${basename(path)}.tmp`);
   writeFileSync(tmp, kept.length > 0 ? `${kept.join('\n')}\n` : '');
   // rename is atomic: a crash leaves either the old or the new file
   renameSync(tmp, path);

@@ -3,6 +3,10 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rpcCall } from '../chain/anvil.ts';
+import { EmbeddedChain } from '../chain/embeddedChain.ts';
+import { loadCheckpoint } from '../engine/checkpoint.ts';
+import { shakespearePath } from '../engine/testing/charDataset.ts';
 import { SettingsService } from '../settings/settingsService.ts';
 
 /**
@@ -15,6 +19,7 @@ import { SettingsService } from '../settings/settingsService.ts';
 
 const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const SETTINGS_WRITER = fileURLToPath(new URL('./settingsWriter.ts', import.meta.url));
+const CHAIN_WRITER = fileURLToPath(new URL('./chainWriter.ts', import.meta.url));
 
 export interface KillOutcome {
   /** The kill came before the operation ended (otherwise it ran to completion first). */
@@ -43,11 +48,23 @@ interface Spawned {
   ms: number;
 }
 
-/** Runs `node <script> args`, SIGKILLed after `killAfterMs` if it still runs then. */
-export function runChild(script: string, args: string[], killAfterMs?: number): Promise<Spawned> {
+/**
+ * Runs `node <script> args`, SIGKILLed after `killAfterMs` if it still runs then. With `group`, the kill
+ * takes its whole process group (the processes it started, such as its anvil), as a crash of the machine
+ * or a service manager's kill would.
+ */
+export function runChild(
+  script: string,
+  args: string[],
+  killAfterMs?: number,
+  opts: { group?: boolean } = {},
+): Promise<Spawned> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.group ?? false,
+    });
     let stdout = '';
     let stderr = '';
     let killed = false;
@@ -57,7 +74,14 @@ export function runChild(script: string, args: string[], killAfterMs?: number): 
       killAfterMs === undefined
         ? undefined
         : setTimeout(() => {
-            killed = child.kill('SIGKILL');
+            if (opts.group && child.pid) {
+              try {
+                process.kill(-child.pid, 'SIGKILL');
+                killed = true;
+              } catch {
+                killed = false;
+              }
+            } else killed = child.kill('SIGKILL');
           }, killAfterMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -318,12 +342,397 @@ class SettingsWrites implements CrashOperation {
   }
 }
 
+/** A tiny character dataset (prepared by the real CLI) shared by the training and evaluation operations. */
+async function prepareTinyDataset(workDir: string, dataDir: string, chars: number): Promise<string> {
+  const text = join(workDir, 'tiny.txt');
+  writeFileSync(text, readFileSync(shakespearePath(), 'utf8').slice(0, chars));
+  return (
+    await cliJson<{ path: string }>(dataDir, [
+      'prepare',
+      text,
+      '--tokenizer',
+      'char',
+      '--name',
+      'tiny',
+      '--seed',
+      '1',
+    ])
+  ).path;
+}
+
+/** One layer, 16 wide, 8-token context, a checkpoint every 4 steps: on one CPU thread, deterministic. */
+const TINY_TRAINING = [
+  '--batch-size',
+  '2',
+  '--block-size',
+  '8',
+  '--set',
+  'model.nLayer=1',
+  '--set',
+  'model.nHead=2',
+  '--set',
+  'model.nEmbd=16',
+  '--eval-interval',
+  '4',
+  '--eval-iters',
+  '1',
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--seed',
+  '1',
+];
+
+/** The weights and AdamW moments of a checkpoint, and its step (its file also holds a creation time). */
+function checkpointFingerprint(path: string): string {
+  const ck = loadCheckpoint(path);
+  const hash = createHash('sha256').update(`step ${ck.state.step}\n`);
+  for (const a of [ck.state.params, ck.state.m, ck.state.v])
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return `step ${ck.state.step} ${hash.digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * A training run killed at any moment: its directory opens (run.json parses, the latest checkpoint loads),
+ * `train --resume` takes it to the end (or, killed before its record was written, a new run), and the final
+ * checkpoint holds exactly the weights and optimizer state of the uninterrupted run.
+ */
+class TrainCheckpoint implements CrashOperation {
+  readonly name = 'training with checkpoints (60 steps, one every 4)';
+  #dataset = '';
+  #expected = '';
+
+  async setup(workDir: string): Promise<number> {
+    this.#dataset = await prepareTinyDataset(workDir, join(workDir, 'data'), 20_000);
+    const reference = join(workDir, 'reference');
+    const started = performance.now();
+    await cliJson(join(workDir, 'reference-data'), this.#args(reference));
+    const ms = performance.now() - started;
+    this.#expected = checkpointFingerprint(join(reference, 'checkpoints', 'latest.safetensors'));
+    return ms;
+  }
+
+  #args(out: string): string[] {
+    return ['train', '--data', this.#dataset, '--max-iters', '60', ...TINY_TRAINING, '--out', out];
+  }
+
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dataDir = join(runDir, 'data');
+    const out = join(runDir, 'run');
+    const run = await cli(dataDir, this.#args(out), delayMs);
+    try {
+      const record = join(out, 'run.json');
+      const latest = join(out, 'checkpoints', 'latest.safetensors');
+      let status = 'none';
+      if (existsSync(record))
+        status = (JSON.parse(readFileSync(record, 'utf8')) as { status: string }).status;
+      // Throws on a torn checkpoint: the run directory must open as it is.
+      if (existsSync(latest)) checkpointFingerprint(latest);
+      if (status === 'none') await cliJson(dataDir, this.#args(out));
+      else if (status !== 'completed') {
+        const resumed = await cliJson<{ status: string }>(dataDir, ['train', '--resume', '--out', out]);
+        if (resumed.status !== 'completed') throw new Error(`the resumed run ended ${resumed.status}`);
+      }
+      const result = checkpointFingerprint(latest);
+      const torn = visibleTempFiles(out);
+      const recovered = result === this.#expected && torn.length === 0;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost: 0,
+        ...(recovered
+          ? {}
+          : {
+              problem: `final checkpoint ${result}, expected ${this.#expected}; stray files: ${torn.join(', ')}`,
+            }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost: 0, problem: (e as Error).message };
+    }
+  }
+}
+
+/**
+ * The deterministic evaluation of a checkpoint, published to IPFS, killed at any moment: the repository
+ * opens, an evaluation report published before (acknowledged) still reads back, and the evaluation run
+ * again gives the same model and text hashes, metrics and on-chain scores. (The report's CID itself differs
+ * from run to run: the report records when it ran and for how long.)
+ */
+class Evaluation implements CrashOperation {
+  readonly name = 'evaluation (40 kB text, published)';
+  #base = '';
+  #checkpoint = '';
+  #text = '';
+  #ackReport = '';
+  #expected = '';
+
+  async setup(workDir: string): Promise<number> {
+    this.#base = join(workDir, 'base');
+    // The evaluation text is part of the prepared text: a char tokenizer knows only the characters it saw.
+    const dataset = await prepareTinyDataset(workDir, this.#base, 160_000);
+    const run = join(workDir, 'model');
+    await cliJson(this.#base, [
+      'train',
+      '--data',
+      dataset,
+      '--max-iters',
+      '8',
+      ...TINY_TRAINING,
+      '--out',
+      run,
+    ]);
+    this.#checkpoint = join(run, 'checkpoints', 'latest.safetensors');
+    this.#text = join(workDir, 'eval.txt');
+    writeFileSync(this.#text, readFileSync(shakespearePath(), 'utf8').slice(100_000, 140_000));
+    const small = join(workDir, 'eval-small.txt');
+    writeFileSync(small, readFileSync(shakespearePath(), 'utf8').slice(0, 2_000));
+    this.#ackReport = (
+      await cliJson<{ reportCid: string }>(this.#base, [
+        'eval',
+        'run',
+        this.#checkpoint,
+        '--text',
+        small,
+        '--publish',
+      ])
+    ).reportCid;
+    const reference = join(workDir, 'reference');
+    cpSync(this.#base, reference, { recursive: true });
+    const started = performance.now();
+    this.#expected = await this.#run(reference);
+    return performance.now() - started;
+  }
+
+  async #run(dataDir: string): Promise<string> {
+    const r = await cliJson<{
+      report: { model: unknown; text: unknown; result: unknown };
+      reportCid: string;
+    }>(dataDir, this.#args());
+    if (!r.reportCid) return 'no report CID';
+    const { model, text, result } = r.report;
+    return createHash('sha256').update(JSON.stringify({ model, text, result })).digest('hex').slice(0, 16);
+  }
+
+  #args(): string[] {
+    return ['eval', 'run', this.#checkpoint, '--text', this.#text, '--publish'];
+  }
+
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dataDir = join(runDir, 'data');
+    cpSync(this.#base, dataDir, { recursive: true });
+    const run = await cli(dataDir, this.#args(), delayMs);
+    let lost = 0;
+    try {
+      const before = await cli(dataDir, ['eval', 'report', this.#ackReport]);
+      if (before.code !== 0 || !before.stdout.includes('xai-link-evaluation')) lost += 1;
+      const result = await this.#run(dataDir);
+      const torn = visibleTempFiles(dataDir);
+      const recovered = result === this.#expected && torn.length === 0;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost,
+        ...(recovered
+          ? {}
+          : { problem: `evaluation ${result}, expected ${this.#expected}; stray files: ${torn.join(', ')}` }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost, problem: (e as Error).message };
+    }
+  }
+}
+
+/**
+ * Transactions on the embedded chain, the app and its anvil killed together at any moment (anvil holds the
+ * chain in memory): the chain must start again from its state file, or from nothing after setting a damaged
+ * file aside with a message, and every transaction whose receipt the app had seen must still be there.
+ */
+class ChainState implements CrashOperation {
+  readonly name = 'embedded chain transactions (app and anvil killed)';
+  async setup(): Promise<number> {
+    return 5000;
+  }
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dir = join(runDir, 'chain');
+    const run = await runChild(CHAIN_WRITER, [dir], delayMs, { group: true });
+    const acked = [...run.stdout.matchAll(/ack (\d+) (0x[0-9a-f]{64})/g)].map((m) => m[2]! as `0x${string}`);
+    const chain = new EmbeddedChain(dir);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => warnings.push(a.join(' '));
+    try {
+      const { rpcUrl } = await chain.ensureRunning();
+      let lost = 0;
+      for (const hash of acked) {
+        const receipt = await rpcCall(rpcUrl, 'eth_getTransactionReceipt', [hash], 5000);
+        if (!receipt) lost += 1;
+      }
+      const setAside = readdirSync(dir).filter((f) => f.includes('.broken-')).length;
+      const torn = visibleTempFiles(dir);
+      const recovered = lost === 0 && setAside === 0 && torn.length === 0;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost,
+        ...(recovered
+          ? {}
+          : {
+              problem: `${lost} of ${acked.length} acknowledged transactions lost; ${setAside} state file(s) set aside (${warnings.join('; ')}); stray files: ${torn.join(', ')}`,
+            }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost: acked.length, problem: (e as Error).message };
+    } finally {
+      await chain.stop().catch(() => undefined);
+      console.warn = warn;
+    }
+  }
+}
+
+/** anvil's dev account 2 (its default mnemonic): the lineage's verifier. */
+const DEV_ACCOUNT_2 = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+
+interface MintedToken {
+  tokenId: number;
+  modelCid: string;
+  metadataCid: string;
+  evaluationCid: string;
+  score: string;
+}
+
+/**
+ * The claim stage of a pipeline on the embedded chain (commit → evaluate → sign → a verifier attests →
+ * claim and mint), killed at any moment (the app and its anvil together, or every other time the app
+ * alone): run again, the pipeline resumes and
+ * ends with exactly one minted token carrying the uninterrupted run's model, metadata and evaluation CIDs and
+ * score (the claim's own id and CID differ from run to run: a random id, a deadline). Never two mints.
+ */
+class ClaimPipeline implements CrashOperation {
+  readonly name = 'claim pipeline (commit, attest, claim, mint)';
+  #base = '';
+  #pipeline = '';
+  #expected = '';
+
+  async setup(workDir: string): Promise<number> {
+    this.#base = join(workDir, 'base');
+    writeFileSync(join(workDir, 'text.txt'), readFileSync(shakespearePath(), 'utf8').slice(0, 30_000));
+    this.#pipeline = join(workDir, 'pipeline.json');
+    writeFileSync(
+      this.#pipeline,
+      JSON.stringify({
+        format: 'xai-link-pipeline',
+        version: 1,
+        name: 'crash-claim',
+        stages: {
+          prepare: { inputs: ['text.txt'], tokenizer: 'char', valRatio: 0.1 },
+          train: {
+            preset: 'cpu-tiny',
+            model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 },
+            train: { batchSize: 2, evalIters: 1, warmupIters: 1, logInterval: 1, sampleTokens: 4 },
+            iters: 8,
+          },
+          evaluate: { text: 'prepared' },
+          publish: { pin: true },
+          claim: {
+            lineageId: 1,
+            trainer: { devAccount: 1 },
+            verifiers: [{ devAccount: 2 }],
+            name: 'crash',
+          },
+        },
+      }),
+    );
+    // Everything before the claim is done once; the lineage's evaluation text is the prepared one.
+    const prepared = await cliJson<{ outputs: { prepare: { evalTextCid: string } } }>(this.#base, [
+      'run',
+      this.#pipeline,
+      '--until',
+      'prepare',
+    ]);
+    await cliJson(this.#base, [
+      'lineage',
+      'create',
+      '--name',
+      'crash',
+      '--eval-cid',
+      prepared.outputs.prepare.evalTextCid,
+      '--genesis-score',
+      '100000000',
+      '--verifier',
+      DEV_ACCOUNT_2,
+      '--quorum',
+      '1',
+      '--min-commit-age',
+      '1',
+      '--dev-account',
+      '0',
+    ]);
+    await cliJson(this.#base, ['run', this.#pipeline, '--until', 'publish']);
+    const reference = join(workDir, 'reference');
+    cpSync(this.#base, reference, { recursive: true });
+    const started = performance.now();
+    await cliJson(reference, ['run', this.#pipeline]);
+    const ms = performance.now() - started;
+    this.#expected = await this.#minted(reference);
+    return ms;
+  }
+
+  async #minted(dataDir: string): Promise<string> {
+    const { tokens } = await cliJson<{ tokens: MintedToken[] }>(dataDir, ['tokens', 'list']);
+    return tokens
+      .map(
+        (t) =>
+          `#${t.tokenId} model ${t.modelCid} metadata ${t.metadataCid} evaluation ${t.evaluationCid} score ${t.score}`,
+      )
+      .join('; ');
+  }
+
+  async killOnce(runDir: string, delayMs: number): Promise<KillOutcome> {
+    const dataDir = join(runDir, 'data');
+    cpSync(this.#base, dataDir, { recursive: true });
+    // Every other kill takes only the app: its anvil lives on with what was sent (a transaction may be
+    // mined without the app having seen its receipt), and the restarted app finds and uses it.
+    const group = delayMs % 2 === 0;
+    const run = await runChild(CLI, ['--data-dir', dataDir, 'run', this.#pipeline, '--json'], delayMs, {
+      group,
+    });
+    try {
+      const again = await cliJson<{
+        outputs: { claim: { tokenId: number | null; metadataCid: string | null } };
+      }>(dataDir, ['run', this.#pipeline]);
+      const result = await this.#minted(dataDir);
+      const torn = visibleTempFiles(dataDir);
+      const recovered = result === this.#expected && torn.length === 0 && again.outputs.claim.tokenId === 1;
+      return {
+        interrupted: run.killed,
+        recovered,
+        lost: 0,
+        ...(recovered
+          ? {}
+          : {
+              problem: `minted ${result || 'nothing'} (the rerun says token ${again.outputs.claim.tokenId}), expected ${this.#expected}; stray files: ${torn.join(', ')}`,
+            }),
+      };
+    } catch (e) {
+      return { interrupted: run.killed, recovered: false, lost: 0, problem: (e as Error).message };
+    } finally {
+      // The anvil the killed app left running (the rerun used it without owning it).
+      await cli(dataDir, ['chain', 'stop']);
+    }
+  }
+}
+
 export const CRASH_OPERATIONS: Record<string, () => CrashOperation> = {
   settings: () => new SettingsWrites(),
   prepare: () => new Prepare(),
   'ipfs-add': () => new IpfsAdd(),
   'ipfs-gc': () => new IpfsGc(),
   'ipfs-import-car': () => new IpfsImportCar(),
+  'train-checkpoint': () => new TrainCheckpoint(),
+  eval: () => new Evaluation(),
+  'chain-state': () => new ChainState(),
+  claim: () => new ClaimPipeline(),
 };
 
 export interface MatrixRow {

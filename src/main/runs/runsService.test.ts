@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError } from '../../shared/api/errors.ts';
 import type { RunStatus } from '../../shared/api/runs.ts';
 import { EventBus } from '../rpc/eventBus.ts';
+import { loadCheckpoint } from '../engine/checkpoint.ts';
 import { prepareCharDataset, shakespearePath } from '../engine/testing/charDataset.ts';
 import { RunsService, type CreateRunParams } from './runsService.ts';
 
@@ -190,4 +191,63 @@ describe('RunsService', () => {
     expect(metrics).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(existsSync(join(resumed.runDir, 'checkpoints', 'latest.safetensors'))).toBe(true);
   });
+});
+
+describe('RunsService after a damaged checkpoint', () => {
+  it('sets a torn latest checkpoint aside with a message and trains again to the same weights', async () => {
+    const events = new EventBus();
+    const train = {
+      batchSize: 4,
+      maxIters: 12,
+      evalInterval: 4,
+      evalIters: 1,
+      warmupIters: 2,
+      logInterval: 1,
+    };
+    const reference = new RunsService({ runsDir: join(root, 'runs-ref'), events });
+    const ref = await reference.create(params({ train }));
+    expect(await waitFor(events, ref.id, ['completed', 'failed'])).toBe('completed');
+
+    const runsDir = join(root, 'runs-torn');
+    const runs = new RunsService({ runsDir, events });
+    const run = await runs.create(params({ train }));
+    const checkpointed = new Promise<void>((resolve) => {
+      const off = events.on('run.checkpoint', (p) => {
+        if (p.runId === run.id && p.checkpoint.step === 8) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await checkpointed;
+    runs.stop(run.id);
+    expect(await waitFor(events, run.id, ['stopped', 'failed'])).toBe('stopped');
+    // The disk tears the checkpoint (writes are atomic, so only the disk or a hand can).
+    const latest = join(run.runDir, 'checkpoints', 'latest.safetensors');
+    const bytes = readFileSync(latest);
+    writeFileSync(latest, bytes.subarray(0, bytes.length >> 1));
+
+    const logs: string[] = [];
+    events.on('run.log', (p) => p.runId === run.id && p.level === 'warn' && logs.push(p.message));
+    const after = new RunsService({ runsDir, events });
+    await after.resume(run.id);
+    expect(await waitFor(events, run.id, ['completed', 'failed'])).toBe('completed');
+    expect(logs.join('\n')).toMatch(
+      /latest checkpoint is damaged .*kept it as .*latest\.safetensors\.broken-/,
+    );
+    expect(readdirSync(join(run.runDir, 'checkpoints')).filter((f) => f.includes('.broken-'))).toHaveLength(
+      1,
+    );
+    const weights = (dir: string) => loadCheckpoint(join(dir, 'checkpoints', 'latest.safetensors')).state;
+    const [got, want] = [weights(run.runDir), weights(ref.runDir)];
+    expect(got.step).toBe(12);
+    expect(Buffer.from(got.params.buffer).equals(Buffer.from(want.params.buffer))).toBe(true);
+    expect(Buffer.from(got.m.buffer).equals(Buffer.from(want.m.buffer))).toBe(true);
+    // The first attempt's metrics were dropped: each step once.
+    const steps = after
+      .get(run.id)
+      .metrics.filter((m) => m.kind === 'train')
+      .map((m) => m.step);
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  }, 120_000);
 });

@@ -31,7 +31,7 @@ import type { EventBus } from '../rpc/eventBus.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import { DataError, inspectDataset, type DatasetRef } from '../engine/data.ts';
 import { exportCheckpoint, generateText, loadForInference } from '../engine/export.ts';
-import { readSafetensorsHeader } from '../engine/safetensors.ts';
+import { readSafetensorsHeader, safetensorsDamage } from '../engine/safetensors.ts';
 import { RUN_FILES, type TrainerEvent } from '../engine/trainer.ts';
 import { CheckpointError, saveCheckpoint } from '../engine/checkpoint.ts';
 import {
@@ -544,7 +544,20 @@ export class RunsService {
         hint: 'pass a larger maxIters to train further',
       });
     }
-    const hasCheckpoint = existsSync(join(rec.runDir, RUN_FILES.latest));
+    const latest = join(rec.runDir, RUN_FILES.latest);
+    let hasCheckpoint = existsSync(latest);
+    const damage = hasCheckpoint ? safetensorsDamage(latest) : null;
+    if (damage) {
+      // Checkpoints are written atomically, so this is the disk's doing (or a hand's); the run stays usable.
+      const aside = `${latest}.broken-${Date.now()}`;
+      renameSync(latest, aside);
+      const message =
+        `the latest checkpoint is damaged (${damage}); kept it as ${aside} and started the run again from ` +
+        'its first step (same seed and data: on the CPU it ends exactly where it would have)';
+      console.warn(`run ${runId}: ${message}`);
+      this.#events.emit('run.log', { runId, level: 'warn', message, time: Date.now() });
+      hasCheckpoint = false;
+    }
     await this.#start(rec, { resume: hasCheckpoint, device: o.device, maxIters: o.maxIters });
     return this.#summary(rec);
   }
