@@ -63,6 +63,8 @@ async function openDevice(): Promise<DawnDevice> {
     console.error(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
   });
   const info = adapter.info;
-  const adapterName = [info.vendor, info.device || info.description].filter(Boolean).join(' ') || 'unknown';
+  // the driver's own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best; vendor + device id else
+  const adapterName =
+    info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
   return { device, adapter: adapterName, features };
 }

@@ -1,4 +1,5 @@
 import { OnnxDataType, type OnnxAttributeValue } from '../../../shared/onnx/onnxModel.ts';
+import type { DType } from '../graph/graph.ts';
 
 /**
  * The contract between the Dawn executor (session.ts: runs a Graph's nodes with our own WGSL) and the kernel
@@ -56,6 +57,10 @@ export class KernelUnsupported extends Error {
     this.name = 'KernelUnsupported';
   }
 }
+
+/** The element type a graph dtype has on the device (int64 narrowed to i32, bool widened to u32). */
+export const kernelTypeOf = (dtype: DType): KernelTensor['type'] =>
+  dtype === 'float32' ? 'f32' : dtype === 'uint32' || dtype === 'bool' ? 'u32' : 'i32';
 
 export const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 

@@ -1,9 +1,8 @@
 import ort from 'onnxruntime-node';
-import type { OnnxAttributeValue, OnnxTensor } from '../../../shared/onnx/onnxModel.ts';
 import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
-import { numelOf, type Kernel, type KernelRequest, type KernelTensor } from './kernel.ts';
+import { attributeValue, kernelTypeOf, numelOf, type Kernel, type KernelRequest } from './kernel.ts';
 import { kernelGenerators } from './kernels/index.ts';
 
 /**
@@ -50,9 +49,6 @@ const VIEW_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identit
 /** Bytes of a buffer for `bytes` of data: WebGPU copies and bindings want multiples of 4; 16 keeps vec4 loads in bounds. */
 const padded = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
 
-export const kernelTypeOf = (dtype: DType): KernelTensor['type'] =>
-  dtype === 'float32' ? 'f32' : dtype === 'uint32' || dtype === 'bool' ? 'u32' : 'i32';
-
 function staticShape(t: Tensor): number[] {
   return t.shape.map((d) => {
     if (typeof d !== 'number')
@@ -94,30 +90,6 @@ function deviceArray(dtype: DType, data: ArrayLike<number | bigint>): TypedArray
     case 'bool':
       return Uint32Array.from(data as ArrayLike<number>, (v) => (v ? 1 : 0));
   }
-}
-
-/** An ONNX attribute as a kernel reads it: ints as numbers, a one-element tensor (ConstantOfShape's value) as its number. */
-export function attributeForKernel(value: OnnxAttributeValue): number | number[] | string {
-  if (typeof value === 'number' || typeof value === 'string') return value;
-  if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'number')) return value;
-    throw new Error('string-list attributes are not used by any kernel');
-  }
-  if ('int' in value) return value.int;
-  if ('ints' in value) return value.ints;
-  const t = value as OnnxTensor;
-  if (!t.raw) throw new Error(`tensor attribute ${t.name ?? ''} without raw data`);
-  const buf = t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength);
-  const codes: Record<number, () => number> = {
-    1: () => new Float32Array(buf)[0]!,
-    6: () => new Int32Array(buf)[0]!,
-    7: () => Number(new BigInt64Array(buf)[0]!),
-    9: () => new Uint8Array(buf)[0]!,
-    12: () => new Uint32Array(buf)[0]!,
-  };
-  const read = codes[t.dataType];
-  if (!read) throw new Error(`tensor attribute of ONNX type ${t.dataType} is not supported`);
-  return read();
 }
 
 /** Pipelines by WGSL source, per device: sessions of one run share their kernels. */
@@ -237,7 +209,6 @@ export class DawnSession implements EngineSession {
     for (const n of nodes) {
       if (n.inputs.every((t) => t === null || constant.has(t))) for (const o of n.outputs) constant.add(o);
     }
-    const outputSet = new Set(program.outputs);
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
     const slotOf = new Map<Tensor, Tensor>(); // tensor → the tensor that owns its bytes
@@ -281,7 +252,7 @@ export class DawnSession implements EngineSession {
         }
       }
       const attributes: Record<string, number | number[] | string> = {};
-      for (const [k, v] of Object.entries(node.attributes)) attributes[k] = attributeForKernel(v);
+      for (const [k, v] of Object.entries(node.attributes)) attributes[k] = attributeValue(v);
       const request: KernelRequest = {
         opType: node.opType,
         inputs: node.inputs.map((t) => (t ? { shape: staticShape(t), type: kernelTypeOf(t.dtype) } : null)),

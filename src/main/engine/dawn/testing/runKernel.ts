@@ -2,7 +2,7 @@ import ort from 'onnxruntime-node';
 import { Graph, type DType } from '../../graph/graph.ts';
 import { dawnDevice } from '../device.ts';
 import type { OnnxAttributeValue } from '../../../../shared/onnx/onnxModel.ts';
-import { attributeValue, type Kernel, type KernelRequest, type KernelTensor } from '../kernel.ts';
+import { attributeValue, kernelTypeOf, type Kernel, type KernelRequest } from '../kernel.ts';
 import { kernelGenerators } from '../kernels/index.ts';
 
 /**
@@ -28,8 +28,8 @@ export interface NodeSpec {
   attributes?: Record<string, OnnxAttributeValue>;
 }
 
-export const kernelType = (dtype: DType): KernelTensor['type'] =>
-  dtype === 'float32' ? 'f32' : dtype === 'uint32' || dtype === 'bool' ? 'u32' : 'i32';
+/** The WGSL element type of a graph dtype (kernel.ts). */
+export const kernelType = kernelTypeOf;
 
 /** The kernel request the executor would make for this node. */
 export function requestOf(spec: NodeSpec): KernelRequest {
