@@ -18,7 +18,8 @@ import { learningRateAt } from '../../shared/engine/schedule.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { DawnSession } from './dawn/session.ts';
 import { sessionOptions, type EngineSession } from './device.ts';
-import type { Graph } from './graph/graph.ts';
+import { Graph } from './graph/graph.ts';
+import { dawnDevice } from './dawn/device.ts';
 import { gptParamLayout, initParams } from './gpt.ts';
 import {
   buildEvalGraph,
@@ -193,6 +194,17 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
       await s.release();
     }
   }, 180_000);
+
+  it("refuses a tensor larger than the adapter's largest storage binding, naming it", async () => {
+    const { device } = await dawnDevice();
+    const n = device.limits.maxStorageBufferBindingSize / 4 + 4;
+    const g = new Graph('too_big', { kernels: 'portable' });
+    const x = g.input('huge', 'float32', [n]);
+    g.output(g.emit1('Add', [x, x], [n], 'float32'), 'y');
+    await expect(DawnSession.create(g)).rejects.toThrow(
+      /tensor huge .* more than this adapter's largest storage binding/,
+    );
+  });
 
   it('evaluation logits and loss equal the CPU (1e-5)', async () => {
     const g = () => buildEvalGraph({ model, layout, batch: B, kernels: 'portable', logits: true });

@@ -186,6 +186,17 @@ export class DawnSession implements EngineSession {
       return b;
     };
     const bytesOf = (t: Tensor) => numelOf(staticShape(t)) * 4;
+    // A tensor larger than one storage binding cannot be bound: say which and by how much, before Dawn does.
+    const limit = device.limits.maxStorageBufferBindingSize;
+    for (const t of [...program.inputs, ...program.nodes.flatMap((n) => n.outputs)]) {
+      if (bytesOf(t) > limit) {
+        const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+        throw new Error(
+          `tensor ${t.name} [${staticShape(t).join(', ')}] takes ${mib(bytesOf(t))}, more than this adapter's largest ` +
+            `storage binding (${mib(limit)}, ${dev.adapter}): use a smaller model or batch on this GPU, or another device`,
+        );
+      }
+    }
     const slots = new Map<Tensor, Slot>();
     const fixed = (t: Tensor): Slot => ({ buffer: null, bytes: bytesOf(t), lastUse: -1, pooled: false });
 
