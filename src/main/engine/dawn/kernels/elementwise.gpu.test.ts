@@ -16,14 +16,10 @@ import {
   toDeviceArray,
   type NodeInput,
   type NodeSpec,
+  floatInput,
 } from '../testing/runKernel.ts';
 import { elementwiseKernels, mapKernel } from './elementwise.ts';
 
-const floats = (shape: number[], seed: number, scale = 1, offset = 0): NodeInput => ({
-  dtype: 'float32',
-  shape,
-  data: randomFloats(numelOf(shape), seed).map((v) => v * scale + offset),
-});
 /** Integers in [0, max), as `dtype`. */
 const ints = (dtype: 'uint32' | 'int32', shape: number[], seed: number, max: number, min = 0): NodeInput => {
   const values = Array.from(randomFloats(numelOf(shape), seed), (v) =>
@@ -147,8 +143,8 @@ describe('float binary arithmetic matches ONNX Runtime', () => {
     for (const [a, b] of forms)
       it(`${op} [${a}] with [${b}]`, async () => {
         // Divisors kept away from 0.
-        const divisor = op === 'Div' ? floats(b, 2, 0.5, 1.5) : floats(b, 2);
-        await expectSameAsOrt(node(op, [floats(a, 1), divisor]));
+        const divisor = op === 'Div' ? floatInput(b, 2, 0.5, 1.5) : floatInput(b, 2);
+        await expectSameAsOrt(node(op, [floatInput(a, 1), divisor]));
       });
 });
 
@@ -189,40 +185,42 @@ describe('uint32 arithmetic wraps and divides as ONNX Runtime does', () => {
 
 describe('float functions match ONNX Runtime', () => {
   it('Erf over [-5, 5] (both polynomial pieces and the saturated tails)', async () => {
-    await expectSameAsOrt(node('Erf', [floats([24, 37], 1, 5)]), 1e-5);
-    await expectSameAsOrt(node('Erf', [floats([8, 16], 2, 1.2)]), 1e-5);
-    await expectSameAsOrt(node('Erf', [floats([3, 5], 3, 4.5)]), 1e-5);
+    await expectSameAsOrt(node('Erf', [floatInput([24, 37], 1, 5)]), 1e-5);
+    await expectSameAsOrt(node('Erf', [floatInput([8, 16], 2, 1.2)]), 1e-5);
+    await expectSameAsOrt(node('Erf', [floatInput([3, 5], 3, 4.5)]), 1e-5);
   });
   it('Exp and Log', async () => {
-    await expectSameAsOrt(node('Exp', [floats([6, 9], 3, 8)]), 1e-5);
-    await expectSameAsOrt(node('Log', [floats([6, 8], 4, 5, 5.01)]), 1e-5);
+    await expectSameAsOrt(node('Exp', [floatInput([6, 9], 3, 8)]), 1e-5);
+    await expectSameAsOrt(node('Log', [floatInput([6, 8], 4, 5, 5.01)]), 1e-5);
   });
   it('Sqrt of a scalar and of a vector', async () => {
-    await expectSameAsOrt(node('Sqrt', [floats([], 5, 2, 2.5)]));
-    await expectSameAsOrt(node('Sqrt', [floats([9], 6, 2, 2.5)]));
+    await expectSameAsOrt(node('Sqrt', [floatInput([], 5, 2, 2.5)]));
+    await expectSameAsOrt(node('Sqrt', [floatInput([9], 6, 2, 2.5)]));
   });
   it('Pow of scalars, and of negative bases with integral exponents', async () => {
-    await expectSameAsOrt(node('Pow', [floats([], 7, 0.4, 0.5), floats([], 8, 3)]), 1e-5);
+    await expectSameAsOrt(node('Pow', [floatInput([], 7, 0.4, 0.5), floatInput([], 8, 3)]), 1e-5);
     const exponents: NodeInput = { dtype: 'float32', shape: [4], data: Float32Array.of(2, 3, -1, 0.5) };
-    await expectSameAsOrt(node('Pow', [floats([5, 1], 9, 2, 2.5), exponents]), 1e-5);
+    await expectSameAsOrt(node('Pow', [floatInput([5, 1], 9, 2, 2.5), exponents]), 1e-5);
     const integral: NodeInput = { dtype: 'float32', shape: [4], data: Float32Array.of(2, 3, -1, 0) };
-    await expectSameAsOrt(node('Pow', [floats([3, 4], 10, 2), integral]), 1e-5);
+    await expectSameAsOrt(node('Pow', [floatInput([3, 4], 10, 2), integral]), 1e-5);
   });
   it('Min of two scalars, and Min/Max broadcast', async () => {
-    await expectSameAsOrt(node('Min', [floats([], 11), floats([], 12)]));
-    await expectSameAsOrt(node('Min', [floats([3, 5], 13), floats([5], 14)]));
-    await expectSameAsOrt(node('Max', [floats([4, 4], 15), floats([4, 4], 16), floats([], 17)]));
+    await expectSameAsOrt(node('Min', [floatInput([], 11), floatInput([], 12)]));
+    await expectSameAsOrt(node('Min', [floatInput([3, 5], 13), floatInput([5], 14)]));
+    await expectSameAsOrt(node('Max', [floatInput([4, 4], 15), floatInput([4, 4], 16), floatInput([], 17)]));
   });
 });
 
 describe('vec4 broadcasts along and across the last axis match ONNX Runtime', () => {
   it('Add [2,3,8] + [3,8], Sub [6,8] − [6,1], Mul [6,8] · [8]', async () => {
-    await expectSameAsOrt(node('Add', [floats([2, 3, 8], 1), floats([3, 8], 2)]));
-    await expectSameAsOrt(node('Sub', [floats([6, 8], 3), floats([6, 1], 4)]));
-    await expectSameAsOrt(node('Mul', [floats([6, 8], 5), floats([8], 6)]));
+    await expectSameAsOrt(node('Add', [floatInput([2, 3, 8], 1), floatInput([3, 8], 2)]));
+    await expectSameAsOrt(node('Sub', [floatInput([6, 8], 3), floatInput([6, 1], 4)]));
+    await expectSameAsOrt(node('Mul', [floatInput([6, 8], 5), floatInput([8], 6)]));
   });
   it('Where mixing the three kinds of operand: [3,1,8] ? [4,1] : [8]', async () => {
-    await expectSameAsOrt(node('Where', [bools([3, 1, 8], 7), floats([4, 1], 8), floats([8], 9)], 'float32'));
+    await expectSameAsOrt(
+      node('Where', [bools([3, 1, 8], 7), floatInput([4, 1], 8), floatInput([8], 9)], 'float32'),
+    );
   });
 });
 
@@ -232,9 +230,9 @@ describe('Cast, Less and Where match ONNX Runtime', () => {
     await expectSameAsOrt(node('Cast', [ints('int32', [16], 2, 1000, -1000)], 'uint32', { to: { int: 12 } }));
   });
   it('Cast float → int32 truncates; uint32 → float; to and from bool', async () => {
-    await expectSameAsOrt(node('Cast', [floats([3, 5], 3, 100)], 'int32', { to: { int: 6 } }));
+    await expectSameAsOrt(node('Cast', [floatInput([3, 5], 3, 100)], 'int32', { to: { int: 6 } }));
     await expectSameAsOrt(node('Cast', [ints('uint32', [8], 4, 1 << 20)], 'float32', { to: { int: 1 } }));
-    const withZeros = floats([3, 4], 5);
+    const withZeros = floatInput([3, 4], 5);
     (withZeros.data as Float32Array).fill(0, 0, 5);
     await expectSameAsOrt(node('Cast', [withZeros], 'bool', { to: { int: 9 } }));
     await expectSameAsOrt(node('Cast', [bools([7], 6)], 'float32', { to: { int: 1 } }));
@@ -250,7 +248,7 @@ describe('Cast, Less and Where match ONNX Runtime', () => {
       );
   });
   it('Less of floats and int32 with broadcasting', async () => {
-    await expectSameAsOrt(node('Less', [floats([3, 5], 9), floats([5], 10)], 'bool'));
+    await expectSameAsOrt(node('Less', [floatInput([3, 5], 9), floatInput([5], 10)], 'bool'));
     await expectSameAsOrt(
       node('Less', [ints('int32', [4], 11, 5, -5), ints('int32', [3, 1], 12, 5, -5)], 'bool'),
     );
@@ -261,11 +259,13 @@ describe('Cast, Less and Where match ONNX Runtime', () => {
       [3, 4, 4],
       [2, 2, 3, 5],
     ])
-      await expectSameAsOrt(node('Where', [bools(shape, 13), floats([], 14), floats([], 15)], 'float32'));
+      await expectSameAsOrt(
+        node('Where', [bools(shape, 13), floatInput([], 14), floatInput([], 15)], 'float32'),
+      );
   });
   it('Where broadcasting all three operands', async () => {
     await expectSameAsOrt(
-      node('Where', [bools([3, 1, 5], 16), floats([4, 1], 17), floats([5], 18)], 'float32'),
+      node('Where', [bools([3, 1, 5], 16), floatInput([4, 1], 17), floatInput([5], 18)], 'float32'),
     );
     await expectSameAsOrt(
       node('Where', [bools([1, 4], 19), ints('int32', [3, 1], 20, 9), ints('int32', [], 21, 9)], 'int32'),
@@ -275,7 +275,7 @@ describe('Cast, Less and Where match ONNX Runtime', () => {
 
 describe('kernel forms', () => {
   it('takes the vec4 path for whole and scalar operands, and for broadcasts along a last axis of 4k', () => {
-    const req = (a: number[], b: number[]) => requestOf(node('Add', [floats(a, 1), floats(b, 2)]));
+    const req = (a: number[], b: number[]) => requestOf(node('Add', [floatInput(a, 1), floatInput(b, 2)]));
     expect(elementwiseKernels.Add!(req([4, 8], [])).passes[0]!.code).toContain('array<vec4<f32>>');
     expect(elementwiseKernels.Add!(req([4, 8], [8])).passes[0]!.code).toContain('array<vec4<f32>>');
     expect(elementwiseKernels.Add!(req([4, 8], [4, 1])).passes[0]!.code).toContain('array<vec4<f32>>');
@@ -283,11 +283,11 @@ describe('kernel forms', () => {
     expect(elementwiseKernels.Add!(req([3, 5], [])).passes[0]!.code).not.toContain('vec4');
   });
   it('an unsupported form is refused by name', () => {
-    const req = requestOf(node('Cast', [floats([4], 1)], 'float32', { to: { int: 10 } }));
+    const req = requestOf(node('Cast', [floatInput([4], 1)], 'float32', { to: { int: 10 } }));
     expect(() => elementwiseKernels.Cast!(req)).toThrow(/Cast to ONNX type 10/);
   });
   it('rebuilds the thread index from a 2-D grid of workgroups (rows of 97 here, 65535 in use)', async () => {
-    const spec = node('Add', [floats([300, 1001], 1), floats([1001], 2)]);
+    const spec = node('Add', [floatInput([300, 1001], 1), floatInput([1001], 2)]);
     const req = requestOf(spec);
     const kernel = mapKernel(req, { operands: [0, 1], expr: ([a, b]) => `(${a} + ${b})` }, 97);
     expect(kernel.passes[0]!.workgroups[1]).toBeGreaterThan(1);

@@ -15,14 +15,10 @@ import {
   toDeviceArray,
   type NodeInput,
   type NodeSpec,
+  floatInput,
 } from '../testing/runKernel.ts';
 import { layoutKernels, scatterElementsKernel } from './layout.ts';
 
-const floats = (shape: number[], seed: number): NodeInput => ({
-  dtype: 'float32',
-  shape,
-  data: randomFloats(numelOf(shape), seed),
-});
 /** int32 values in [min, max). */
 const int32s = (shape: number[], seed: number, max: number, min = 0): NodeInput => ({
   dtype: 'int32',
@@ -72,7 +68,7 @@ describe('Transpose matches ONNX Runtime', () => {
     it(`[${shape}] by [${perm}]`, async () => {
       await expectSameAsOrt({
         opType: 'Transpose',
-        inputs: [floats(shape, 1)],
+        inputs: [floatInput(shape, 1)],
         outputs: [{ dtype: 'float32', shape: perm.map((a) => shape[a]!) }],
         attributes: { perm: { ints: perm } },
       });
@@ -84,7 +80,7 @@ describe('Transpose kernel forms', () => {
     layoutKernels.Transpose!(
       requestOf({
         opType: 'Transpose',
-        inputs: [floats(shape, 1)],
+        inputs: [floatInput(shape, 1)],
         outputs: [{ dtype: 'float32', shape: perm.map((a) => shape[a]!) }],
         attributes: { perm: { ints: perm } },
       }),
@@ -102,7 +98,7 @@ describe('Concat and Split match ONNX Runtime', () => {
     shape[axis] = shapes.reduce((s, x) => s + x[axis]!, 0);
     return {
       opType: 'Concat',
-      inputs: shapes.map((s, k) => floats(s, k + 1)),
+      inputs: shapes.map((s, k) => floatInput(s, k + 1)),
       outputs: [{ dtype: 'float32', shape }],
       attributes: { axis: { int: axis } },
     };
@@ -151,7 +147,7 @@ describe('Concat and Split match ONNX Runtime', () => {
 
   const split = (shape: number[], axis: number, sizes: number[], asInput = true): NodeSpec => ({
     opType: 'Split',
-    inputs: asInput ? [floats(shape, 1), int64Constant(sizes)] : [floats(shape, 1)],
+    inputs: asInput ? [floatInput(shape, 1), int64Constant(sizes)] : [floatInput(shape, 1)],
     outputs: sizes.map((n) => {
       const s = [...shape];
       s[(axis + shape.length) % shape.length] = n;
@@ -184,7 +180,7 @@ describe('Expand, Range and ConstantOfShape match ONNX Runtime', () => {
     });
     await expectSameAsOrt({
       opType: 'Expand',
-      inputs: [floats([3, 1], 2), int64Constant([2, 1, 4])],
+      inputs: [floatInput([3, 1], 2), int64Constant([2, 1, 4])],
       outputs: [{ dtype: 'float32', shape: [2, 3, 4] }],
     });
   });
@@ -253,14 +249,14 @@ describe('Gather, GatherElements and ScatterElements match ONNX Runtime', () => 
     const indices = int32s([2, 3], 1, 7);
     await expectSameAsOrt({
       opType: 'Gather',
-      inputs: [floats([7, 8], 2), indices],
+      inputs: [floatInput([7, 8], 2), indices],
       outputs: [{ dtype: 'float32', shape: [2, 3, 8] }],
       attributes: { axis: { int: 0 } },
     });
     await expectSameAsOrt({
       opType: 'Gather',
       inputs: [
-        floats([7, 5], 3),
+        floatInput([7, 5], 3),
         { dtype: 'int64', shape: [2, 3], data: BigInt64Array.from(indices.data as Int32Array, BigInt) },
       ],
       outputs: [{ dtype: 'float32', shape: [2, 3, 5] }],
@@ -270,7 +266,7 @@ describe('Gather, GatherElements and ScatterElements match ONNX Runtime', () => 
   it('Gather on an inner axis with negative indices', async () => {
     await expectSameAsOrt({
       opType: 'Gather',
-      inputs: [floats([2, 5, 3], 4), int32s([4], 5, 5, -5)],
+      inputs: [floatInput([2, 5, 3], 4), int32s([4], 5, 5, -5)],
       outputs: [{ dtype: 'float32', shape: [2, 4, 3] }],
       attributes: { axis: { int: -2 } },
     });
@@ -278,20 +274,20 @@ describe('Gather, GatherElements and ScatterElements match ONNX Runtime', () => 
   it('GatherElements on axis 1 (picking each row’s target) and on axis 0 with negative indices', async () => {
     await expectSameAsOrt({
       opType: 'GatherElements',
-      inputs: [floats([6, 11], 6), int32s([6, 1], 7, 11)],
+      inputs: [floatInput([6, 11], 6), int32s([6, 1], 7, 11)],
       outputs: [{ dtype: 'float32', shape: [6, 1] }],
       attributes: { axis: { int: 1 } },
     });
     await expectSameAsOrt({
       opType: 'GatherElements',
-      inputs: [floats([4, 3], 8), int32s([5, 3], 9, 4, -4)],
+      inputs: [floatInput([4, 3], 8), int32s([5, 3], 9, 4, -4)],
       outputs: [{ dtype: 'float32', shape: [5, 3] }],
       attributes: { axis: { int: 0 } },
     });
   });
   const scatter = (axis: number, reduction: string, indices: NodeInput, data: number[]): NodeSpec => ({
     opType: 'ScatterElements',
-    inputs: [floats(data, 10), indices, floats(indices.shape, 11)],
+    inputs: [floatInput(data, 10), indices, floatInput(indices.shape, 11)],
     outputs: [{ dtype: 'float32', shape: data }],
     attributes: { axis: { int: axis }, reduction },
   });

@@ -7,29 +7,19 @@ import { describe, expect, it } from 'vitest';
 import { KernelUnsupported } from '../kernel.ts';
 import {
   maxRelativeError,
-  randomFloats,
   requestOf,
   runKernelOnDevice,
   runNodeOnDawn,
   runNodeOnOrt,
   toDeviceArray,
-  type NodeInput,
   type NodeSpec,
+  floatInput,
 } from '../testing/runKernel.ts';
 import { gemmKernelOf, matMulKernel, type GemmChoice, type Tiling } from './matmul.ts';
 
-const floats = (shape: number[], seed: number): NodeInput => ({
-  dtype: 'float32',
-  shape,
-  data: randomFloats(
-    shape.reduce((a, b) => a * b, 1),
-    seed,
-  ),
-});
-
 const matMulSpec = (a: number[], b: number[], out: number[]): NodeSpec => ({
   opType: 'MatMul',
-  inputs: [floats(a, 1), floats(b, 2)],
+  inputs: [floatInput(a, 1), floatInput(b, 2)],
   outputs: [{ dtype: 'float32', shape: out }],
 });
 
@@ -42,7 +32,7 @@ interface GemmCase {
 }
 const gemmSpec = ({ a, b, c, out, attributes }: GemmCase): NodeSpec => ({
   opType: 'Gemm',
-  inputs: [floats(a, 1), floats(b, 2), ...(c ? [floats(c, 3)] : [])],
+  inputs: [floatInput(a, 1), floatInput(b, 2), ...(c ? [floatInput(c, 3)] : [])],
   outputs: [{ dtype: 'float32', shape: out }],
   attributes,
 });

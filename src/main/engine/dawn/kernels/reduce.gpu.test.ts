@@ -7,23 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { KernelUnsupported } from '../kernel.ts';
 import {
   maxRelativeError,
-  randomFloats,
   requestOf,
   runNodeOnDawn,
   runNodeOnOrt,
   type NodeInput,
   type NodeSpec,
+  floatInput,
 } from '../testing/runKernel.ts';
 import { reduceKernels } from './reduce.ts';
 
-const floats = (shape: number[], seed = 1): NodeInput => ({
-  dtype: 'float32',
-  shape,
-  data: randomFloats(
-    shape.reduce((a, b) => a * b, 1),
-    seed,
-  ),
-});
 const axesInput = (axes: number[]): NodeInput => ({
   dtype: 'int64',
   shape: [axes.length],
@@ -40,7 +32,7 @@ const reduceSpec = (
   keepdims: number,
 ): NodeSpec => ({
   opType,
-  inputs: axes ? [floats(shape), axesInput(axes)] : [floats(shape)],
+  inputs: axes ? [floatInput(shape), axesInput(axes)] : [floatInput(shape)],
   outputs: [out(outShape)],
   attributes: { keepdims: { int: keepdims } },
 });
@@ -118,7 +110,7 @@ describe('ReduceSum, ReduceMean, ReduceMax, ReduceSumSquare', () => {
   it('copies the input with noop_with_empty_axes and no axes', async () => {
     const spec: NodeSpec = {
       opType: 'ReduceSum',
-      inputs: [floats([4, 5]), axesInput([])],
+      inputs: [floatInput([4, 5]), axesInput([])],
       outputs: [out([4, 5])],
       attributes: { keepdims: { int: 1 }, noop_with_empty_axes: { int: 1 } },
     };
@@ -141,7 +133,7 @@ describe('Softmax', () => {
   ])('%s', async (_name, shape, axis) => {
     const spec: NodeSpec = {
       opType: 'Softmax',
-      inputs: [floats(shape)],
+      inputs: [floatInput(shape)],
       outputs: [out(shape)],
       attributes: { axis: { int: axis } },
     };
@@ -149,7 +141,7 @@ describe('Softmax', () => {
   });
 
   it('is stable for large logits', async () => {
-    const x = floats([4, 100]);
+    const x = floatInput([4, 100]);
     (x.data as Float32Array).forEach((v, i, a) => (a[i] = v * 200 + 500));
     const spec: NodeSpec = {
       opType: 'Softmax',
@@ -165,7 +157,7 @@ describe('LayerNormalization', () => {
   it('normalizes rows with Mean and InvStdDev outputs (the census form)', async () => {
     const spec: NodeSpec = {
       opType: 'LayerNormalization',
-      inputs: [floats([10, 384]), floats([384], 3)],
+      inputs: [floatInput([10, 384]), floatInput([384], 3)],
       outputs: [out([10, 384]), out([10, 1]), out([10, 1])],
       attributes: { axis: { int: -1 }, epsilon: 1e-5 },
     };
@@ -173,11 +165,11 @@ describe('LayerNormalization', () => {
   });
 
   it('adds a bias, over ragged rows of rank 3, Y only', async () => {
-    const x = floats([6, 5, 50]);
+    const x = floatInput([6, 5, 50]);
     (x.data as Float32Array).forEach((v, i, a) => (a[i] = v * 3 + 2));
     const spec: NodeSpec = {
       opType: 'LayerNormalization',
-      inputs: [x, floats([50], 3), floats([50], 4)],
+      inputs: [x, floatInput([50], 3), floatInput([50], 4)],
       outputs: [out([6, 5, 50])],
       attributes: { axis: { int: -1 }, epsilon: 1e-5 },
     };
@@ -187,7 +179,7 @@ describe('LayerNormalization', () => {
   it('normalizes over the last two axes', async () => {
     const spec: NodeSpec = {
       opType: 'LayerNormalization',
-      inputs: [floats([3, 4, 40]), floats([4, 40], 3)],
+      inputs: [floatInput([3, 4, 40]), floatInput([4, 40], 3)],
       outputs: [out([3, 4, 40]), out([3, 1, 1]), out([3, 1, 1])],
       attributes: { axis: { int: 1 }, epsilon: 1e-3 },
     };

@@ -179,6 +179,16 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return worst;
 }
 
+/** A float32 input of deterministic values in [offset − scale, offset + scale). */
+export function floatInput(shape: number[], seed = 1, scale = 1, offset = 0): NodeInput {
+  const data = randomFloats(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  );
+  if (scale !== 1 || offset !== 0) for (let i = 0; i < data.length; i++) data[i] = data[i]! * scale + offset;
+  return { dtype: 'float32', shape, data };
+}
+
 /** Deterministic test data in [-1, 1). */
 export function randomFloats(n: number, seed = 1): Float32Array {
   let s = seed >>> 0;
