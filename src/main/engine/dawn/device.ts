@@ -31,12 +31,24 @@ export function dawnDevice(): Promise<DawnDevice> {
   return shared;
 }
 
+/**
+ * XAI_LINK_DAWN_UNCHECKED=1 turns off Dawn's bounds clamping on every storage access, its zeroing of workgroup
+ * memory and its validation: our kernels guard their own bounds and initialise what they read (the kernel tests
+ * run both ways), and on a GPU the clamps sit in the matrix products' inner loops. Off by default until a GPU
+ * run has measured what it buys (`npm run bench:kernels -- --full` with and without it).
+ */
+export function dawnFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.XAI_LINK_DAWN_UNCHECKED === '1'
+    ? ['enable-dawn-features=disable_robustness,disable_workgroup_init,skip_validation']
+    : [];
+}
+
 async function openDevice(): Promise<DawnDevice> {
   // The WebGPU constants (GPUBufferUsage, GPUMapMode, GPUShaderStage) are globals in a browser; Dawn for Node
   // hands them out instead.
   for (const [k, v] of Object.entries(globals as Record<string, unknown>))
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  const gpu = (instance ??= create([]));
+  const gpu = (instance ??= create(dawnFlags()));
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new Error(
