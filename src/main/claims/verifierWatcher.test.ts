@@ -4,7 +4,7 @@
  * repeat an announcement, a reorganisation is seen through the confirmation window, other lineages are
  * ignored, and a damaged state file is reported instead of being overwritten.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from 'multiformats/hashes/sha2';
@@ -155,6 +155,27 @@ describe('VerifierWatcher', () => {
     await expect(client.invoke('claims.networkStatus', { claimId: 'claim-nope' })).rejects.toThrow(
       /no claim claim-nope/,
     );
+  }, 60_000);
+
+  it('stops at once while a poll waits on a chain that does not answer', async () => {
+    // found by bench:fuzz (seed 46): watcher.stop waited for a poll stuck on a slow chain, past the client's timeout
+    const w = newWatcher();
+    await w.start(options);
+    await until(() => w.status().latestBlock !== null, 'a first poll');
+    const { pid } = JSON.parse(readFileSync(join(dataDir, 'chain', 'node.json'), 'utf8')) as { pid: number };
+    process.kill(pid, 'SIGSTOP'); // anvil frozen: its port accepts, nothing answers
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // the next poll is now waiting on it
+      const started = performance.now();
+      const status = await w.stop();
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(status.running).toBe(false);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // the chain answers again and a new start polls from the saved cursor
+    await w.start(options);
+    await w.stop();
   }, 60_000);
 
   it('refuses to start over a damaged state file instead of forgetting its verdicts', async () => {

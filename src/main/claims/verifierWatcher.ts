@@ -62,6 +62,13 @@ const RETRIED_REFUSALS = new Set(['missing-content']);
 
 class Stopped extends Error {}
 
+interface AnnouncementLog {
+  args: { lineageId?: bigint; attestationDigest?: Hex; requester?: Address; claimCid?: string };
+  blockNumber: bigint;
+  transactionHash: Hex;
+  logIndex: number;
+}
+
 /**
  * The verifier that runs by itself: follows `VerificationRequested` events of the registry from a cursor
  * saved (atomically) in the data directory, and works through the announced claims one at a time: fetch
@@ -95,6 +102,8 @@ export class VerifierWatcher {
   #abortCheck: AbortController | null = null;
   #starting = false;
   #wake: (() => void) | null = null;
+  /** Resolved by stop(): a poll waiting on a chain that does not answer is abandoned, not awaited. */
+  #stopped: { promise: Promise<void>; resolve: () => void } | null = null;
   #current: string | null = null;
   #latest: number | null = null;
   #error: string | null = null;
@@ -141,6 +150,8 @@ export class VerifierWatcher {
     await this.#save();
     this.#stopping = false;
     this.#error = null;
+    let resolve!: () => void;
+    this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.#loop = this.#run().finally(() => {
       this.#loop = null;
     });
@@ -150,6 +161,7 @@ export class VerifierWatcher {
   /** Stops after the current step: an evaluation is abandoned (redone next time), a chain write completes. */
   async stop(): Promise<WatcherStatus> {
     this.#stopping = true;
+    this.#stopped?.resolve();
     this.#abortCheck?.abort(new Stopped('the watcher is stopping'));
     this.#wake?.();
     await this.#loop;
@@ -210,7 +222,12 @@ export class VerifierWatcher {
   async #run(): Promise<void> {
     while (!this.#stopping) {
       try {
-        await this.#poll();
+        // A poll only reads the chain and queues announcements (the cursor is saved after them), so one cut
+        // short by a stop is safe to drop: the next start reads those blocks again.
+        const poll = this.#poll();
+        poll.catch(() => undefined);
+        await Promise.race([poll, this.#stopped!.promise]);
+        if (this.#stopping) break;
         this.#error = null;
         const job = this.#state!.jobs.find((j) => !isDone(j.status));
         if (job) {
@@ -243,6 +260,7 @@ export class VerifierWatcher {
   /** Queues every new announcement up to the latest block, re-reading the confirmation window. */
   async #poll(): Promise<void> {
     const s = this.#state!;
+    const stopped = this.#stopped;
     const info = await this.#chain.info();
     const client = await this.#chain.client();
     const latest = await this.#chain.blockNumber();
@@ -251,6 +269,7 @@ export class VerifierWatcher {
     const from =
       s.cursor === null ? deployBlock : Math.max(deployBlock, s.cursor + 1 - this.#opts.confirmations);
     if (from > latest) return;
+    const wanted: { log: AnnouncementLog; wanted: boolean | null }[] = [];
     for (let start = from; start <= latest; start += LOG_CHUNK) {
       const end = Math.min(latest, start + LOG_CHUNK - 1);
       const logs = await client.getContractEvents({
@@ -260,29 +279,33 @@ export class VerifierWatcher {
         fromBlock: BigInt(start),
         toBlock: BigInt(end),
       });
-      for (const log of logs) await this.#consider(log);
+      for (const log of logs) wanted.push({ log, wanted: await this.#wanted(s, log) });
     }
+    // Everything read: apply in one synchronous step, unless a stop abandoned this poll meanwhile (a stopped
+    // or restarted watcher must not see its state changed, or written, by a poll it no longer waits for).
+    if (this.#stopping || this.#stopped !== stopped) throw new Stopped('the watcher stopped during a poll');
+    for (const { log, wanted: w } of wanted) this.#consider(s, log, w);
     s.cursor = latest;
     const keepFrom = latest - this.#opts.confirmations - 1;
     for (const [k, b] of Object.entries(s.seen)) if (b < keepFrom) delete s.seen[k];
     await this.#save();
   }
 
-  async #consider(log: {
-    args: { lineageId?: bigint; attestationDigest?: Hex; requester?: Address; claimCid?: string };
-    blockNumber: bigint;
-    transactionHash: Hex;
-    logIndex: number;
-  }): Promise<void> {
-    const s = this.#state!;
+  /** Whether an announcement is for this verifier (null: already seen, nothing to ask). */
+  async #wanted(s: WatchState, log: AnnouncementLog): Promise<boolean | null> {
+    if (`${log.transactionHash}:${log.logIndex}` in s.seen) return null;
+    const lineageId = Number(log.args.lineageId);
+    return this.#opts.lineages.length
+      ? this.#opts.lineages.includes(lineageId)
+      : this.#chain.isVerifier(BigInt(lineageId), this.#address!);
+  }
+
+  #consider(s: WatchState, log: AnnouncementLog, wanted: boolean | null): void {
     const key = `${log.transactionHash}:${log.logIndex}`;
-    if (key in s.seen) return;
+    if (wanted === null || key in s.seen) return;
     s.seen[key] = Number(log.blockNumber);
     const lineageId = Number(log.args.lineageId);
     const claimCid = String(log.args.claimCid ?? '');
-    const wanted = this.#opts.lineages.length
-      ? this.#opts.lineages.includes(lineageId)
-      : await this.#chain.isVerifier(BigInt(lineageId), this.#address!);
     if (!wanted) {
       s.ignored += 1;
       return;
