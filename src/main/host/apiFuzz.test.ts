@@ -71,6 +71,14 @@ describe('API fuzz', () => {
         ok: false,
         error: { code: 'INVALID_PARAMS', message: expect.stringMatching(/is not a CAR file/) as unknown },
       });
+      // A folder where a CAR file belongs (bench:fuzz seed 47 sent "/": EISDIR came back as INTERNAL).
+      expect(await invoke('ipfs.importCar', { path: dir })).toMatchObject({
+        ok: false,
+        error: {
+          code: 'INVALID_PARAMS',
+          message: expect.stringMatching(/is a folder, not a CAR file/) as unknown,
+        },
+      });
       expect(await invoke('ipfs.add', { path: 'a\u0000b' })).toMatchObject({
         ok: false,
         error: { code: 'INVALID_PARAMS' },

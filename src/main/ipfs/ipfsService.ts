@@ -702,12 +702,15 @@ export class IpfsService {
     return this.#use(opts.signal, async (node, signal, repo) => {
       const releaseGc = await this.#gcLock.read();
       try {
-        const size = await stat(abs).then(
-          (s) => s.size,
-          (e: unknown) => {
-            throw new ApiError('NOT_FOUND', `Cannot read ${abs}: ${(e as Error).message}`);
-          },
-        );
+        const info = await stat(abs).catch((e: unknown) => {
+          throw new ApiError('NOT_FOUND', `Cannot read ${abs}: ${(e as Error).message}`);
+        });
+        if (!info.isFile())
+          throw new ApiError(
+            'INVALID_PARAMS',
+            `${abs} is ${info.isDirectory() ? 'a folder' : 'not a regular file'}, not a CAR file: give the path of a .car file (ipfs export writes one)`,
+          );
+        const size = info.size;
         let read = 0;
         const result = await (
           await import('./dag.ts')

@@ -7,6 +7,7 @@ import { DeleteFailedError, NotFoundError, OpenFailedError, PutFailedError } fro
 import { CID } from 'multiformats/cid';
 import { sha256, sha512 } from 'multiformats/hashes/sha2';
 import type { MultihashHasher } from 'multiformats/hashes/interface';
+import { isProcessAlive } from '../util/processAlive.ts';
 
 /** A block whose bytes on disk do not hash to its CID. The message names the CID. */
 export class CorruptBlockError extends Error {
@@ -57,6 +58,12 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const PUT_MANY_CONCURRENCY = 16;
 const RAW_CODE = 0x55;
+/**
+ * Blocks are written here first and renamed into their shard folder. One folder (not a temp file next to
+ * each block) lets a restart find what a killed writer left with one readdir instead of walking every
+ * shard. Not a shard name: those are two base32 characters.
+ */
+export const STAGING_DIR = '.staging';
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
@@ -103,10 +110,28 @@ export class RepoBlockstore implements Blockstore {
 
   async open(): Promise<void> {
     try {
-      await mkdir(this.root, { recursive: true });
+      await mkdir(this.#staging, { recursive: true });
       await access(this.root, 0o2 /* W_OK */);
     } catch (e) {
       throw new OpenFailedError(`Cannot open the blockstore at ${this.root}: ${(e as Error).message}`);
+    }
+    await this.#sweepStaging();
+  }
+
+  get #staging(): string {
+    return join(this.root, STAGING_DIR);
+  }
+
+  /**
+   * Removes the half-written blocks of processes that died (a kill between write and rename). Other live
+   * processes may share the repository, so a file whose writer is still running is left alone; the pid
+   * is the first part of its name.
+   */
+  async #sweepStaging(): Promise<void> {
+    for (const name of await readdirOrEmpty(this.#staging)) {
+      const pid = Number(name.slice(0, name.indexOf('-')));
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isProcessAlive(pid))) continue;
+      await rm(join(this.#staging, name), { force: true }).catch(() => undefined);
     }
   }
 
@@ -132,8 +157,8 @@ export class RepoBlockstore implements Blockstore {
    * Writes a block to a unique temporary file and renames it into place. (blockstore-fs's own put
    * uses one fixed temp name per block and retries a failed rename 10 times, 100 ms apart, so two
    * concurrent writes of the same block, e.g. two empty folders or two identical files in one add,
-   * stall for a second.) Concurrent puts of one block share a single write; shard folders are
-   * created once. Blocks are not fsynced: a block torn by a crash fails verification when read and
+   * stall for a second.) The temporary file is in the staging folder, swept of dead writers' files at
+   * open. Concurrent puts of one block share a single write; shard folders are created once. Blocks are not fsynced: a block torn by a crash fails verification when read and
    * is moved aside, like any other corrupt block.
    */
   put(
@@ -174,7 +199,7 @@ export class RepoBlockstore implements Blockstore {
       await mkdir(dir, { recursive: true });
       this.#madeDirs.add(dir);
     }
-    const tmp = `${file}.${process.pid}-${++this.#tmpCounter}.tmp`;
+    const tmp = join(this.#staging, `${process.pid}-${++this.#tmpCounter}.tmp`);
     try {
       await writeFile(tmp, bytes);
       await rename(tmp, file);
