@@ -320,6 +320,9 @@ export class EvalService {
       const path = resolve(source.file);
       if (!existsSync(path))
         throw new EvalFailure('missing-content', `the evaluation text ${path} does not exist`);
+      // A folder or a device (/dev/zero never ends, and a synchronous read of it would stall the process).
+      if (!statSync(path).isFile())
+        throw new EvalFailure('bad-text', `${path} is not a regular file: give a UTF-8 text file`);
       if (statSync(path).size > MAX_EVAL_TEXT_BYTES)
         throw new EvalFailure('bad-text', `${path} is larger than ${MAX_EVAL_TEXT_BYTES} bytes`);
       bytes = readFileSync(path);

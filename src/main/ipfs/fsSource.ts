@@ -59,8 +59,14 @@ export async function scanPath(
     result.totalBytes = rootStat.size;
     return result;
   }
-  if (!rootStat.isDirectory())
-    throw withCode(null, `Cannot add ${abs}: it is neither a file nor a directory`);
+  if (!rootStat.isDirectory()) {
+    const err = withCode(
+      null,
+      `Cannot add ${abs}: it is neither a file nor a folder (a device, socket or pipe); give a regular file or a folder`,
+    );
+    err.name = 'NotAFileOrFolderError';
+    throw err;
+  }
   result.kind = 'directory';
 
   const stack: { abs: string; rel: string }[] = [{ abs, rel: '' }];

@@ -1032,7 +1032,11 @@ export class IpfsService {
     ) {
       return this.#cancelled(node, ctx.signal, ctx.action);
     }
-    if (name === 'NotACarFileError' || err?.code === 'ERR_INVALID_ARG_VALUE')
+    if (
+      name === 'NotACarFileError' ||
+      name === 'NotAFileOrFolderError' ||
+      err?.code === 'ERR_INVALID_ARG_VALUE'
+    )
       return new ApiError('INVALID_PARAMS', `${ctx.action} failed: ${message}`);
     if (err?.code === 'EROFS' || (err?.code === 'ENOENT' && repoReadOnly(this.repoDir, e)))
       return new ApiError('FAILED_PRECONDITION', `${ctx.action} failed: the disk is read-only (${message})`, {
