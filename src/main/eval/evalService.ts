@@ -318,12 +318,12 @@ export class EvalService {
       cid = source.cid;
     } else if ('file' in source) {
       const path = resolve(source.file);
-      if (!existsSync(path))
-        throw new EvalFailure('missing-content', `the evaluation text ${path} does not exist`);
+      const info = statSync(path, { throwIfNoEntry: false });
+      if (!info) throw new EvalFailure('missing-content', `the evaluation text ${path} does not exist`);
       // A folder or a device (/dev/zero never ends, and a synchronous read of it would stall the process).
-      if (!statSync(path).isFile())
+      if (!info.isFile())
         throw new EvalFailure('bad-text', `${path} is not a regular file: give a UTF-8 text file`);
-      if (statSync(path).size > MAX_EVAL_TEXT_BYTES)
+      if (info.size > MAX_EVAL_TEXT_BYTES)
         throw new EvalFailure('bad-text', `${path} is larger than ${MAX_EVAL_TEXT_BYTES} bytes`);
       bytes = readFileSync(path);
     } else {

@@ -710,7 +710,6 @@ export class IpfsService {
             'INVALID_PARAMS',
             `${abs} is ${info.isDirectory() ? 'a folder' : 'not a regular file'}, not a CAR file: give the path of a .car file (ipfs export writes one)`,
           );
-        const size = info.size;
         let read = 0;
         const result = await (
           await import('./dag.ts')
@@ -721,7 +720,7 @@ export class IpfsService {
             opts.onProgress?.({
               stage: 'importing',
               done: read,
-              total: size,
+              total: info.size,
               unit: 'bytes',
               message: `${blocks} blocks`,
             });

@@ -99,6 +99,7 @@ export interface RepoSize {
  */
 export class RepoBlockstore implements Blockstore {
   readonly root: string;
+  readonly #staging: string;
   readonly #sharding = new NextToLast();
   readonly #pending = new Map<string, Promise<CID>>();
   readonly #madeDirs = new Set<string>();
@@ -106,6 +107,7 @@ export class RepoBlockstore implements Blockstore {
 
   constructor(root: string) {
     this.root = root;
+    this.#staging = join(root, STAGING_DIR);
   }
 
   async open(): Promise<void> {
@@ -118,10 +120,6 @@ export class RepoBlockstore implements Blockstore {
     await this.#sweepStaging();
   }
 
-  get #staging(): string {
-    return join(this.root, STAGING_DIR);
-  }
-
   /**
    * Removes the half-written blocks of processes that died (a kill between write and rename). Other live
    * processes may share the repository, so a file whose writer is still running is left alone; the pid
@@ -130,7 +128,7 @@ export class RepoBlockstore implements Blockstore {
   async #sweepStaging(): Promise<void> {
     for (const name of await readdirOrEmpty(this.#staging)) {
       const pid = Number(name.slice(0, name.indexOf('-')));
-      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isProcessAlive(pid))) continue;
+      if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
       await rm(join(this.#staging, name), { force: true }).catch(() => undefined);
     }
   }
@@ -158,8 +156,9 @@ export class RepoBlockstore implements Blockstore {
    * uses one fixed temp name per block and retries a failed rename 10 times, 100 ms apart, so two
    * concurrent writes of the same block, e.g. two empty folders or two identical files in one add,
    * stall for a second.) The temporary file is in the staging folder, swept of dead writers' files at
-   * open. Concurrent puts of one block share a single write; shard folders are created once. Blocks are not fsynced: a block torn by a crash fails verification when read and
-   * is moved aside, like any other corrupt block.
+   * open. Concurrent puts of one block share a single write; shard folders are created once. Blocks are
+   * not fsynced: a block torn by a crash fails verification when read and is moved aside, like any
+   * other corrupt block.
    */
   put(
     key: CID,
