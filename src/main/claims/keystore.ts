@@ -7,10 +7,10 @@ import {
   scryptSync,
   timingSafeEqual,
 } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { bytesToHex, hexToBytes, keccak256, type Hex } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { ApiError } from '../../shared/api/errors.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 /**
  * Encrypted JSON keystores (Web3 Secret Storage Definition v3: scrypt or PBKDF2-HMAC-SHA256, AES-128-CTR,
@@ -144,16 +144,17 @@ export async function accountFromKeystore(
   passwordEnv: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PrivateKeyAccount> {
-  let size: number;
+  let bytes: Buffer;
   try {
-    size = statSync(path).size;
-  } catch {
-    return fail(`the keystore file ${path} does not exist`);
+    bytes = readUserFile(path, MAX_KEYSTORE_BYTES, "the keystore's JSON file");
+  } catch (e) {
+    if (e instanceof UserFileError)
+      return fail(e.reason === 'missing' ? `the keystore file ${path} does not exist` : e.message);
+    throw e;
   }
-  if (size > MAX_KEYSTORE_BYTES) fail(`${path} is too large to be a keystore`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch {
     return fail(`${path} is not a JSON keystore`);
   }

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getAddress, type Address, type Hex } from 'viem';
 import { ApiError } from '../../shared/api/errors.ts';
@@ -36,6 +35,7 @@ import { DEFAULT_ONNX_POLICY } from '../../shared/onnx/onnxPolicy.ts';
 import { EvalFailure, EvalService, safeJson } from '../eval/evalService.ts';
 import type { IpfsService } from '../ipfs/ipfsService.ts';
 import type { ChainAccess } from './chainAccess.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 /** Where a claim comes from: its CID on IPFS, a local file, or its parsed JSON. */
 export type ClaimSource = { cid: string } | { file: string } | { json: unknown };
@@ -77,6 +77,17 @@ class Refusal extends Error {
 
 const MAX_CLAIM_FILE_BYTES = 1024 * 1024;
 
+/** A claim or attestation file named by the caller: NOT_FOUND when absent, else what is wrong with it. */
+function readClaimFile(path: string, what: string): Uint8Array {
+  try {
+    return readUserFile(path, MAX_CLAIM_FILE_BYTES, `${what}'s JSON`);
+  } catch (e) {
+    if (!(e instanceof UserFileError)) throw e;
+    if (e.reason === 'missing') throw new ApiError('NOT_FOUND', `${what} ${path} does not exist`);
+    throw new ApiError('FAILED_PRECONDITION', e.message);
+  }
+}
+
 /**
  * Verifier mode: given a claim, fetch the model and the evaluation text by CID, re-run the evaluation, and
  * check everything the contract will check (and what it cannot: the score itself) before signing an
@@ -102,11 +113,7 @@ export class VerifierService {
     let cid: string | null = null;
     if ('json' in source) json = source.json;
     else if ('file' in source) {
-      const path = resolve(source.file);
-      if (!existsSync(path)) throw new ApiError('NOT_FOUND', `the claim file ${path} does not exist`);
-      if (statSync(path).size > MAX_CLAIM_FILE_BYTES)
-        throw new ApiError('FAILED_PRECONDITION', `${path} is too large for a claim`);
-      json = safeJson(readFileSync(path));
+      json = safeJson(readClaimFile(resolve(source.file), 'the claim file'));
     } else {
       cid = source.cid.replace(/^ipfs:\/\//, '');
       try {
@@ -456,7 +463,7 @@ export class VerifierService {
   ): Promise<AttestationFile> {
     let json: unknown;
     if ('json' in source) json = source.json;
-    else if ('file' in source) json = safeJson(readFileSync(resolve(source.file)));
+    else if ('file' in source) json = safeJson(readClaimFile(resolve(source.file), 'the attestation file'));
     else json = safeJson(await this.#eval.readJsonBytes(source.cid));
     const parsed = attestationFileSchema.safeParse(json);
     if (!parsed.success) throw new ApiError('INVALID_PARAMS', 'not a valid XAI-Link attestation file');

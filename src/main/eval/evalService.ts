@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api/errors.ts';
@@ -24,6 +24,7 @@ import {
 import { DEFAULT_ONNX_POLICY, type OnnxModelFacts, type OnnxPolicy } from '../../shared/onnx/onnxPolicy.ts';
 import type { IpfsService } from '../ipfs/ipfsService.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 import { RUN_FILES } from '../engine/trainer.ts';
 import { exportCheckpoint } from './engineExport.ts';
 import { lossCurveOf } from './lossCurve.ts';
@@ -293,7 +294,7 @@ export class EvalService {
   async loadText(
     source: TextSource,
     signal?: AbortSignal,
-  ): Promise<{ text: string; sha256: string; bytes: number; cid: string | null }> {
+  ): Promise<{ text: string; content: Uint8Array; sha256: string; bytes: number; cid: string | null }> {
     let bytes: Uint8Array;
     let cid: string | null = null;
     if ('cid' in source) {
@@ -318,14 +319,14 @@ export class EvalService {
       cid = source.cid;
     } else if ('file' in source) {
       const path = resolve(source.file);
-      const info = statSync(path, { throwIfNoEntry: false });
-      if (!info) throw new EvalFailure('missing-content', `the evaluation text ${path} does not exist`);
-      // A folder or a device (/dev/zero never ends, and a synchronous read of it would stall the process).
-      if (!info.isFile())
-        throw new EvalFailure('bad-text', `${path} is not a regular file: give a UTF-8 text file`);
-      if (info.size > MAX_EVAL_TEXT_BYTES)
-        throw new EvalFailure('bad-text', `${path} is larger than ${MAX_EVAL_TEXT_BYTES} bytes`);
-      bytes = readFileSync(path);
+      try {
+        bytes = readUserFile(path, MAX_EVAL_TEXT_BYTES, 'a UTF-8 text file');
+      } catch (e) {
+        if (!(e instanceof UserFileError)) throw e;
+        if (e.reason === 'missing')
+          throw new EvalFailure('missing-content', `the evaluation text ${path} does not exist`);
+        throw new EvalFailure('bad-text', e.message);
+      }
     } else {
       const path = this.heldPath(source.sha256);
       if (!existsSync(path)) {
@@ -348,7 +349,7 @@ export class EvalService {
     } catch {
       throw new EvalFailure('bad-text', 'the evaluation text is not valid UTF-8');
     }
-    return { text, sha256, bytes: bytes.length, cid };
+    return { text, content: bytes, sha256, bytes: bytes.length, cid };
   }
 
   /** A lineage's `evalDatasetCid` as a text source: "sha256:<hex>" names a private, held set. */
@@ -365,8 +366,9 @@ export class EvalService {
 
   /** Keeps a private evaluation set on this machine (a verifier of a private lineage); returns its reference. */
   async hold(file: string): Promise<{ sha256: string; ref: string; bytes: number }> {
-    const { sha256, bytes } = await this.loadText({ file });
-    await writeFileAtomic(this.heldPath(sha256), readFileSync(resolve(file)));
+    const { content, sha256, bytes } = await this.loadText({ file });
+    // The bytes that were hashed, not a second read of a file that may have changed since.
+    await writeFileAtomic(this.heldPath(sha256), content);
     return { sha256, ref: `sha256:${sha256}`, bytes };
   }
 

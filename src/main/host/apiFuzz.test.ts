@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { startHostProcess, type HostProcess } from './testing/hostProcess.ts';
 import { frame, openRawClient } from './testing/rawFrames.ts';
 import { RawApiClient } from './testing/wsClient.ts';
 import { apiRequests } from '../../shared/api/index.ts';
+import { PIPELINE_FORMAT } from '../../shared/pipelines/pipeline.ts';
 
 /**
  * The API fuzz in CI (a few thousand cases; `npm run bench:fuzz` runs 100,000+). Everything runs against a
@@ -112,6 +113,59 @@ describe('API fuzz', () => {
           },
         });
       }
+      // Paths a client may name that are no regular file (a probe setting every string field to each).
+      // /dev/zero as a keystore was read whole: std::bad_alloc aborted the process.
+      const notAFile = {
+        ok: false,
+        error: { message: expect.stringMatching(/not a regular file/) as unknown },
+      };
+      const unreadable = {
+        ok: false,
+        error: { code: 'FAILED_PRECONDITION', message: expect.stringMatching(/EIO/) as unknown },
+      };
+      expect(await invoke('claims.signerAddress', { signer: { keystore: '/dev/zero' } })).toMatchObject(
+        notAFile,
+      );
+      expect(await invoke('verifier.check', { claim: { file: '/dev/zero' } })).toMatchObject(notAFile);
+      expect(await invoke('runs.import', { path: '/dev/zero' })).toMatchObject(notAFile);
+      expect(await invoke('eval.hold', { file: '/dev/zero' })).toMatchObject(notAFile);
+      expect(await invoke('verifier.check', { claim: { file: dir } })).toMatchObject({
+        ok: false,
+        error: { code: 'FAILED_PRECONDITION', message: expect.stringMatching(/is a folder/) as unknown },
+      });
+      // /proc/self/mem is a "regular file" that fails every read with EIO (was INTERNAL).
+      for (const [method, params] of [
+        ['claims.signerAddress', { signer: { keystore: '/proc/self/mem' } }],
+        ['eval.hold', { file: '/proc/self/mem' }],
+        ['ipfs.add', { path: '/proc/self/mem' }],
+        ['ipfs.importCar', { path: '/proc/self/mem' }],
+      ] as const)
+        expect(await invoke(method, params), method).toMatchObject(unreadable);
+      expect(await invoke('runs.import', { path: '/proc/self/mem' })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_PARAMS', message: expect.stringMatching(/cannot read .*EIO/) as unknown },
+      });
+      // A pipeline input folder with a symbolic-link loop was walked until ELOOP (INTERNAL); now the walk
+      // is the preparation's own, loops cut, and the unreadable second input is named.
+      mkdirSync(join(dir, 'loopy'));
+      writeFileSync(join(dir, 'loopy', 'a.txt'), 'some text');
+      symlinkSync('.', join(dir, 'loopy', 'loop'));
+      const pipeline = {
+        format: PIPELINE_FORMAT,
+        version: 1,
+        name: 'loopy',
+        stages: {
+          prepare: { inputs: [join(dir, 'loopy'), '/proc/self/mem'], tokenizer: 'char' },
+          train: { preset: 'cpu-tiny', iters: 1 },
+        },
+      };
+      expect(await invoke('pipelines.run', { source: { pipeline } })).toMatchObject({
+        ok: false,
+        error: {
+          code: 'FAILED_PRECONDITION',
+          message: expect.stringMatching(/\/proc\/self\/mem cannot be read \(EIO\)/) as unknown,
+        },
+      });
     } finally {
       await services.dispose();
     }

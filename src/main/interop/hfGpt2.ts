@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   presets,
@@ -9,6 +9,7 @@ import {
 import { gptParamLayout } from '../engine/gpt.ts';
 import { halfToFloat } from './torchFile.ts';
 import { freshGeneratorState, type ImportedModel } from './nanoGptCheckpoint.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 /**
  * Hugging Face GPT-2 weights (model.safetensors + config.json of gpt2, gpt2-medium, -large, -xl) into
@@ -34,11 +35,20 @@ interface Entry {
   data_offsets: [number, number];
 }
 
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** config.json of a GPT-2 checkpoint → the engine's model config (GPT-2 uses biases everywhere). */
 export function modelFromHfConfig(path: string): ResolvedModelConfig {
+  let text: string;
+  try {
+    text = readUserFile(path, MAX_CONFIG_BYTES, "a GPT-2 checkpoint's config.json").toString('utf8');
+  } catch (e) {
+    if (e instanceof UserFileError) throw new HfImportError(e.message);
+    throw e;
+  }
   let c: Record<string, unknown>;
   try {
-    c = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    c = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new HfImportError(`${path} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunSummary } from '../../shared/api/runs.ts';
 import { GPT2_TOKENIZER_FILE, loadTokenizer, type TokenizerFile } from '../../shared/tokenizers/tokenizer.ts';
@@ -8,6 +8,7 @@ import { isGpt2Vocab, MetaError, readNanoGptMeta } from './nanoGptMeta.ts';
 import { PickleError } from './pickle.ts';
 import { TorchFileError } from './torchFile.ts';
 import { ZipError } from './zip.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 /**
  * What `import` reads: the model file (format told by its content), the tokenizer (nanoGPT's meta.pkl,
@@ -43,6 +44,9 @@ export class ImportError extends Error {
   }
 }
 
+/** GPT-2's tokenizer.json is about 2 MB; far larger is not a tokenizer. */
+const MAX_TOKENIZER_BYTES = 64 << 20;
+
 const READ_ERRORS = [TorchFileError, HfImportError, MetaError, PickleError, ZipError];
 
 function wrap<T>(field: string, read: () => T): T {
@@ -55,12 +59,17 @@ function wrap<T>(field: string, read: () => T): T {
 }
 
 function startsWithZip(path: string): boolean {
-  const fd = openSync(path, 'r');
+  const b = Buffer.alloc(4);
   try {
-    const b = Buffer.alloc(4);
-    return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32LE(0) === 0x04034b50;
-  } finally {
-    closeSync(fd);
+    const fd = openSync(path, 'r');
+    try {
+      return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32LE(0) === 0x04034b50;
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ImportError(`cannot read ${path} (${code})`, 'path', 'give a checkpoint file you can read');
   }
 }
 
@@ -69,7 +78,15 @@ export async function importModelFiles(
 ): Promise<{ format: ImportResult['format']; model: ImportedModel; tokenizer: TokenizerFile | null }> {
   let path = resolve(p.path);
   if (!existsSync(path)) throw new ImportError(`no file at ${path}`, 'path');
-  if (statSync(path).isDirectory()) {
+  const info = statSync(path);
+  // A device or a named pipe: opening one can block and reading /dev/zero never ends.
+  if (!info.isDirectory() && !info.isFile())
+    throw new ImportError(
+      `${path} is not a regular file (a device, socket or pipe)`,
+      'path',
+      'pass ckpt.pt, model.safetensors, or a Hugging Face model folder',
+    );
+  if (info.isDirectory()) {
     const st = join(path, 'model.safetensors');
     if (!existsSync(st))
       throw new ImportError(
@@ -126,8 +143,10 @@ async function resolveTokenizer(p: ImportParams, modelVocab: number): Promise<To
         'use char (with --meta), gpt2, or a tokenizer.json path',
       );
     try {
-      file = (await loadTokenizer(JSON.parse(readFileSync(abs, 'utf8')))).toFile();
+      const json = readUserFile(abs, MAX_TOKENIZER_BYTES, 'a tokenizer.json').toString('utf8');
+      file = (await loadTokenizer(JSON.parse(json))).toFile();
     } catch (e) {
+      if (e instanceof UserFileError) throw new ImportError(e.message, 'tokenizer');
       throw new ImportError(`${abs}: ${e instanceof Error ? e.message : String(e)}`, 'tokenizer');
     }
   } else file = meta?.tokenizer ?? (isGpt2Vocab(modelVocab) ? GPT2_TOKENIZER_FILE : null);

@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import {
   TOKENIZER_FILE_FORMAT,
   TOKENIZER_FILE_VERSION,
@@ -6,6 +5,7 @@ import {
 } from '../../shared/tokenizers/tokenizer.ts';
 import { GPT2_VOCAB_SIZE } from '../../shared/tokenizers/gpt2.ts';
 import { PickleError, unpickle } from './pickle.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 /**
  * nanoGPT's meta.pkl (data/<name>/prepare.py): `{vocab_size, itos, stoi}` for character-level data
@@ -29,11 +29,16 @@ export interface NanoGptMeta {
 const MAX_META_BYTES = 64 << 20;
 
 export function readNanoGptMeta(path: string): NanoGptMeta {
-  if (statSync(path).size > MAX_META_BYTES)
-    throw new MetaError(`${path} is too large for a nanoGPT meta.pkl`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readUserFile(path, MAX_META_BYTES, "a nanoGPT data folder's meta.pkl");
+  } catch (e) {
+    if (e instanceof UserFileError) throw new MetaError(e.message);
+    throw e;
+  }
   let root: unknown;
   try {
-    root = unpickle(readFileSync(path));
+    root = unpickle(bytes);
   } catch (e) {
     if (e instanceof PickleError) throw new MetaError(`${path}: ${e.message}`);
     throw e;

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { CarBlockIterator, CarWriter } from '@ipld/car';
 import { createUnsafe } from 'multiformats/block';
 import { CID } from 'multiformats/cid';
 import type { ProgressEventLike } from './concurrency.ts';
+import { readFileChunks } from './fsSource.ts';
 import { blockMatchesCid } from './repoBlockstore.ts';
 
 export interface BlockReadOptions {
@@ -143,12 +144,12 @@ export async function importCarFile(
   file: string,
   options: { signal?: AbortSignal; onBlock?: (blocks: number, bytes: number) => void },
 ): Promise<CarImportResult> {
-  const input = createReadStream(file, { highWaterMark: 1024 * 1024, signal: options.signal });
+  const input = readFileChunks(file, () => {}, options.signal);
   let iterator: CarBlockIterator;
   try {
-    iterator = await CarBlockIterator.fromIterable(input as AsyncIterable<Uint8Array>);
+    iterator = await CarBlockIterator.fromIterable(input);
   } catch (e) {
-    input.destroy();
+    await input.return(undefined);
     if ((e as NodeJS.ErrnoException).code) throw e;
     const error = new Error(`${file} is not a CAR file: ${(e as Error).message}`, { cause: e });
     error.name = 'NotACarFileError';
@@ -172,7 +173,7 @@ export async function importCarFile(
       // stored
     }
   } finally {
-    input.destroy();
+    await input.return(undefined);
   }
   return { roots: roots.map((r) => CID.asCID(r) ?? CID.decode(r.bytes)), blocks, bytes };
 }

@@ -120,9 +120,15 @@ export async function* readFileChunks(
   signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024, signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    onBytes(chunk.byteLength);
-    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      onBytes(chunk.byteLength);
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    // EIO (/proc/self/mem), a disk error…: the user's file, not the repository, failed.
+    throw withCode(e, `Cannot read ${file}: ${describeFsError(e)}`);
   }
 }
 
@@ -159,9 +165,13 @@ function describeFsError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** An Error whose `code` is the fs error code (ENOENT…), so callers can map it to an API error. */
+/**
+ * An Error about the file or folder being read (not the repository), named SourceFsError, whose `code` is
+ * the fs error code (ENOENT…), so callers can map it to an API error.
+ */
 function withCode(cause: unknown, message: string): Error {
   const err = new Error(message, { cause }) as NodeJS.ErrnoException;
+  err.name = 'SourceFsError';
   err.code = (cause as NodeJS.ErrnoException | null)?.code ?? 'EINVAL';
   return err;
 }

@@ -1092,6 +1092,7 @@ export class IpfsService {
     if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return new ApiError('NOT_FOUND', message);
     if (err?.code === 'EACCES' || err?.code === 'EPERM') return new ApiError('FAILED_PRECONDITION', message);
     if (err?.code === 'EEXIST') return new ApiError('CONFLICT', message);
+    if (name === 'SourceFsError') return new ApiError('FAILED_PRECONDITION', message);
     if (/Unsupported multihash|No codec for|No hasher for/.test(message))
       return new ApiError('FAILED_PRECONDITION', `${ctx.action} failed: ${message}`);
     // Unexpected: keep the original error (and its stack) for the log; the dispatcher reports INTERNAL.

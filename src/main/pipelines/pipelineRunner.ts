@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api/errors.ts';
 import { DATASET_FILES, datasetManifestSchema } from '../../shared/datasets/manifest.ts';
 import { configFromPreset, type RunConfig } from '../../shared/engine/config.ts';
@@ -18,6 +18,7 @@ import { loadTokenizer } from '../../shared/tokenizers/tokenizer.ts';
 import type { ChainAccess } from '../claims/chainAccess.ts';
 import type { ClaimsService } from '../claims/claimsService.ts';
 import type { DatasetsService } from '../datasets/datasetsService.ts';
+import { resolveInputs } from '../datasets/sources.ts';
 import { loadCheckpoint } from '../engine/checkpoint.ts';
 import { RUN_FILES } from '../engine/trainer.ts';
 import type { EvalService } from '../eval/evalService.ts';
@@ -85,18 +86,31 @@ export function stageKey(stage: StageName, inputs: unknown): string {
   return sha256(canonicalJson({ stage, pipelineVersion: 1, inputs }));
 }
 
-/** SHA-256 of every file under the inputs (folders recursively, sorted), for the prepare key. */
-function hashInputs(paths: string[]): { name: string; sha256: string }[] {
-  const out: { name: string; sha256: string }[] = [];
-  const walk = (p: string, name: string) => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) if (!e.startsWith('.')) walk(join(p, e), `${name}/${e}`);
-    } else if (st.isFile()) out.push({ name, sha256: sha256(readFileSync(p)) });
-  };
-  for (const p of paths) {
+/**
+ * SHA-256 of every file the preparation will read, for the prepare key: the same walk as the preparation
+ * (folders recursively in name order, symbolic-link loops cut, devices and unsupported files left out), read
+ * asynchronously so a large input does not stall the process and a cancel stops it.
+ */
+async function hashInputs(
+  paths: string[],
+  signal?: AbortSignal,
+): Promise<{ name: string; sha256: string }[]> {
+  for (const p of paths)
     if (!existsSync(p)) throw new ApiError('NOT_FOUND', `pipeline input ${p} does not exist`);
-    walk(p, basename(p));
+  const { files } = await resolveInputs(paths, signal);
+  const out: { name: string; sha256: string }[] = [];
+  for (const file of files) {
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of createReadStream(file.abs, { signal })) hash.update(chunk as Buffer);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new ApiError('FAILED_PRECONDITION', `pipeline input ${file.abs} cannot be read (${code})`, {
+        hint: 'Give text files or folders you can read, or leave this one out of the pipeline.',
+      });
+    }
+    out.push({ name: file.display, sha256: hash.digest('hex') });
   }
   return out;
 }
@@ -236,7 +250,7 @@ export class PipelineRunner {
     const s = p.stages.prepare;
     const inputs = s.inputs.map((i) => resolve(opts.baseDir, i));
     const key = stageKey('prepare', {
-      files: hashInputs(inputs),
+      files: await hashInputs(inputs, opts.signal),
       tokenizer: s.tokenizer,
       valRatio: s.valRatio,
       dedup: s.dedup,

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ApiError, invalidParams } from '../../shared/api/errors.ts';
 import {
@@ -9,6 +8,7 @@ import {
 } from '../../shared/pipelines/pipeline.ts';
 import type { JobManager } from '../services/jobs.ts';
 import type { PipelineRunner, StageProgress } from './pipelineRunner.ts';
+import { readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 export type PipelineSource = { file: string } | { pipeline: Pipeline | unknown };
 
@@ -35,10 +35,13 @@ export class PipelinesService {
     let bytes: Uint8Array | undefined;
     if ('file' in source) {
       const path = resolve(source.file);
-      if (!existsSync(path)) throw new ApiError('NOT_FOUND', `no pipeline file at ${path}`);
-      if (statSync(path).size > MAX_PIPELINE_BYTES)
-        throw new ApiError('INVALID_PARAMS', `${path} is too large for a pipeline file`);
-      bytes = readFileSync(path);
+      try {
+        bytes = readUserFile(path, MAX_PIPELINE_BYTES, 'a pipeline JSON file');
+      } catch (e) {
+        if (!(e instanceof UserFileError)) throw e;
+        if (e.reason === 'missing') throw new ApiError('NOT_FOUND', `no pipeline file at ${path}`);
+        throw new ApiError('INVALID_PARAMS', e.message);
+      }
       try {
         json = JSON.parse(new TextDecoder().decode(bytes));
       } catch (e) {

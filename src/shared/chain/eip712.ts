@@ -113,7 +113,10 @@ export function sortAttestations(list: readonly VerifierSignature[]): VerifierSi
 
 // ---- JSON form (claims published to IPFS, CLI files): bigints as decimal strings ----
 
-const uintString = z.string().regex(/^(0|[1-9][0-9]*)$/, 'an unsigned integer in decimal');
+// abort: a refinement below calls BigInt(), which throws on text that is not a number.
+const uintString = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/, { message: 'an unsigned integer in decimal', abort: true });
 const addressString = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address');
 const hexString = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'a 0x-prefixed hex string');
 const cid = z.string().min(1).max(200);

@@ -14,7 +14,7 @@ const cid = z.string().min(1).max(200);
 /** A uint64 as a decimal string (JSON has no 64-bit integers). */
 export const uint64String = z
   .string()
-  .regex(/^(0|[1-9][0-9]*)$/, 'an unsigned integer in decimal')
+  .regex(/^(0|[1-9][0-9]*)$/, { message: 'an unsigned integer in decimal', abort: true })
   .refine((s) => BigInt(s) < 1n << 64n, 'must fit in 64 bits');
 
 export const metricIdSchema = z.enum(metricIds);

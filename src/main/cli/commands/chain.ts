@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatEther } from 'viem';
 import type { LineageParamsInput } from '../../../shared/api/chain.ts';
@@ -6,6 +5,7 @@ import { formatScoreIn } from '../../../shared/eval/scoreFormat.ts';
 import type { CliApp } from '../cliApp.ts';
 import { chainSignerFrom, collect, int, uint, withChainSigner, type ChainSignerOpts } from '../options.ts';
 import { printJson, printRecord, printTable } from '../output.ts';
+import { readUserFile, UserFileError } from '../../util/readUserFile.ts';
 
 /** The environment variable `chain deploy --rpc` reads the deployer key from by default. */
 export const DEPLOYER_KEY_ENV = 'XAI_LINK_DEPLOYER_KEY';
@@ -231,7 +231,18 @@ function registerLineage(program: Command, app: CliApp): void {
   ).action(async (opts: ChainSignerOpts & Record<string, unknown>) => {
     let params: LineageParamsInput;
     if (typeof opts.params === 'string') {
-      params = JSON.parse(readFileSync(opts.params, 'utf8')) as LineageParamsInput;
+      let text: string;
+      try {
+        text = readUserFile(opts.params, 1024 * 1024, 'a JSON file of lineage params').toString('utf8');
+      } catch (e) {
+        if (e instanceof UserFileError) throw new InvalidArgumentError(`--params: ${e.message}`);
+        throw e;
+      }
+      try {
+        params = JSON.parse(text) as LineageParamsInput;
+      } catch (e) {
+        throw new InvalidArgumentError(`--params: ${opts.params} is not JSON (${(e as Error).message})`);
+      }
     } else {
       if (typeof opts.name !== 'string')
         throw new InvalidArgumentError('--name is required (or --params FILE)');

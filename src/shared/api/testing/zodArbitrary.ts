@@ -38,7 +38,7 @@ interface SchemaDef {
 const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
 const checksOf = (def: SchemaDef): CheckDef[] => (def.checks ?? []).map((c) => c._zod.def);
 
-/** Strings a hostile client tries on any text field: paths out of the sandbox, NULs, markup, huge text. */
+/** Strings a hostile client tries on any text field: paths out of the sandbox or to no regular file, NULs, markup, huge text. */
 export const HOSTILE_STRINGS: readonly string[] = [
   '',
   '../../etc/passwd',
@@ -47,6 +47,10 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'a\u0000b',
   '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
   'C:\\Windows\\System32',
+  // No regular file: a folder, a device that never ends, a file every read of which fails (EIO).
+  '.',
+  '/dev/zero',
+  '/proc/self/mem',
   '~/.ssh/id_rsa',
   '<script>alert(1)</script>',
   '${process.exit(1)}',
