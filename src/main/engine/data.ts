@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { GPT2_TOKENIZER_FILE } from '../../shared/tokenizers/tokenizer.ts';
 import { readNanoGptMeta } from '../interop/nanoGptMeta.ts';
@@ -9,6 +9,7 @@ import {
   type DatasetManifest,
   type TokenDtype,
 } from '../../shared/datasets/manifest.ts';
+import { openRegularFile } from '../util/readUserFile.ts';
 
 /**
  * Training data: a prepared dataset directory (manifest.json + train.bin + val.bin, nanoGPT's flat
@@ -50,7 +51,7 @@ class FileTokens implements TokenSource {
   readonly length: number;
   #buf = new Uint8Array(0);
   constructor(path: string, dtype: TokenDtype, firstToken: number, length: number) {
-    this.#fd = openSync(path, 'r');
+    this.#fd = openRegularFile(path, 'a token file');
     this.#bytes = bytesPerToken(dtype);
     this.#first = firstToken;
     this.length = length;
@@ -82,7 +83,7 @@ export function openTokens(
   const total = size / bpt;
   const n = count ?? total - first;
   if (n * bpt <= inMemoryLimit) {
-    const fd = openSync(path, 'r');
+    const fd = openRegularFile(path, 'a token file');
     try {
       const bytes = new Uint8Array(n * bpt);
       readSync(fd, bytes, 0, bytes.length, first * bpt);
@@ -180,6 +181,11 @@ function describeDataset(path: string, opts: { vocabSize?: number; dtype?: Token
       tokenizerJson: null,
     };
   }
+  if (!statSync(abs).isFile())
+    throw new DataError(
+      `${abs} is not a regular file (a device, socket or pipe)`,
+      'pass a prepared dataset directory (with manifest.json), a nanoGPT data folder (train.bin, val.bin) or a token file (.bin)',
+    );
   if (!opts.vocabSize)
     throw new DataError(
       `${abs} is a bare token file`,
@@ -308,7 +314,7 @@ export function openDataset(
 }
 
 function fingerprintFile(path: string): string {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path, 'a token file');
   try {
     const size = fstatSync(fd).size;
     const buf = new Uint8Array(Math.min(size, 64 << 20));

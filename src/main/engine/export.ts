@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { ResolvedModelConfig } from '../../shared/engine/config.ts';
 import { readOnnxMetadata } from '../../shared/onnx/onnxMetadata.ts';
@@ -12,6 +11,7 @@ import { gptParamLayout } from './gpt.ts';
 import { buildInferenceGraph } from './graphs.ts';
 import { Rng } from './rng.ts';
 import { parseIdPrompt } from './trainer.ts';
+import { readUserFile } from '../util/readUserFile.ts';
 
 /**
  * Export: a checkpoint becomes a plain inference model, input_ids int64 [batch, seq ≤ blockSize] →
@@ -82,7 +82,8 @@ export async function loadForInference(
 ): Promise<LoadedModel> {
   const options = sessionOptions(opts.device ?? 'cpu', opts.threads ?? 1);
   if (path.endsWith('.onnx')) {
-    const bytes = readFileSync(path);
+    // Protobuf's limit: an ONNX model with its weights inside is under 2 GiB.
+    const bytes = readUserFile(path, 2 ** 31 - 1, 'an .onnx model exported by XAI-Link');
     const md = readOnnxMetadata(bytes);
     if (md.format !== EXPORT_FORMAT)
       throw new Error(`${path} was not exported by XAI-Link (no model config in its metadata)`);

@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readSync,
   renameSync,
   rmSync,
-  statSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { openRegularFile } from '../util/readUserFile.ts';
 
 /**
  * safetensors (https://github.com/huggingface/safetensors): an 8-byte little-endian header length,
@@ -108,8 +109,8 @@ export function readSafetensors(
   path: string,
   opts: { only?: (name: string) => boolean } = {},
 ): SafetensorsFile {
-  const size = statSync(path).size;
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path, 'a .safetensors checkpoint');
+  const size = fstatSync(fd).size;
   try {
     if (size < 8) throw new Error(`${path}: not a safetensors file (too short)`);
     const lenBuf = Buffer.alloc(8);
@@ -168,8 +169,8 @@ export function readSafetensors(
  */
 export function safetensorsDamage(path: string): string | null {
   try {
-    const size = statSync(path).size;
-    const fd = openSync(path, 'r');
+    const fd = openRegularFile(path, 'a .safetensors checkpoint');
+    const size = fstatSync(fd).size;
     try {
       const lenBuf = Buffer.alloc(8);
       if (readSync(fd, lenBuf, 0, 8, 0) !== 8) return 'shorter than a header';
@@ -193,7 +194,7 @@ export function safetensorsDamage(path: string): string | null {
 
 /** Only the header: metadata and tensor names, without reading any tensor data. */
 export function readSafetensorsHeader(path: string): { metadata: Record<string, string>; names: string[] } {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path, 'a .safetensors checkpoint');
   try {
     const lenBuf = Buffer.alloc(8);
     if (readSync(fd, lenBuf, 0, 8, 0) !== 8) throw new Error(`${path}: not a safetensors file (too short)`);

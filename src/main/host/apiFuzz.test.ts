@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,18 @@ describe('API fuzz', () => {
         ok: false,
         error: { code: 'INVALID_PARAMS', message: expect.stringMatching(/cannot read .*EIO/) as unknown },
       });
+      // A named pipe is opened without waiting for a writer: a blocking open stalled the whole process.
+      const fifo = join(dir, 'pipe.onnx');
+      const fifoCheckpoint = join(dir, 'pipe.safetensors');
+      execFileSync('mkfifo', [fifo, fifoCheckpoint]);
+      for (const [method, params] of [
+        ['runs.sample', { path: fifo }],
+        ['runs.sample', { path: fifoCheckpoint }],
+        ['runs.export', { checkpointPath: fifoCheckpoint, outPath: join(dir, 'out.onnx') }],
+        ['runs.create', { preset: 'cpu-tiny', data: { path: fifo, vocabSize: 65 } }],
+        ['eval.hold', { file: fifo }],
+      ] as const)
+        expect(await invoke(method, params), method).toMatchObject(notAFile);
       // A pipeline input folder with a symbolic-link loop was walked until ELOOP (INTERNAL); now the walk
       // is the preparation's own, loops cut, and the unreadable second input is named.
       mkdirSync(join(dir, 'loopy'));

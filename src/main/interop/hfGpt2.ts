@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   presets,
@@ -10,6 +10,7 @@ import { gptParamLayout } from '../engine/gpt.ts';
 import { halfToFloat } from './torchFile.ts';
 import { freshGeneratorState, type ImportedModel } from './nanoGptCheckpoint.ts';
 import { readUserFile, UserFileError } from '../util/readUserFile.ts';
+import { openRegularFile } from '../util/readUserFile.ts';
 
 /**
  * Hugging Face GPT-2 weights (model.safetensors + config.json of gpt2, gpt2-medium, -large, -xl) into
@@ -103,8 +104,8 @@ export function readHfGpt2(path: string, configPath?: string): ImportedModel {
   const model = modelFromHfConfig(cfgPath);
   const layout = gptParamLayout(model);
   const params = new Float32Array(layout.total);
-  const size = statSync(path).size;
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path, 'a .safetensors file');
+  const size = fstatSync(fd).size;
   const dtypes = new Set<string>();
   try {
     const lenBuf = Buffer.alloc(8);

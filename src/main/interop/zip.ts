@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
+import { openRegularFile } from '../util/readUserFile.ts';
 
 /**
  * The ZIP container of PyTorch checkpoints (torch.save since 1.6): stored (uncompressed) entries whose
@@ -62,7 +63,7 @@ export class ZipReader {
 
   constructor(path: string) {
     this.path = path;
-    this.fd = openSync(path, 'r');
+    this.fd = openRegularFile(path, 'a PyTorch checkpoint (ckpt.pt)');
     try {
       this.size = fstatSync(this.fd).size;
       this.#readDirectory();

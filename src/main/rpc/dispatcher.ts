@@ -9,6 +9,7 @@ import {
   type ApiRequests,
 } from '../../shared/api/index.ts';
 import type { ResultEnvelope } from '../../shared/api/wire.ts';
+import { UserFileError } from '../util/readUserFile.ts';
 
 /** Who is calling; handlers may use it for logging or to refuse what only one entry point may do. */
 export interface CallContext {
@@ -78,6 +79,12 @@ function toApiError(e: unknown, method: string, log: (message: string, error: un
       hint: 'Numbers given as text (token ids, scores, amounts) must be whole decimal numbers.',
     });
   }
+  // A file the caller named is missing, no regular file, too large or unreadable: the message says which.
+  if (e instanceof UserFileError)
+    return new ApiError(
+      e.reason === 'missing' ? 'NOT_FOUND' : 'FAILED_PRECONDITION',
+      `"${method}": ${e.message}`,
+    );
   const resource = resourceError(e, method);
   if (resource) return resource;
   log(`"${method}" failed`, e);

@@ -22,23 +22,9 @@ export class UserFileError extends Error {
  * @param what the kind of file expected, for the message ("the keystore's JSON file").
  */
 export function readUserFile(path: string, maxBytes: number, what: string): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserFileError('missing', `${path} does not exist`);
-    throw new UserFileError(
-      'unreadable',
-      `cannot open ${path} (${code ?? (e as Error).message}): give ${what}`,
-    );
-  }
+  const fd = openRegularFile(path, what);
   try {
     const info = fstatSync(fd);
-    if (!info.isFile()) {
-      const kind = info.isDirectory() ? 'a folder' : 'not a regular file (a device, socket or pipe)';
-      throw new UserFileError('not-a-file', `${path} is ${kind}: give ${what}`);
-    }
     const tooLarge = () =>
       new UserFileError('too-large', `${path} is larger than ${maxBytes} bytes: give ${what}`);
     if (info.size > maxBytes) throw tooLarge();
@@ -68,4 +54,27 @@ export function readUserFile(path: string, maxBytes: number, what: string): Buff
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Opens a file the user or a client named, for reading: without blocking, and only if the descriptor is a
+ * regular file (a folder, device, socket or pipe is refused and closed). The caller closes it.
+ */
+export function openRegularFile(path: string, what: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserFileError('missing', `${path} does not exist`);
+    throw new UserFileError(
+      'unreadable',
+      `cannot open ${path} (${code ?? (e as Error).message}): give ${what}`,
+    );
+  }
+  const info = fstatSync(fd);
+  if (info.isFile()) return fd;
+  closeSync(fd);
+  const kind = info.isDirectory() ? 'a folder' : 'not a regular file (a device, socket or pipe)';
+  throw new UserFileError('not-a-file', `${path} is ${kind}: give ${what}`);
 }
