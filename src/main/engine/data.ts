@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { GPT2_TOKENIZER_FILE } from '../../shared/tokenizers/tokenizer.ts';
 import { readNanoGptMeta } from '../interop/nanoGptMeta.ts';
@@ -51,7 +51,7 @@ class FileTokens implements TokenSource {
   readonly length: number;
   #buf = new Uint8Array(0);
   constructor(path: string, dtype: TokenDtype, firstToken: number, length: number) {
-    this.#fd = openRegularFile(path, 'a token file');
+    this.#fd = openRegularFile(path, 'a token file').fd;
     this.#bytes = bytesPerToken(dtype);
     this.#first = firstToken;
     this.length = length;
@@ -83,7 +83,7 @@ export function openTokens(
   const total = size / bpt;
   const n = count ?? total - first;
   if (n * bpt <= inMemoryLimit) {
-    const fd = openRegularFile(path, 'a token file');
+    const { fd } = openRegularFile(path, 'a token file');
     try {
       const bytes = new Uint8Array(n * bpt);
       readSync(fd, bytes, 0, bytes.length, first * bpt);
@@ -152,14 +152,15 @@ interface DatasetDescription {
   tokenizerJson: unknown;
 }
 
+const WHAT_DATA_TO_PASS =
+  'pass a prepared dataset directory (with manifest.json), a nanoGPT data folder (train.bin, val.bin) or a token file (.bin)';
+
 function describeDataset(path: string, opts: { vocabSize?: number; dtype?: TokenDtype }): DatasetDescription {
   const abs = resolve(path);
-  if (!existsSync(abs))
-    throw new DataError(
-      `no dataset at ${abs}`,
-      'pass a prepared dataset directory (with manifest.json), a nanoGPT data folder (train.bin, val.bin) or a token file (.bin)',
-    );
-  if (statSync(abs).isDirectory()) {
+  // existsSync, not stat: a name too long or with a NUL byte is "no dataset", not an exception.
+  if (!existsSync(abs)) throw new DataError(`no dataset at ${abs}`, WHAT_DATA_TO_PASS);
+  const info = statSync(abs);
+  if (info.isDirectory()) {
     if (!existsSync(join(abs, 'manifest.json')) && existsSync(join(abs, 'train.bin')))
       return describeNanoGptFolder(abs);
     const m = readManifest(abs);
@@ -181,18 +182,15 @@ function describeDataset(path: string, opts: { vocabSize?: number; dtype?: Token
       tokenizerJson: null,
     };
   }
-  if (!statSync(abs).isFile())
-    throw new DataError(
-      `${abs} is not a regular file (a device, socket or pipe)`,
-      'pass a prepared dataset directory (with manifest.json), a nanoGPT data folder (train.bin, val.bin) or a token file (.bin)',
-    );
+  if (!info.isFile())
+    throw new DataError(`${abs} is not a regular file (a device, socket or pipe)`, WHAT_DATA_TO_PASS);
   if (!opts.vocabSize)
     throw new DataError(
       `${abs} is a bare token file`,
       'say its vocabulary size (--vocab-size N), or pass a prepared dataset directory',
     );
   const dtype = opts.dtype ?? (opts.vocabSize <= 65536 ? 'uint16' : 'uint32');
-  const total = Math.floor(statSync(abs).size / bytesPerToken(dtype));
+  const total = Math.floor(info.size / bytesPerToken(dtype));
   const nTrain = Math.floor(total * 0.9);
   return {
     ref: {
@@ -314,9 +312,8 @@ export function openDataset(
 }
 
 function fingerprintFile(path: string): string {
-  const fd = openRegularFile(path, 'a token file');
+  const { fd, size } = openRegularFile(path, 'a token file');
   try {
-    const size = fstatSync(fd).size;
     const buf = new Uint8Array(Math.min(size, 64 << 20));
     readSync(fd, buf, 0, buf.length, 0);
     return createHash('sha256').update(buf).update(String(size)).digest('hex');

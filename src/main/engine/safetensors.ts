@@ -1,15 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { openRegularFile } from '../util/readUserFile.ts';
 
@@ -109,8 +99,7 @@ export function readSafetensors(
   path: string,
   opts: { only?: (name: string) => boolean } = {},
 ): SafetensorsFile {
-  const fd = openRegularFile(path, 'a .safetensors checkpoint');
-  const size = fstatSync(fd).size;
+  const { fd, size } = openRegularFile(path, 'a .safetensors checkpoint');
   try {
     if (size < 8) throw new Error(`${path}: not a safetensors file (too short)`);
     const lenBuf = Buffer.alloc(8);
@@ -169,8 +158,7 @@ export function readSafetensors(
  */
 export function safetensorsDamage(path: string): string | null {
   try {
-    const fd = openRegularFile(path, 'a .safetensors checkpoint');
-    const size = fstatSync(fd).size;
+    const { fd, size } = openRegularFile(path, 'a .safetensors checkpoint');
     try {
       const lenBuf = Buffer.alloc(8);
       if (readSync(fd, lenBuf, 0, 8, 0) !== 8) return 'shorter than a header';
@@ -194,7 +182,7 @@ export function safetensorsDamage(path: string): string | null {
 
 /** Only the header: metadata and tensor names, without reading any tensor data. */
 export function readSafetensorsHeader(path: string): { metadata: Record<string, string>; names: string[] } {
-  const fd = openRegularFile(path, 'a .safetensors checkpoint');
+  const { fd } = openRegularFile(path, 'a .safetensors checkpoint');
   try {
     const lenBuf = Buffer.alloc(8);
     if (readSync(fd, lenBuf, 0, 8, 0) !== 8) throw new Error(`${path}: not a safetensors file (too short)`);

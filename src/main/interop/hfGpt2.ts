@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, readSync } from 'node:fs';
+import { closeSync, existsSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   presets,
@@ -9,8 +9,7 @@ import {
 import { gptParamLayout } from '../engine/gpt.ts';
 import { halfToFloat } from './torchFile.ts';
 import { freshGeneratorState, type ImportedModel } from './nanoGptCheckpoint.ts';
-import { readUserFile, UserFileError } from '../util/readUserFile.ts';
-import { openRegularFile } from '../util/readUserFile.ts';
+import { openRegularFile, readUserFile, UserFileError } from '../util/readUserFile.ts';
 
 /**
  * Hugging Face GPT-2 weights (model.safetensors + config.json of gpt2, gpt2-medium, -large, -xl) into
@@ -104,8 +103,7 @@ export function readHfGpt2(path: string, configPath?: string): ImportedModel {
   const model = modelFromHfConfig(cfgPath);
   const layout = gptParamLayout(model);
   const params = new Float32Array(layout.total);
-  const fd = openRegularFile(path, 'a .safetensors file');
-  const size = fstatSync(fd).size;
+  const { fd, size } = openRegularFile(path, 'a .safetensors file');
   const dtypes = new Set<string>();
   try {
     const lenBuf = Buffer.alloc(8);

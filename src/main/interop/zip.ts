@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { openRegularFile } from '../util/readUserFile.ts';
 
@@ -63,9 +63,8 @@ export class ZipReader {
 
   constructor(path: string) {
     this.path = path;
-    this.fd = openRegularFile(path, 'a PyTorch checkpoint (ckpt.pt)');
+    ({ fd: this.fd, size: this.size } = openRegularFile(path, 'a PyTorch checkpoint (ckpt.pt)'));
     try {
-      this.size = fstatSync(this.fd).size;
       this.#readDirectory();
     } catch (e) {
       closeSync(this.fd);

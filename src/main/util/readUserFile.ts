@@ -22,14 +22,13 @@ export class UserFileError extends Error {
  * @param what the kind of file expected, for the message ("the keystore's JSON file").
  */
 export function readUserFile(path: string, maxBytes: number, what: string): Buffer {
-  const fd = openRegularFile(path, what);
+  const { fd, size } = openRegularFile(path, what);
   try {
-    const info = fstatSync(fd);
     const tooLarge = () =>
       new UserFileError('too-large', `${path} is larger than ${maxBytes} bytes: give ${what}`);
-    if (info.size > maxBytes) throw tooLarge();
+    if (size > maxBytes) throw tooLarge();
     // Sized from the stat (+1 to see the end), grown when the stat lied (a /proc file reports 0).
-    let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(info.size + 1, 64 * 1024)));
+    let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(size + 1, 64 * 1024)));
     let length = 0;
     for (;;) {
       if (length === buf.length) {
@@ -58,9 +57,10 @@ export function readUserFile(path: string, maxBytes: number, what: string): Buff
 
 /**
  * Opens a file the user or a client named, for reading: without blocking, and only if the descriptor is a
- * regular file (a folder, device, socket or pipe is refused and closed). The caller closes it.
+ * regular file (a folder, device, socket or pipe is refused and closed). Returns the descriptor, which the
+ * caller closes, and the size its fstat reported.
  */
-export function openRegularFile(path: string, what: string): number {
+export function openRegularFile(path: string, what: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -73,7 +73,7 @@ export function openRegularFile(path: string, what: string): number {
     );
   }
   const info = fstatSync(fd);
-  if (info.isFile()) return fd;
+  if (info.isFile()) return { fd, size: info.size };
   closeSync(fd);
   const kind = info.isDirectory() ? 'a folder' : 'not a regular file (a device, socket or pipe)';
   throw new UserFileError('not-a-file', `${path} is ${kind}: give ${what}`);
