@@ -2,7 +2,16 @@ import ort from 'onnxruntime-node';
 import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
-import { attributeValue, kernelTypeOf, numelOf, type Kernel, type KernelRequest } from './kernel.ts';
+import { fusionEnabled, planFusion, type FusedGroup } from './fusion.ts';
+import {
+  attributeValue,
+  kernelTypeOf,
+  numelOf,
+  type Kernel,
+  type KernelRequest,
+  type KernelTensor,
+} from './kernel.ts';
+import { fusedKernel } from './kernels/fused.ts';
 import { kernelGenerators } from './kernels/index.ts';
 
 /**
@@ -13,6 +22,7 @@ import { kernelGenerators } from './kernels/index.ts';
  * Compiled once per session:
  *  - views: Reshape, Squeeze, Unsqueeze, Flatten and Identity share their input's buffer (contiguous);
  *  - constant nodes (every input an initializer or another constant node: index ranges, masks) run once;
+ *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored;
  *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
  *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
  *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
@@ -214,12 +224,36 @@ export class DawnSession implements EngineSession {
       if (values.length <= 64) constantValues.set(tensor, values);
     }
 
-    // Views share their source's slot; constant nodes are marked.
-    const nodes = program.nodes;
+    // Constant nodes are marked; views share their source's slot.
     const isView = (n: GraphNode) => VIEW_OPS.has(n.opType) && n.inputs[0] !== null;
-    for (const n of nodes) {
+    for (const n of program.nodes) {
       if (n.inputs.every((t) => t === null || constant.has(t))) for (const o of n.outputs) constant.add(o);
     }
+    const requestOf = (node: GraphNode): KernelRequest => {
+      const attributes: Record<string, number | number[] | string> = {};
+      for (const [k, v] of Object.entries(node.attributes)) attributes[k] = attributeValue(v);
+      return {
+        opType: node.opType,
+        inputs: node.inputs.map((t) => (t ? { shape: staticShape(t), type: kernelTypeOf(t.dtype) } : null)),
+        outputs: node.outputs.map((t) => ({ shape: staticShape(t), type: kernelTypeOf(t.dtype) })),
+        attributes,
+        constants: node.inputs.map((t) => (t ? (constantValues.get(t) ?? null) : null)),
+      };
+    };
+    // Chains of elementwise nodes become one kernel each (fusion.ts); the plan's nodes replace the program's.
+    const graphOutputs = new Set(program.outputs);
+    const plan = fusionEnabled()
+      ? planFusion(program.nodes, {
+          fixed: (t) => constant.has(t) || graphOutputs.has(t),
+          excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
+          scalarOf: (t) => {
+            const v = constantValues.get(t);
+            return v?.length === 1 ? v[0]! : null;
+          },
+          requestOf,
+        })
+      : { nodes: program.nodes, groups: new Map<GraphNode, FusedGroup>() };
+    const nodes = plan.nodes;
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
     const slotOf = new Map<Tensor, Tensor>(); // tensor → the tensor that owns its bytes
@@ -249,8 +283,9 @@ export class DawnSession implements EngineSession {
     }[] = [];
     for (const [index, node] of nodes.entries()) {
       if (isView(node)) continue;
+      const group = plan.groups.get(node);
       const generate = kernelGenerators[node.opType];
-      if (!generate || (node.domain !== '' && node.domain !== 'ai.onnx'))
+      if (!group && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
         throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
       for (const o of node.outputs) {
         const slot = fixed(o);
@@ -262,26 +297,16 @@ export class DawnSession implements EngineSession {
           releaseAt.set(at, [...(releaseAt.get(at) ?? []), slot.buffer]);
         }
       }
-      const attributes: Record<string, number | number[] | string> = {};
-      for (const [k, v] of Object.entries(node.attributes)) attributes[k] = attributeValue(v);
-      const request: KernelRequest = {
-        opType: node.opType,
-        inputs: node.inputs.map((t) => (t ? { shape: staticShape(t), type: kernelTypeOf(t.dtype) } : null)),
-        outputs: node.outputs.map((t) => ({ shape: staticShape(t), type: kernelTypeOf(t.dtype) })),
-        attributes,
-        constants: node.inputs.map((t) => (t ? (constantValues.get(t) ?? null) : null)),
-      };
+      const request = requestOf(node);
       let kernel: Kernel;
       try {
-        kernel = generate(request);
+        kernel = group ? fusedKernel(request.inputs as KernelTensor[], group.members) : generate!(request);
       } catch (e) {
         const shapes = request.inputs.map((i) => (i ? `${i.type}[${i.shape.join(',')}]` : '-')).join(', ');
-        throw new Error(
-          `${(e as Error).message} (node ${node.outputs[0]?.name}: ${node.opType}(${shapes}))`,
-          {
-            cause: e,
-          },
-        );
+        const what = group ? group.nodes.map((n) => n.opType).join(' → ') : node.opType;
+        throw new Error(`${(e as Error).message} (node ${node.outputs[0]?.name}: ${what}(${shapes}))`, {
+          cause: e,
+        });
       }
       // scratch lives for the node only: the passes run before any later node's
       const scratch = (kernel.scratchBytes ?? []).map((bytes) => take(bytes));
@@ -304,7 +329,9 @@ export class DawnSession implements EngineSession {
           ...scratch,
         ];
         const what = `${node.opType} (${node.outputs[0]?.name})`;
-        const label = `${node.opType} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
+        const group = plan.groups.get(node);
+        const op = group ? `Fused(${group.nodes.map((n) => n.opType).join(',')})` : node.opType;
+        const label = `${op} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
         return Promise.all(
           kernel.passes.map(async (pass): Promise<Dispatch> => {
             const pipeline = await pipelineFor(device, pass.code, what);

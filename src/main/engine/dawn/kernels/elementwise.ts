@@ -29,6 +29,8 @@ export interface ElementMap {
   readonly operands: readonly number[];
   /** Module-scope WGSL functions the expression calls, for lanes of `width`. */
   readonly helpers?: (width: Width) => string;
+  /** Statements before the store (a fused chain's intermediate values, as `let`s). */
+  readonly lines?: (args: readonly string[], width: Width) => string[];
   readonly expr: (args: readonly string[], width: Width) => string;
 }
 
@@ -92,6 +94,7 @@ export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: numb
     body.push(`let a${j} = ${value};`);
     return `a${j}`;
   });
+  if (map.lines) body.push(...map.lines(args, width));
   body.push(`out[i] = ${map.expr(args, width)};`);
   return {
     passes: [
@@ -123,32 +126,35 @@ function sameType(
 
 const ALL_TYPES: readonly ElementType[] = ['f32', 'i32', 'u32'];
 
+/** How an elementwise node's output is computed; throws KernelUnsupported for a form it does not handle. */
+export type ElementMapOf = (req: KernelRequest) => ElementMap;
+
 /** Add, Sub, Mul, Div: WGSL's integer arithmetic wraps and its division truncates, as ONNX's does. */
 const arithmetic =
-  (op: string): KernelGenerator =>
+  (op: string): ElementMapOf =>
   (req) => {
     sameType(req, [0, 1], ALL_TYPES);
-    return mapKernel(req, { operands: [0, 1], expr: ([a, b]) => `(${a} ${op} ${b})` });
+    return { operands: [0, 1], expr: ([a, b]) => `(${a} ${op} ${b})` };
   };
 
 /** Min, Max of any number of operands. */
 const extremum =
-  (fn: 'min' | 'max'): KernelGenerator =>
+  (fn: 'min' | 'max'): ElementMapOf =>
   (req) => {
     const operands = req.inputs.map((_, k) => k);
     if (operands.length === 0) throw new KernelUnsupported(req, 'no inputs');
     sameType(req, operands, ALL_TYPES);
-    return mapKernel(req, {
+    return {
       operands,
       expr: (args) => args.slice(1).reduce((acc, a) => `${fn}(${acc}, ${a})`, args[0]!),
-    });
+    };
   };
 
 const unaryFloat =
-  (fn: string, helpers?: (width: Width) => string): KernelGenerator =>
+  (fn: string, helpers?: (width: Width) => string): ElementMapOf =>
   (req) => {
     sameType(req, [0], ['f32']);
-    return mapKernel(req, { operands: [0], helpers, expr: ([a]) => `${fn}(${a})` });
+    return { operands: [0], helpers, expr: ([a]) => `${fn}(${a})` };
   };
 
 /** a(s) written as Horner's rule over coefficients c0 + c1·s + c2·s² + … */
@@ -207,18 +213,18 @@ fn pow4(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
 }`;
 };
 
-const pow: KernelGenerator = (req) => {
+const pow: ElementMapOf = (req) => {
   const [base, exponent] = req.inputs;
   if (base?.type !== 'f32' || req.outputs[0]!.type !== 'f32' || !exponent)
     throw new KernelUnsupported(req, `a ${base?.type ?? 'missing'} base`);
-  return mapKernel(req, {
+  return {
     operands: [0, 1],
     helpers: powHelper,
     expr: ([a, b], width) => {
       const e = exponent.type === 'f32' ? b! : `${lanes('f32', width)}(${b})`;
       return width === 4 ? `pow4(${a}, ${e})` : `pow_(${a}, ${e})`;
     },
-  });
+  };
 };
 
 const zeroOf = (type: ElementType, width: Width): string =>
@@ -229,22 +235,22 @@ const asBool = (condition: string, width: Width): string =>
   `select(${lanes('u32', width)}(0u), ${lanes('u32', width)}(1u), ${condition})`;
 
 const comparison =
-  (op: string): KernelGenerator =>
+  (op: string): ElementMapOf =>
   (req) => {
     const [a, b] = req.inputs;
     if (!a || !b || a.type !== b.type || req.outputs[0]!.type !== 'u32')
       throw new KernelUnsupported(req, `types (${a?.type}, ${b?.type}) -> ${req.outputs[0]!.type}`);
-    return mapKernel(req, { operands: [0, 1], expr: ([x, y], width) => asBool(`${x} ${op} ${y}`, width) });
+    return { operands: [0, 1], expr: ([x, y], width) => asBool(`${x} ${op} ${y}`, width) };
   };
 
 /** Where(cond, x, y) = cond ? x : y, cond a bool (u32 0 or 1). */
-const where: KernelGenerator = (req) => {
+const where: ElementMapOf = (req) => {
   if (req.inputs[0]?.type !== 'u32') throw new KernelUnsupported(req, `a ${req.inputs[0]?.type} condition`);
   sameType(req, [1, 2], ALL_TYPES);
-  return mapKernel(req, {
+  return {
     operands: [0, 1, 2],
     expr: ([c, x, y], width) => `select(${y}, ${x}, ${c} != ${zeroOf('u32', width)})`,
-  });
+  };
 };
 
 /** ONNX type codes Cast converts to, and how the device stores each (bool as u32 0/1, int64 as i32). */
@@ -260,12 +266,12 @@ const CAST_TARGETS: Readonly<Record<number, { type: ElementType; bool?: true }>>
  * Cast: WGSL's conversions are ONNX's (i32 ↔ u32 reinterpret the bits, float → int truncates toward zero); to bool
  * is x ≠ 0. From bool needs nothing: 0 and 1 convert to 0 and 1.
  */
-const cast: KernelGenerator = (req) => {
+const cast: ElementMapOf = (req) => {
   const to = CAST_TARGETS[req.attributes.to as number];
   const from = req.inputs[0];
   if (!to || !from || to.type !== req.outputs[0]!.type)
     throw new KernelUnsupported(req, `Cast to ONNX type ${String(req.attributes.to)}`);
-  return mapKernel(req, {
+  return {
     operands: [0],
     expr: ([a], width) =>
       to.bool
@@ -273,10 +279,11 @@ const cast: KernelGenerator = (req) => {
         : from.type === to.type
           ? a!
           : `${lanes(to.type, width)}(${a})`,
-  });
+  };
 };
 
-export const elementwiseKernels: Record<string, KernelGenerator> = {
+/** The elementwise operators by ONNX op type: what the executor may fuse (fuse.ts) as well as run alone. */
+export const elementMaps: Readonly<Record<string, ElementMapOf>> = {
   Add: arithmetic('+'),
   Sub: arithmetic('-'),
   Mul: arithmetic('*'),
@@ -292,3 +299,7 @@ export const elementwiseKernels: Record<string, KernelGenerator> = {
   Less: comparison('<'),
   Where: where,
 };
+
+export const elementwiseKernels: Record<string, KernelGenerator> = Object.fromEntries(
+  Object.entries(elementMaps).map(([op, mapOf]) => [op, (req: KernelRequest) => mapKernel(req, mapOf(req))]),
+);

@@ -1,0 +1,196 @@
+/**
+ * Fused elementwise kernels (fusion.ts, kernels/fused.ts) against ONNX Runtime's CPU provider running the same
+ * graph node by node, and against our executor with fusion off: the chains a training step has (GELU, the dropout
+ * mask's integer hash, AdamW-like updates with scalar constants and broadcast operands), and the cases that must
+ * not fuse (an intermediate read twice, a graph output, more operands than a kernel binds).
+ */
+import ort from 'onnxruntime-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Graph, type Tensor } from '../graph/graph.ts';
+import { randomFloats } from './testing/runKernel.ts';
+import { DawnSession } from './session.ts';
+
+type Feeds = Record<string, ort.Tensor>;
+
+async function runCpu(g: Graph, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
+  const s = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
+  try {
+    return await s.run(feeds);
+  } finally {
+    await s.release();
+  }
+}
+
+async function runDawn(
+  g: Graph,
+  feeds: Feeds,
+): Promise<{ out: Record<string, ort.Tensor>; dispatches: number }> {
+  const s = await DawnSession.create(g);
+  try {
+    return { out: await s.run(feeds), dispatches: s.dispatchCount };
+  } finally {
+    await s.release();
+  }
+}
+
+const saved = process.env.XAI_LINK_DAWN_FUSION;
+afterEach(() => {
+  if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
+  else process.env.XAI_LINK_DAWN_FUSION = saved;
+});
+
+/** Runs the graph fused, unfused and on the CPU; checks every output and returns the fused and plain dispatch counts. */
+async function expectSameEverywhere(g: Graph, feeds: Feeds, tolerance = 1e-6): Promise<[number, number]> {
+  const reference = await runCpu(g, feeds);
+  delete process.env.XAI_LINK_DAWN_FUSION;
+  const fused = await runDawn(g, feeds);
+  process.env.XAI_LINK_DAWN_FUSION = '0';
+  const plain = await runDawn(g, feeds);
+  for (const name of g.outputs.map((t) => t.name)) {
+    const want = reference[name]!.data as Float32Array | Uint32Array;
+    for (const got of [fused.out[name]!.data, plain.out[name]!.data] as (Float32Array | Uint32Array)[]) {
+      expect(got.length).toBe(want.length);
+      if (want instanceof Float32Array) {
+        let worst = 0;
+        for (let i = 0; i < want.length; i++)
+          worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
+        expect(worst, name).toBeLessThanOrEqual(tolerance);
+      } else expect(Array.from(got), name).toEqual(Array.from(want));
+    }
+  }
+  return [fused.dispatches, plain.dispatches];
+}
+
+const floats = (shape: number[], seed: number) =>
+  new ort.Tensor(
+    'float32',
+    randomFloats(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
+
+describe('fused elementwise kernels on Dawn', () => {
+  it("GELU's chain with a broadcast bias is one kernel, exact against the CPU (vec4 and scalar lanes)", async () => {
+    for (const [rows, cols] of [
+      [64, 48],
+      [5, 3],
+    ] as const) {
+      const g = new Graph('gelu', { kernels: 'portable' });
+      const x = g.input('x', 'float32', [rows, cols]);
+      const bias = g.input('bias', 'float32', [cols]);
+      const h = g.emit1('Add', [x, bias], [rows, cols], 'float32');
+      const scaled = g.emit1('Div', [h, g.scalar(Math.SQRT2)], [rows, cols], 'float32');
+      const erf = g.emit1('Erf', [scaled], [rows, cols], 'float32');
+      const onePlus = g.emit1('Add', [erf, g.scalar(1)], [rows, cols], 'float32');
+      const half = g.emit1('Mul', [h, g.scalar(0.5)], [rows, cols], 'float32');
+      g.output(g.emit1('Mul', [half, onePlus], [rows, cols], 'float32'), 'y');
+      // h is read by Div and by Mul, both in the chain: it stays in a register too
+      const [fused, plain] = await expectSameEverywhere(g, {
+        x: floats([rows, cols], 1),
+        bias: floats([cols], 2),
+      });
+      expect(plain).toBe(6);
+      expect(fused).toBe(1);
+    }
+  });
+
+  it("the dropout mask's integer hash, its comparison and the select fuse across types", async () => {
+    const n = 4096;
+    const g = new Graph('hash', { kernels: 'portable' });
+    const counter = g.input('counter', 'uint32', [n]);
+    const x = g.input('x', 'float32', [n]);
+    const k1 = g.emit1('Mul', [counter, g.scalar(0x9e3779b1, 'uint32')], [n], 'uint32');
+    const k2 = g.emit1('Add', [k1, g.scalar(0x7f4a7c15, 'uint32')], [n], 'uint32');
+    const k3 = g.emit1('Mul', [k2, k2], [n], 'uint32'); // the same intermediate twice: still one kernel
+    const k4 = g.emit1('Div', [k3, g.scalar(256, 'uint32')], [n], 'uint32');
+    const u = g.emit1('Cast', [k4], [n], 'float32', { to: { int: 1 } });
+    const unit = g.emit1('Mul', [u, g.scalar(2 ** -24)], [n], 'float32');
+    const keep = g.emit1('Less', [unit, g.scalar(0.9)], [n], 'bool');
+    const scaled = g.emit1('Mul', [x, g.scalar(1 / 0.9)], [n], 'float32');
+    g.output(g.emit1('Where', [keep, scaled, g.scalar(0)], [n], 'float32'), 'y');
+    const [fused, plain] = await expectSameEverywhere(g, {
+      counter: new ort.Tensor(
+        'uint32',
+        Uint32Array.from({ length: n }, (_, i) => i * 7 + 3),
+        [n],
+      ),
+      x: floats([n], 3),
+    });
+    expect(plain).toBe(9);
+    expect(fused).toBe(1);
+  });
+
+  it('an intermediate that is also a graph output is stored, and its consumers still compute', async () => {
+    const g = new Graph('pinned', { kernels: 'portable' });
+    const a = g.input('a', 'float32', [32]);
+    const b = g.input('b', 'float32', [32]);
+    const s = g.emit1('Add', [a, b], [32], 'float32');
+    const e = g.emit1('Exp', [s], [32], 'float32');
+    g.output(e, 'e');
+    g.output(g.emit1('Sqrt', [g.emit1('Mul', [e, e], [32], 'float32')], [32], 'float32'), 'y');
+    const [fused, plain] = await expectSameEverywhere(g, { a: floats([32], 4), b: floats([32], 5) });
+    expect(plain).toBe(4);
+    expect(fused).toBe(2); // Add → Exp (stored: an output), then Mul → Sqrt
+  });
+
+  it('an intermediate broadcast into a larger shape is stored, not recomputed per element', async () => {
+    const g = new Graph('broadcast', { kernels: 'portable' });
+    const x = g.input('x', 'float32', [8, 16]);
+    const r = g.input('r', 'float32', [8, 1]);
+    const inv = g.emit1('Sqrt', [g.emit1('Add', [r, g.scalar(1e-5)], [8, 1], 'float32')], [8, 1], 'float32');
+    g.output(g.emit1('Div', [x, inv], [8, 16], 'float32'), 'y');
+    const [fused, plain] = await expectSameEverywhere(g, {
+      x: floats([8, 16], 6),
+      r: new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 8 }, (_, i) => i + 0.5),
+        [8, 1],
+      ),
+    });
+    expect(plain).toBe(3);
+    expect(fused).toBe(2);
+  });
+
+  it('a chain reading more tensors than one kernel may bind is split, and still exact', async () => {
+    const g = new Graph('wide', { kernels: 'portable' });
+    const xs: Tensor[] = Array.from({ length: 12 }, (_, i) => g.input(`x${i}`, 'float32', [100]));
+    let acc = xs[0]!;
+    for (const x of xs.slice(1)) acc = g.emit1('Add', [acc, x], [100], 'float32');
+    g.output(acc, 'y');
+    const feeds = Object.fromEntries(xs.map((x, i) => [x.name, floats([100], 10 + i)]));
+    const [fused, plain] = await expectSameEverywhere(g, feeds, 1e-6);
+    expect(plain).toBe(11);
+    expect(fused).toBe(2); // 12 inputs, at most 7 per kernel
+  });
+
+  it('AdamW-shaped updates (several outputs from shared operands) match the CPU', async () => {
+    const n = 1000;
+    const g = new Graph('adamw', { kernels: 'portable' });
+    const p = g.input('p', 'float32', [n]);
+    const grad = g.input('grad', 'float32', [n]);
+    const m = g.input('m', 'float32', [n]);
+    const v = g.input('v', 'float32', [n]);
+    const lr = g.input('lr', 'float32', []);
+    const f = (op: string, a: Tensor, b: Tensor) => g.emit1(op, [a, b], [n], 'float32');
+    const m2 = f('Add', f('Mul', m, g.scalar(0.9)), f('Mul', grad, g.scalar(0.1)));
+    const v2 = f('Add', f('Mul', v, g.scalar(0.99)), f('Mul', f('Mul', grad, grad), g.scalar(0.01)));
+    const denom = f('Add', g.emit1('Sqrt', [v2], [n], 'float32'), g.scalar(1e-8));
+    const step = f('Mul', f('Div', m2, denom), lr);
+    const decayed = f('Mul', p, g.scalar(1 - 1e-3 * 0.1));
+    g.output(f('Sub', decayed, step), 'p2');
+    g.output(m2, 'm2');
+    g.output(v2, 'v2');
+    const feeds = {
+      p: floats([n], 20),
+      grad: floats([n], 21),
+      m: floats([n], 22),
+      v: new ort.Tensor('float32', Float32Array.from(randomFloats(n, 23), Math.abs), [n]),
+      lr: new ort.Tensor('float32', Float32Array.of(3e-4), []),
+    };
+    const [fused, plain] = await expectSameEverywhere(g, feeds, 1e-6);
+    expect(plain).toBe(13);
+    expect(fused).toBe(3); // m2 and v2 are outputs, so stored; the parameter update reads them
+  });
+});

@@ -1,0 +1,129 @@
+import type { GraphNode, Tensor } from '../graph/graph.ts';
+import { elementMaps } from './kernels/elementwise.ts';
+import { isScalarLiteral, MAX_FUSED_LEAVES, type FusedMember, type FusedSource } from './kernels/fused.ts';
+import { kernelTypeOf, type KernelRequest } from './kernel.ts';
+
+/**
+ * Which elementwise nodes of a graph the Dawn executor runs as one kernel (kernels/fused.ts). A node joins its
+ * consumers' kernel when every node that reads its output is in that kernel, its output has the kernel's output
+ * shape (so every member indexes its operands from the same coordinates), and it is no output of the graph; a
+ * group's intermediate tensors are therefore never stored, and it runs where its last member ran, after
+ * everything its inputs need. A group reads at most MAX_FUSED_LEAVES tensors (scalars known when the graph is compiled are
+ * literals and bind nothing).
+ */
+
+export interface FusedGroup {
+  /** The node that replaces the group in the executor's program (opType "FusedElementwise"). */
+  readonly node: GraphNode;
+  /** The original nodes, in the order they compute; the last one's output is the group's. */
+  readonly nodes: readonly GraphNode[];
+  /** The kernel's members (requests from `requestOf`) and its inputs. */
+  readonly members: readonly FusedMember[];
+  readonly leaves: readonly Tensor[];
+}
+
+export interface FusionPlan {
+  /** The program's nodes with every group of two or more replaced by its node, in an order that still computes. */
+  readonly nodes: readonly GraphNode[];
+  readonly groups: ReadonlyMap<GraphNode, FusedGroup>;
+}
+
+export interface FusionContext {
+  /** Tensors that are computed once (constant nodes) or are the graph's outputs: never fused through. */
+  readonly fixed: (t: Tensor) => boolean;
+  /** Nodes that must run alone (constants, views). */
+  readonly excluded: (n: GraphNode) => boolean;
+  /** The single value of a tensor known when the graph is compiled, if any. */
+  readonly scalarOf: (t: Tensor) => number | null;
+  /** The kernel request the executor makes for a node. */
+  readonly requestOf: (n: GraphNode) => KernelRequest;
+}
+
+const sameShape = (a: Tensor, b: Tensor): boolean =>
+  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/**
+ * XAI_LINK_DAWN_FUSION=0 runs every node as its own kernel: for profiles that want one figure per ONNX node, and
+ * to compare (`npm run bench:train -- --device dawn` with and without it).
+ */
+export const fusionEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  env.XAI_LINK_DAWN_FUSION !== '0';
+
+export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): FusionPlan {
+  const consumers = new Map<Tensor, Set<GraphNode>>();
+  const producer = new Map<Tensor, GraphNode>();
+  for (const n of nodes) {
+    for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
+    for (const t of n.outputs) producer.set(t, n);
+  }
+  const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
+  const fusable = (n: GraphNode) =>
+    (n.domain === '' || n.domain === 'ai.onnx') &&
+    n.opType in elementMaps &&
+    n.outputs.length === 1 &&
+    !ctx.excluded(n);
+  const scalar = (t: Tensor) => {
+    const v = ctx.scalarOf(t);
+    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
+  };
+  /** The tensors a node reads that a kernel would bind. */
+  const reads = (n: GraphNode) => n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null);
+
+  const assigned = new Set<GraphNode>();
+  const groups = new Map<GraphNode, FusedGroup>();
+  const replaced = new Map<GraphNode, GraphNode>(); // root → the group's node
+  const absorbed = new Set<GraphNode>(); // members other than the root
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const root = nodes[i]!;
+    if (assigned.has(root) || !fusable(root)) continue;
+    assigned.add(root);
+    const out = root.outputs[0]!;
+    const members = [root];
+    const inGroup = new Set(members);
+    let leaves = new Set(reads(root));
+    // Breadth first from the root: a producer joins once every reader of its output has joined, so a value
+    // read by two members (the dropout hash's shared terms) is computed once, in a register.
+    for (let q = 0; q < members.length; q++) {
+      for (const t of members[q]!.inputs) {
+        const p = t && producer.get(t);
+        if (!t || !p || assigned.has(p) || !fusable(p) || ctx.fixed(t) || !sameShape(t, out)) continue;
+        if (![...consumers.get(t)!].every((c) => inGroup.has(c))) continue;
+        const next = new Set(leaves);
+        next.delete(t);
+        for (const r of reads(p)) next.add(r);
+        if (next.size > MAX_FUSED_LEAVES) continue;
+        leaves = next;
+        members.push(p);
+        inGroup.add(p);
+        assigned.add(p);
+      }
+    }
+    if (members.length === 1) continue;
+    members.sort((a, b) => order.get(a)! - order.get(b)!);
+    const leafList = [...leaves];
+    const memberIndex = new Map(members.map((m, j) => [m.outputs[0]!, j]));
+    const fusedMembers: FusedMember[] = members.map((m) => ({
+      request: ctx.requestOf(m),
+      sources: m.inputs.map((t): FusedSource | null => {
+        if (!t) return null;
+        const j = memberIndex.get(t);
+        if (j !== undefined) return { member: j };
+        const v = scalar(t);
+        return v !== null ? { scalar: v } : { leaf: leafList.indexOf(t) };
+      }),
+    }));
+    const node: GraphNode = {
+      opType: 'FusedElementwise',
+      domain: '',
+      inputs: leafList,
+      outputs: [out],
+      attributes: {},
+    };
+    const group = { node, nodes: members, members: fusedMembers, leaves: leafList };
+    groups.set(node, group);
+    replaced.set(root, node);
+    for (const m of members) if (m !== root) absorbed.add(m);
+  }
+  const planned = nodes.flatMap((n) => (absorbed.has(n) ? [] : [replaced.get(n) ?? n]));
+  return { nodes: planned, groups };
+}
