@@ -43,8 +43,9 @@ const sameShape = (a: Tensor, b: Tensor): boolean =>
   a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
 /**
- * XAI_LINK_DAWN_FUSION=0 runs every node as its own kernel: for profiles that want one figure per ONNX node, and
- * to compare (`npm run bench:train -- --device dawn` with and without it).
+ * XAI_LINK_DAWN_FUSION=0 runs every ONNX node as its own kernel (no fused chains, no folded transposes): for
+ * profiles that want one figure per node, and to compare (`npm run bench:train -- --device dawn` with and
+ * without it).
  */
 export const fusionEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
   env.XAI_LINK_DAWN_FUSION !== '0';

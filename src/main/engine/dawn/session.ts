@@ -13,6 +13,7 @@ import {
 } from './kernel.ts';
 import { fusedKernel } from './kernels/fused.ts';
 import { kernelGenerators } from './kernels/index.ts';
+import { foldTransposesIntoProducts } from './transposeFolding.ts';
 
 /**
  * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
@@ -23,6 +24,7 @@ import { kernelGenerators } from './kernels/index.ts';
  *  - views: Reshape, Squeeze, Unsqueeze, Flatten and Identity share their input's buffer (contiguous);
  *  - constant nodes (every input an initializer or another constant node: index ranges, masks) run once;
  *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored;
+ *  - a transpose of the last two axes that only feeds matrix products is read transposed by them instead;
  *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
  *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
  *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
@@ -224,9 +226,15 @@ export class DawnSession implements EngineSession {
       if (values.length <= 64) constantValues.set(tensor, values);
     }
 
-    // Constant nodes are marked; views share their source's slot.
+    // Transposes that only feed products are folded into them (transposeFolding.ts); constant nodes are
+    // marked; views share their source's slot.
+    const graphOutputs = new Set(program.outputs);
+    const optimise = fusionEnabled();
+    const programNodes = optimise
+      ? foldTransposesIntoProducts(program.nodes, (t) => graphOutputs.has(t))
+      : program.nodes;
     const isView = (n: GraphNode) => VIEW_OPS.has(n.opType) && n.inputs[0] !== null;
-    for (const n of program.nodes) {
+    for (const n of programNodes) {
       if (n.inputs.every((t) => t === null || constant.has(t))) for (const o of n.outputs) constant.add(o);
     }
     const requestOf = (node: GraphNode): KernelRequest => {
@@ -241,9 +249,8 @@ export class DawnSession implements EngineSession {
       };
     };
     // Chains of elementwise nodes become one kernel each (fusion.ts); the plan's nodes replace the program's.
-    const graphOutputs = new Set(program.outputs);
-    const plan = fusionEnabled()
-      ? planFusion(program.nodes, {
+    const plan = optimise
+      ? planFusion(programNodes, {
           fixed: (t) => constant.has(t) || graphOutputs.has(t),
           excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
           scalarOf: (t) => {
@@ -252,7 +259,7 @@ export class DawnSession implements EngineSession {
           },
           requestOf,
         })
-      : { nodes: program.nodes, groups: new Map<GraphNode, FusedGroup>() };
+      : { nodes: programNodes, groups: new Map<GraphNode, FusedGroup>() };
     const nodes = plan.nodes;
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));

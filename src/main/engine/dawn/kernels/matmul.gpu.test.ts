@@ -224,4 +224,51 @@ describe('MatMul', () => {
       TOLERANCE,
     );
   });
+
+  /** A host copy of x [..., r, c] with its last two axes swapped. */
+  const swapLastTwo = (x: Float32Array, shape: number[]): Float32Array => {
+    const [r, c] = shape.slice(-2) as [number, number];
+    const out = new Float32Array(x.length);
+    for (let b = 0; b < x.length / (r * c); b++)
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) out[b * r * c + j * r + i] = x[b * r * c + i * c + j]!;
+    return out;
+  };
+
+  it.each<[string, number[], number[], boolean, boolean]>([
+    ['Aᵀ (attention backward: Pᵀ·dY)', [2, 3, 24, 20], [2, 3, 24, 16], true, false],
+    ['Bᵀ (attention scores: q·kᵀ)', [2, 3, 20, 16], [2, 3, 24, 16], false, true],
+    ['both, ragged, broadcast batch', [2, 1, 33, 17], [3, 29, 33], true, true],
+    ['Aᵀ with a B shared by the batch (no folding into rows)', [2, 3, 8, 10], [8, 12], true, false],
+  ])('reads a transposed operand (%s)', async (_name, aStored, bStored, transA, transB) => {
+    const a = floatInput(aStored, 1);
+    const b = floatInput(bStored, 2);
+    const logical = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s.at(-1)!, s.at(-2)!] : s);
+    const [aShape, bShape] = [logical(aStored, transA), logical(bStored, transB)];
+    const batchRank = Math.max(aShape.length, bShape.length) - 2;
+    const pad = (s: number[]) => [...new Array<number>(batchRank - s.length).fill(1), ...s];
+    const [aBatch, bBatch] = [pad(aShape.slice(0, -2)), pad(bShape.slice(0, -2))];
+    const out = [...aBatch.map((x, d) => Math.max(x, bBatch[d]!)), aShape.at(-2)!, bShape.at(-1)!];
+    const stored: NodeSpec = {
+      opType: 'MatMul',
+      inputs: [a, b],
+      outputs: [{ dtype: 'float32', shape: out }],
+      attributes: { ...(transA ? { transA: { int: 1 } } : {}), ...(transB ? { transB: { int: 1 } } : {}) },
+    };
+    const req = requestOf(stored);
+    const [ours] = (await runKernelOnDevice(matMulKernel(req), req, [
+      a.data as Float32Array,
+      b.data as Float32Array,
+    ])) as [Float32Array];
+    const plain: NodeSpec = {
+      opType: 'MatMul',
+      inputs: [
+        { ...a, shape: aShape, data: transA ? swapLastTwo(a.data as Float32Array, aStored) : a.data },
+        { ...b, shape: bShape, data: transB ? swapLastTwo(b.data as Float32Array, bStored) : b.data },
+      ],
+      outputs: stored.outputs,
+    };
+    const [reference] = (await runNodeOnOrt(plain)) as [Float32Array];
+    expect(maxRelativeError(ours, reference)).toBeLessThan(TOLERANCE);
+  });
 });

@@ -430,6 +430,13 @@ const requireFloat = (req: KernelRequest) => {
     throw new KernelUnsupported(req, 'a product of non-float32 tensors');
 };
 
+const numberAttr = (req: KernelRequest, name: string, fallback: number): number => {
+  const v = req.attributes[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw new KernelUnsupported(req, `attribute ${name}=${JSON.stringify(v)}`);
+  return v;
+};
+
 /** Row-major element strides of a shape. */
 const stridesOf = (shape: readonly number[]): number[] => {
   const out = new Array<number>(shape.length).fill(1);
@@ -437,18 +444,27 @@ const stridesOf = (shape: readonly number[]): number[] => {
   return out;
 };
 
-/** ONNX MatMul (numpy matmul): rank-1 operands gain a unit axis, batch axes broadcast. */
+/**
+ * ONNX MatMul (numpy matmul): rank-1 operands gain a unit axis, batch axes broadcast. The executor may add
+ * `transA` / `transB` = 1 (not ONNX attributes of MatMul): the operand is stored with its last two axes swapped,
+ * as the Transpose it replaced would have read it (transposeFolding.ts).
+ */
 export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}): Kernel {
   requireFloat(req);
   const [ta, tb] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
+  const transA = numberAttr(req, 'transA', 0) !== 0;
+  const transB = numberAttr(req, 'transB', 0) !== 0;
+  if ((transA && ta.shape.length < 2) || (transB && tb.shape.length < 2))
+    throw new KernelUnsupported(req, 'a transposed operand of rank 1');
   const aShape = ta.shape.length === 1 ? [1, ta.shape[0]!] : [...ta.shape];
   const bShape = tb.shape.length === 1 ? [tb.shape[0]!, 1] : [...tb.shape];
-  let m = aShape[aShape.length - 2]!;
-  const k = aShape[aShape.length - 1]!;
-  const n = bShape[bShape.length - 1]!;
-  if (bShape[bShape.length - 2] !== k)
-    throw new KernelUnsupported(req, `inner dimensions ${k} and ${bShape[bShape.length - 2]}`);
+  const last2 = (s: number[], swapped: boolean) =>
+    swapped ? [s[s.length - 1]!, s[s.length - 2]!] : [s[s.length - 2]!, s[s.length - 1]!];
+  const [rows, k] = last2(aShape, transA) as [number, number];
+  let m = rows;
+  const [kb, n] = last2(bShape, transB) as [number, number];
+  if (kb !== k) throw new KernelUnsupported(req, `inner dimensions ${k} and ${kb}`);
   const aBatch = aShape.slice(0, -2);
   const bBatch = bShape.slice(0, -2);
   const rank = Math.max(aBatch.length, bBatch.length);
@@ -466,8 +482,9 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}): Kerne
   const aStrides = stridesOf(aB).map((s, d) => (aB[d] === 1 ? 0 : s * m * k));
   let bStrides = stridesOf(bB).map((s, d) => (bB[d] === 1 ? 0 : s * k * n));
   let aStridesB = aStrides;
-  // A shared B under a batch of A: the batch is just more rows of A (one larger product, better tiles).
-  if (bStrides.every((s) => s === 0) && batch.every((x, d) => x === aB[d])) {
+  // A shared B under a batch of A: the batch is just more rows of A (one larger product, better tiles), when
+  // those rows are contiguous (A not transposed).
+  if (!transA && bStrides.every((s) => s === 0) && batch.every((x, d) => x === aB[d])) {
     m *= numelOf(batch);
     batch = [];
     aStridesB = [];
@@ -479,8 +496,8 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}): Kerne
       m,
       n,
       k,
-      transA: false,
-      transB: false,
+      transA,
+      transB,
       alpha: 1,
       beta: 0,
       batch,
@@ -492,13 +509,6 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}): Kerne
     choice,
   );
 }
-
-const numberAttr = (req: KernelRequest, name: string, fallback: number): number => {
-  const v = req.attributes[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number') throw new KernelUnsupported(req, `attribute ${name}=${JSON.stringify(v)}`);
-  return v;
-};
 
 /** ONNX Gemm: Y = α·op(A)·op(B) + β·C, A and B of rank 2, C unidirectionally broadcast to [M, N]. */
 export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}): Kernel {
