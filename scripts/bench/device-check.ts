@@ -8,7 +8,8 @@
  *  3b. baby with the engine's own WebGPU kernels (the `dawn` device: tiled matrix products on Dawn), state on
  *     the device: up to --steps steps or --dawn-seconds;
  *  4. baby on the engine's CPU path (every core), a few steps: tokens/s;
- *  5. a WebGPU profile of the baby step (ONNX Runtime's profiler): the nodes that take the time;
+ *  5. a WebGPU profile of the baby step (ONNX Runtime's profiler): the nodes that take the time; the same step
+ *     on Dawn with GPU timestamps per kernel, and fused against node by node (XAI_LINK_DAWN_FUSION=0);
  *  6. PyTorch nanoGPT on the same GPU, same batch and steps: fp32 eager with TF32 (train.py's flags),
  *     and bf16 autocast + torch.compile (train.py's defaults).
  * Prints PASS / FAIL lines, a table and, last, one JSON line with every figure. Exit 0 when nothing failed.
@@ -523,6 +524,51 @@ if (!skip.has('profile') && !skip.has('dawn')) {
     );
   } catch (e) {
     fail('dawn profile', e);
+  }
+}
+
+// 5e. what the executor's graph rewrites buy on this GPU: the same step graph, fused (elementwise chains as one
+// kernel, transposes read by the products) and every ONNX node alone (XAI_LINK_DAWN_FUSION=0); median of 6 runs
+if (!skip.has('dawn')) {
+  try {
+    const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
+    const graph = buildTrainGraph({
+      model: babyModel,
+      train: baby.train,
+      layout: babyLayout,
+      kind: 'step',
+      dropoutSeed: 1,
+      kernels: 'portable',
+    });
+    const feeds = trainFeeds(1);
+    const variants: Record<string, { dispatches: number; ms: number }> = {};
+    const saved = process.env.XAI_LINK_DAWN_FUSION;
+    for (const [name, flag] of [
+      ['fused', undefined],
+      ['node_by_node', '0'],
+    ] as const) {
+      if (flag === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
+      else process.env.XAI_LINK_DAWN_FUSION = flag;
+      const session = await DawnSession.create(graph);
+      const times: number[] = [];
+      for (let r = 0; r < 8; r++) {
+        const t0 = performance.now();
+        await session.run(feeds, [TRAIN_IO.loss]);
+        if (r >= 2) times.push(performance.now() - t0);
+      }
+      variants[name] = { dispatches: session.dispatchCount, ms: Math.round(median(times) * 10) / 10 };
+      await session.release();
+    }
+    if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
+    else process.env.XAI_LINK_DAWN_FUSION = saved;
+    summary.dawn_fusion = variants;
+    pass(
+      'dawn fusion',
+      `fused ${variants.fused!.dispatches} dispatches, ${variants.fused!.ms} ms/step; node by node ` +
+        `${variants.node_by_node!.dispatches} dispatches, ${variants.node_by_node!.ms} ms/step (host feeds each run)`,
+    );
+  } catch (e) {
+    fail('dawn fusion', e);
   }
 }
 
