@@ -527,49 +527,43 @@ if (!skip.has('profile') && !skip.has('dawn')) {
   }
 }
 
-// 5e. what the executor's graph rewrites buy on this GPU: the same step graph, fused (elementwise chains as one
-// kernel, transposes read by the products) and every ONNX node alone (XAI_LINK_DAWN_FUSION=0); median of 6 runs
+// 5e. what the executor's graph rewrites and Dawn's bounds clamps cost on this GPU: the step fused and node by
+// node (scripts/bench/dawn-step.ts), in a process with the clamps and in one without (XAI_LINK_DAWN_UNCHECKED=1)
 if (!skip.has('dawn')) {
-  try {
-    const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
-    const graph = buildTrainGraph({
-      model: babyModel,
-      train: baby.train,
-      layout: babyLayout,
-      kind: 'step',
-      dropoutSeed: 1,
-      kernels: 'portable',
-    });
-    const feeds = trainFeeds(1);
-    const variants: Record<string, { dispatches: number; ms: number }> = {};
-    const saved = process.env.XAI_LINK_DAWN_FUSION;
-    for (const [name, flag] of [
-      ['fused', undefined],
-      ['node_by_node', '0'],
-    ] as const) {
-      if (flag === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-      else process.env.XAI_LINK_DAWN_FUSION = flag;
-      const session = await DawnSession.create(graph);
-      const times: number[] = [];
-      for (let r = 0; r < 8; r++) {
-        const t0 = performance.now();
-        await session.run(feeds, [TRAIN_IO.loss]);
-        if (r >= 2) times.push(performance.now() - t0);
-      }
-      variants[name] = { dispatches: session.dispatchCount, ms: Math.round(median(times) * 10) / 10 };
-      await session.release();
+  const variants: Record<string, unknown> = {};
+  for (const [name, unchecked] of [
+    ['checked', '0'],
+    ['unchecked', '1'],
+  ] as const) {
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['scripts/bench/dawn-step.ts', '--preset', preset, '--runs', '4'],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: { ...process.env, XAI_LINK_DAWN_UNCHECKED: unchecked },
+        },
+      );
+      const line = (r.stdout ?? '')
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
+      if (!line)
+        throw new Error(`no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-3).join(' | ')}`);
+      const v = JSON.parse(line) as Record<string, { dispatches: number; ms_per_step: number }>;
+      variants[name] = v;
+      pass(
+        `dawn step, ${name}`,
+        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; node by node ` +
+          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms (inputs fed from the host)`,
+      );
+    } catch (e) {
+      fail(`dawn step, ${name}`, e);
     }
-    if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-    else process.env.XAI_LINK_DAWN_FUSION = saved;
-    summary.dawn_fusion = variants;
-    pass(
-      'dawn fusion',
-      `fused ${variants.fused!.dispatches} dispatches, ${variants.fused!.ms} ms/step; node by node ` +
-        `${variants.node_by_node!.dispatches} dispatches, ${variants.node_by_node!.ms} ms/step (host feeds each run)`,
-    );
-  } catch (e) {
-    fail('dawn fusion', e);
   }
+  summary.dawn_step = variants;
 }
 
 // 6. PyTorch nanoGPT on the same GPU

@@ -1,0 +1,106 @@
+/**
+ * npm run bench:dawn-step [-- --preset baby] [--batch N] [--runs N]
+ *
+ * One training step of a preset on the engine's own WebGPU kernels (Dawn), timed as the executor runs it
+ * (elementwise chains fused, transposes read by the products) and node by node (XAI_LINK_DAWN_FUSION=0): median
+ * wall time of `--runs` runs after 2 warm-up runs, with the inputs fed from the host each run, and the
+ * dispatches per step. Dawn's bounds clamping is set when the process starts: run it with and without
+ * XAI_LINK_DAWN_UNCHECKED=1 to see what the clamps cost (scripts/bench/device-check.ts does both). On a machine
+ * without a GPU run it through `node scripts/webgpu/env.ts`; `--batch` shrinks the step there.
+ * Prints a line per variant, then one JSON line.
+ */
+import { parseArgs } from 'node:util';
+import ort from 'onnxruntime-node';
+import { configFromPreset, presetIdSchema, resolveModelConfig } from '../../src/shared/engine/config.ts';
+import { dawnDevice, dawnFlags } from '../../src/main/engine/dawn/device.ts';
+import { DawnSession } from '../../src/main/engine/dawn/session.ts';
+import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
+import { buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
+import { Rng } from '../../src/main/engine/rng.ts';
+
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'baby' },
+    batch: { type: 'string' },
+    runs: { type: 'string', default: '6' },
+  },
+});
+const preset = presetIdSchema.parse(values.preset);
+const config = configFromPreset(preset);
+const model = resolveModelConfig(config, { vocabSize: 65 });
+const layout = gptParamLayout(model);
+const batch = values.batch ? Number(values.batch) : config.train.batchSize;
+const runs = Number(values.runs);
+if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(runs) || runs < 1) {
+  console.error('--batch and --runs take positive integers');
+  process.exit(2);
+}
+const graph = buildTrainGraph({
+  model,
+  train: { ...config.train, batchSize: batch },
+  layout,
+  kind: 'step',
+  dropoutSeed: 1,
+  kernels: 'portable',
+});
+const P = layout.total;
+const T = model.blockSize;
+const rng = new Rng(5);
+const ids = Int32Array.from({ length: batch * T }, () => rng.randint(model.vocabSize));
+const feeds = {
+  [TRAIN_IO.params]: new ort.Tensor('float32', initParams(layout, 1), [P]),
+  [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
+  [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
+  [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [batch, T]),
+  [TRAIN_IO.targets]: new ort.Tensor('int32', ids, [batch, T]),
+  [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
+  [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([1]), []),
+  [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([1]), []),
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const { adapter } = await dawnDevice();
+const result: Record<string, unknown> = {
+  bench: 'dawn-step',
+  preset,
+  batch,
+  tokens_per_step: batch * T,
+  adapter,
+  unchecked: dawnFlags().length > 0,
+};
+const saved = process.env.XAI_LINK_DAWN_FUSION;
+for (const [name, flag] of [
+  ['fused', undefined],
+  ['node_by_node', '0'],
+] as const) {
+  if (flag === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
+  else process.env.XAI_LINK_DAWN_FUSION = flag;
+  const session = await DawnSession.create(graph);
+  const times: number[] = [];
+  let loss = NaN;
+  for (let r = 0; r < runs + 2; r++) {
+    const t0 = performance.now();
+    const out = await session.run(feeds, [TRAIN_IO.loss]);
+    if (r >= 2) times.push(performance.now() - t0);
+    loss = (out[TRAIN_IO.loss]!.data as Float32Array)[0]!;
+  }
+  const ms = Math.round(median(times) * 10) / 10;
+  result[name] = {
+    dispatches: session.dispatchCount,
+    ms_per_step: ms,
+    tokens_per_s: Math.round((batch * T * 1000) / ms),
+    loss: Math.round(loss * 1e6) / 1e6,
+  };
+  console.log(
+    `${name}: ${session.dispatchCount} dispatches, ${ms} ms/step, loss ${loss.toFixed(6)} (${adapter}, ${preset}, batch ${batch})`,
+  );
+  await session.release();
+}
+if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
+else process.env.XAI_LINK_DAWN_FUSION = saved;
+const fused = result.fused as { ms_per_step: number };
+const plain = result.node_by_node as { ms_per_step: number };
+result.speedup = Math.round((plain.ms_per_step / fused.ms_per_step) * 100) / 100;
+console.log(`fused is ${result.speedup}× node by node`);
+console.log(JSON.stringify(result));
+process.exit(0);
