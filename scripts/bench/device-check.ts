@@ -527,6 +527,23 @@ if (!skip.has('profile') && !skip.has('dawn')) {
   }
 }
 
+/** Runs one of our bench scripts in a process of its own (Dawn's toggles are per process); its last JSON line. */
+function benchScript(script: string, args: string[], env: Record<string, string>): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1);
+  if (!line)
+    throw new Error(`no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
 // 5e. what the executor's graph rewrites and Dawn's bounds clamps cost on this GPU: the step fused and node by
 // node (scripts/bench/dawn-step.ts), in a process with the clamps and in one without (XAI_LINK_DAWN_UNCHECKED=1)
 if (!skip.has('dawn')) {
@@ -536,23 +553,9 @@ if (!skip.has('dawn')) {
     ['unchecked', '1'],
   ] as const) {
     try {
-      const r = spawnSync(
-        process.execPath,
-        ['scripts/bench/dawn-step.ts', '--preset', preset, '--runs', '4'],
-        {
-          encoding: 'utf8',
-          timeout: 120_000,
-          env: { ...process.env, XAI_LINK_DAWN_UNCHECKED: unchecked },
-        },
-      );
-      const line = (r.stdout ?? '')
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .at(-1);
-      if (!line)
-        throw new Error(`no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-3).join(' | ')}`);
-      const v = JSON.parse(line) as Record<string, { dispatches: number; ms_per_step: number }>;
+      const v = benchScript('scripts/bench/dawn-step.ts', ['--preset', preset, '--runs', '4'], {
+        XAI_LINK_DAWN_UNCHECKED: unchecked,
+      }) as Record<string, { dispatches: number; ms_per_step: number }>;
       variants[name] = v;
       pass(
         `dawn step, ${name}`,
@@ -564,6 +567,29 @@ if (!skip.has('dawn')) {
     }
   }
   summary.dawn_step = variants;
+}
+
+// 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps):
+// as generated, with the K sum not blocked (fewer registers, less precise), and without Dawn's bounds clamps
+if (!skip.has('dawn')) {
+  const products: Record<string, unknown> = {};
+  for (const [name, args, env] of [
+    ['default', [], {}],
+    ['blocked_off', ['--blocked', 'off'], {}],
+    ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
+  ] as const) {
+    try {
+      const r = benchScript('scripts/bench/kernels.ts', ['--full', '--no-ort', ...args], env);
+      products[name] = { step_ms: r.ours_step_ms, step_gflops: r.ours_step_gflops, products: r.products };
+      pass(
+        `dawn products, ${name}`,
+        `${r.ours_step_ms} ms for a step's ${r.step_gflop} GFLOP: ${r.ours_step_gflops} GFLOP/s`,
+      );
+    } catch (e) {
+      fail(`dawn products, ${name}`, e);
+    }
+  }
+  summary.dawn_products = products;
 }
 
 // 6. PyTorch nanoGPT on the same GPU
