@@ -38,6 +38,17 @@ export interface Kernel {
   readonly scratchBytes?: readonly number[];
 }
 
+/**
+ * Elementwise work a matrix product applies to its result before storing it (kernels/fused.ts productEpilogue):
+ * module-scope WGSL defining `epilogue4` (width 4) or `epilogue1` (width 1), and the bindings that code reads.
+ */
+export interface Epilogue {
+  readonly code: (width: 1 | 4) => {
+    readonly declarations: readonly string[];
+    readonly bindings: readonly number[];
+  };
+}
+
 /** What a generator receives: one graph node with its static shapes and attributes. */
 export interface KernelRequest {
   readonly opType: string;

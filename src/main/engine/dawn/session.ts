@@ -2,7 +2,8 @@ import ort from 'onnxruntime-node';
 import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
-import { fusionEnabled, planFusion, type FusedGroup } from './fusion.ts';
+import { fuseProductEpilogues, type ProductEpilogueNode } from './epilogueFusion.ts';
+import { fusionEnabled, planFusion, type FusedGroup, type FusionContext } from './fusion.ts';
 import {
   attributeValue,
   kernelTypeOf,
@@ -11,7 +12,8 @@ import {
   type KernelRequest,
   type KernelTensor,
 } from './kernel.ts';
-import { fusedKernel } from './kernels/fused.ts';
+import { fusedKernel, productEpilogue } from './kernels/fused.ts';
+import { gemmKernelOf, matMulKernel } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 
@@ -25,6 +27,7 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
  *  - constant nodes (every input an initializer or another constant node: index ranges, masks) run once;
  *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored;
  *  - a transpose of the last two axes that only feeds matrix products is read transposed by them instead;
+ *  - a matrix product whose result only feeds one elementwise kernel applies it as it stores (epilogueFusion.ts);
  *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
  *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
  *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
@@ -249,18 +252,21 @@ export class DawnSession implements EngineSession {
       };
     };
     // Chains of elementwise nodes become one kernel each (fusion.ts); the plan's nodes replace the program's.
+    const fusionContext: FusionContext = {
+      fixed: (t) => constant.has(t) || graphOutputs.has(t),
+      excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
+      scalarOf: (t) => {
+        const v = constantValues.get(t);
+        return v?.length === 1 ? v[0]! : null;
+      },
+      requestOf,
+    };
     const plan = optimise
-      ? planFusion(programNodes, {
-          fixed: (t) => constant.has(t) || graphOutputs.has(t),
-          excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
-          scalarOf: (t) => {
-            const v = constantValues.get(t);
-            return v?.length === 1 ? v[0]! : null;
-          },
-          requestOf,
-        })
+      ? planFusion(programNodes, fusionContext)
       : { nodes: programNodes, groups: new Map<GraphNode, FusedGroup>() };
-    const nodes = plan.nodes;
+    const { nodes, epilogues } = optimise
+      ? fuseProductEpilogues(plan.nodes, plan.groups, fusionContext)
+      : { nodes: plan.nodes, epilogues: new Map<GraphNode, ProductEpilogueNode>() };
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
     const slotOf = new Map<Tensor, Tensor>(); // tensor → the tensor that owns its bytes
@@ -291,8 +297,9 @@ export class DawnSession implements EngineSession {
     for (const [index, node] of nodes.entries()) {
       if (isView(node)) continue;
       const group = plan.groups.get(node);
+      const epilogue = epilogues.get(node);
       const generate = kernelGenerators[node.opType];
-      if (!group && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
+      if (!group && !epilogue && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
         throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
       for (const o of node.outputs) {
         const slot = fixed(o);
@@ -307,10 +314,20 @@ export class DawnSession implements EngineSession {
       const request = requestOf(node);
       let kernel: Kernel;
       try {
-        kernel = group ? fusedKernel(request.inputs as KernelTensor[], group.members) : generate!(request);
+        if (group) kernel = fusedKernel(request.inputs as KernelTensor[], group.members);
+        else if (epilogue) {
+          const product = { ...request, opType: epilogue.product.opType };
+          const post = productEpilogue(request.inputs, epilogue.members);
+          kernel =
+            product.opType === 'Gemm' ? gemmKernelOf(product, {}, post) : matMulKernel(product, {}, post);
+        } else kernel = generate!(request);
       } catch (e) {
         const shapes = request.inputs.map((i) => (i ? `${i.type}[${i.shape.join(',')}]` : '-')).join(', ');
-        const what = group ? group.nodes.map((n) => n.opType).join(' → ') : node.opType;
+        const what = group
+          ? group.nodes.map((n) => n.opType).join(' → ')
+          : epilogue
+            ? `${epilogue.product.opType} → ${epilogue.members.map((m) => m.request.opType).join(' → ')}`
+            : node.opType;
         throw new Error(`${(e as Error).message} (node ${node.outputs[0]?.name}: ${what}(${shapes}))`, {
           cause: e,
         });
@@ -337,7 +354,12 @@ export class DawnSession implements EngineSession {
         ];
         const what = `${node.opType} (${node.outputs[0]?.name})`;
         const group = plan.groups.get(node);
-        const op = group ? `Fused(${group.nodes.map((n) => n.opType).join(',')})` : node.opType;
+        const epilogue = epilogues.get(node);
+        const op = group
+          ? `Fused(${group.nodes.map((n) => n.opType).join(',')})`
+          : epilogue
+            ? `${epilogue.product.opType}+(${epilogue.members.map((m) => m.request.opType).join(',')})`
+            : node.opType;
         const label = `${op} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
         return Promise.all(
           kernel.passes.map(async (pass): Promise<Dispatch> => {

@@ -48,8 +48,30 @@ function broadcastStrides(shape: readonly number[], to: readonly number[]): numb
   return to.map((_, d) => (d < lead || shape[d - lead] === 1 ? 0 : own[d - lead]!));
 }
 
-/** The kernel of an element map; `maxGroupsX` is lowered only by the test of the index rebuild. */
-export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: number): Kernel {
+/** An element map as WGSL that computes the output's lane group `i` (a u32 in scope), for a kernel to embed. */
+export interface ElementCode {
+  /** 4: `i` indexes vec4s of the output (4 neighbours along its last axis); 1: single elements. */
+  readonly width: Width;
+  /** Storage declarations of the operands it reads, and the helper functions the expression calls. */
+  readonly declarations: readonly string[];
+  /** The binding numbers of those operands. */
+  readonly bindings: readonly number[];
+  /** Statements, then the expression of the output's value (of the output's type, `width` lanes). */
+  readonly body: readonly string[];
+  readonly value: string;
+}
+
+/**
+ * The code of an element map. `given` supplies operands the caller already holds (request input → a WGSL
+ * expression of `width` lanes, e.g. a matrix product's result in its epilogue): they are neither declared nor
+ * read, and must be whole (the output's shape). `width` forces the lane count (4 only where the output's size and
+ * last axis allow it).
+ */
+export function elementCode(
+  req: KernelRequest,
+  map: ElementMap,
+  opts: { width?: Width; given?: ReadonlyMap<number, string> } = {},
+): ElementCode {
   const out = req.outputs[0]!;
   const n = numelOf(out.shape);
   const operands = map.operands.map((k) => {
@@ -57,30 +79,35 @@ export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: numb
     if (!t) throw new KernelUnsupported(req, `an absent input ${k}`);
     if (!broadcastsTo(t.shape, out.shape))
       throw new KernelUnsupported(req, `input shape [${t.shape}] broadcast to [${out.shape}]`);
+    if (opts.given?.has(k) && numelOf(t.shape) !== n)
+      throw new KernelUnsupported(req, `a given operand of shape [${t.shape}] for an output [${out.shape}]`);
     return { k, t, numel: numelOf(t.shape) };
   });
-  if (n === 0) return { passes: [] };
   // A vec4 of the output is 4 neighbours along its last axis: an operand that is whole or has that axis reads a
   // vec4 too; one that is a single element or broadcast along that axis reads one element for all 4 lanes.
   const last = out.shape.at(-1) ?? 1;
   const whole = (o: (typeof operands)[number]) => o.numel === n || o.numel === 1;
-  const width: Width = n % 4 === 0 && (operands.every(whole) || last % 4 === 0) ? 4 : 1;
+  const vec4Possible = n % 4 === 0 && (operands.every(whole) || last % 4 === 0);
+  if (opts.width === 4 && !vec4Possible)
+    throw new KernelUnsupported(req, `vec4 lanes over an output [${out.shape}]`);
+  const width: Width = opts.width ?? (vec4Possible ? 4 : 1);
   const vectorOperand = (o: (typeof operands)[number]) =>
     width === 4 && o.numel !== 1 && (o.numel === n || o.t.shape.at(-1) === last);
-  const outBinding = req.inputs.length;
-  const declarations = operands.map((o) =>
+  const read = operands.filter((o) => !opts.given?.has(o.k));
+  const declarations = read.map((o) =>
     storage(o.k, `in${o.k}`, vectorOperand(o) ? lanes(o.t.type, 4) : o.t.type, 'read'),
   );
-  declarations.push(storage(outBinding, 'out', lanes(out.type, width), 'read_write'));
   if (map.helpers) declarations.push(map.helpers(width));
 
   const body: string[] = [];
   const inLanes = (shape: readonly number[]) =>
     width === 4 ? [...shape.slice(0, -1), shape.at(-1)! / 4] : shape;
-  const coords = operands.every(whole) ? null : coordinates(inLanes(out.shape), 'i', 'c');
+  const coords = read.every(whole) ? null : coordinates(inLanes(out.shape), 'i', 'c');
   if (coords) body.push(...coords.lines);
   const args = operands.map((o, j) => {
     const { k, t, numel } = o;
+    const given = opts.given?.get(k);
+    if (given !== undefined) return given;
     const index =
       numel === n
         ? 'i'
@@ -95,15 +122,27 @@ export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: numb
     return `a${j}`;
   });
   if (map.lines) body.push(...map.lines(args, width));
-  body.push(`out[i] = ${map.expr(args, width)};`);
+  return { width, declarations, bindings: read.map((o) => o.k), body, value: map.expr(args, width) };
+}
+
+/** The kernel of an element map; `maxGroupsX` is lowered only by the test of the index rebuild. */
+export function mapKernel(req: KernelRequest, map: ElementMap, maxGroupsX?: number): Kernel {
+  const out = req.outputs[0]!;
+  const n = numelOf(out.shape);
+  const code = elementCode(req, map);
+  if (n === 0) return { passes: [] };
+  const outBinding = req.inputs.length;
   return {
     passes: [
       perThreadPass(
         {
-          bindings: [...operands.map((o) => o.k), outBinding],
-          declarations,
-          threads: n / width,
-          body,
+          bindings: [...code.bindings, outBinding],
+          declarations: [
+            ...code.declarations,
+            storage(outBinding, 'out', lanes(out.type, code.width), 'read_write'),
+          ],
+          threads: n / code.width,
+          body: [...code.body, `out[i] = ${code.value};`],
         },
         maxGroupsX,
       ),

@@ -1,5 +1,5 @@
-import type { Kernel, KernelRequest, KernelTensor } from '../kernel.ts';
-import { elementMaps, mapKernel, type ElementMap } from './elementwise.ts';
+import type { Epilogue, Kernel, KernelRequest, KernelTensor } from '../kernel.ts';
+import { elementCode, elementMaps, mapKernel, type ElementMap } from './elementwise.ts';
 import { lanes, literal, MAX_STORAGE_BUFFERS, type ElementType } from './perElement.ts';
 
 /**
@@ -37,14 +37,14 @@ export function isScalarLiteral(value: number, type: ElementType): boolean {
 }
 
 /**
- * The kernel of members (in the order they compute: every member's sources name earlier members only; the last
- * is the one whose value is stored) reading `leaves`.
+ * One element map computing every member in turn (each member's sources name earlier members only; the last is
+ * the one whose value is the map's), over a request whose inputs are `inputs` (a leaf source's number is an index
+ * into them) and whose output is the last member's.
  */
-export function fusedKernel(
-  leaves: readonly KernelTensor[],
+export function fusedElementMap(
+  inputs: readonly (KernelTensor | null)[],
   members: readonly FusedMember[],
-  maxGroupsX?: number,
-): Kernel {
+): { request: KernelRequest; map: ElementMap } {
   const root = members.at(-1);
   if (!root) throw new Error('a fused kernel needs at least one member');
   const maps: ElementMap[] = members.map((m, j) => {
@@ -62,9 +62,6 @@ export function fusedKernel(
       ),
     ),
   ].sort((a, b) => a - b);
-  if (operands.length > MAX_FUSED_LEAVES)
-    throw new Error(`a fused kernel reads ${operands.length} tensors, more than ${MAX_FUSED_LEAVES}`);
-
   const argsOf = (j: number, args: readonly string[], width: 1 | 4): string[] =>
     maps[j]!.operands.map((k) => {
       const source = members[j]!.sources[k];
@@ -76,21 +73,66 @@ export function fusedKernel(
     });
   const request: KernelRequest = {
     opType: `Fused(${members.map((m) => m.request.opType).join(',')})`,
-    inputs: leaves,
+    inputs,
     outputs: [root.request.outputs[0]!],
     attributes: {},
-    constants: leaves.map(() => null),
+    constants: inputs.map(() => null),
   };
   const last = members.length - 1;
-  return mapKernel(
+  return {
     request,
-    {
+    map: {
       operands,
       helpers: (width) => [...new Set(maps.flatMap((m) => (m.helpers ? [m.helpers(width)] : [])))].join('\n'),
       lines: (args, width) =>
         maps.slice(0, last).map((m, j) => `let t${j} = ${m.expr(argsOf(j, args, width), width)};`),
       expr: (args, width) => maps[last]!.expr(argsOf(last, args, width), width),
     },
-    maxGroupsX,
-  );
+  };
+}
+
+/** The kernel of fused members reading `leaves` (see fusedElementMap). */
+export function fusedKernel(
+  leaves: readonly KernelTensor[],
+  members: readonly FusedMember[],
+  maxGroupsX?: number,
+): Kernel {
+  const { request, map } = fusedElementMap(leaves, members);
+  if (map.operands.length > MAX_FUSED_LEAVES)
+    throw new Error(`a fused kernel reads ${map.operands.length} tensors, more than ${MAX_FUSED_LEAVES}`);
+  return mapKernel(request, map, maxGroupsX);
+}
+
+/**
+ * Elementwise members applied to a matrix product's result where the product writes it (kernels/matmul.ts), so
+ * the product's output is never stored: `inputs` are the epilogue node's inputs (the product's operands, then the
+ * other tensors the members read), and the product's result is the source `{ leaf: inputs.length }`.
+ * `code(width)` is module-scope WGSL defining `epilogue4(i: u32, x: vec4<f32>) -> vec4<f32>` (width 4: `i` counts
+ * vec4s of the output) or `epilogue1(i: u32, x: f32) -> f32` (`i` counts elements), and the bindings it reads.
+ */
+export function productEpilogue(
+  inputs: readonly (KernelTensor | null)[],
+  members: readonly FusedMember[],
+): Epilogue {
+  const root = members.at(-1)!;
+  const out = root.request.outputs[0]!;
+  if (out.type !== 'f32') throw new Error(`an epilogue writing ${out.type}: products write f32`);
+  const value = inputs.length;
+  const { request, map } = fusedElementMap([...inputs, { shape: out.shape, type: 'f32' }], members);
+  return {
+    code: (width) => {
+      const code = elementCode(request, map, { width, given: new Map([[value, 'x']]) });
+      const type = lanes('f32', width);
+      return {
+        bindings: code.bindings,
+        declarations: [
+          ...code.declarations,
+          `fn epilogue${width}(i: u32, x: ${type}) -> ${type} {`,
+          ...code.body.map((l) => `  ${l}`),
+          `  return ${code.value};`,
+          '}',
+        ],
+      };
+    },
+  };
 }

@@ -2,6 +2,7 @@ import {
   KernelUnsupported,
   numelOf,
   spread,
+  type Epilogue,
   type Kernel,
   type KernelGenerator,
   type KernelPass,
@@ -184,7 +185,13 @@ function tileLoader(s: LoaderSpec): {
 }
 
 /** The tiled product pass; with `splits` > 1 it writes raw slices of the K sum to scratch instead. */
-function productPass(p: GemmProblem, t: Tiling, splits: number, blockedChoice?: boolean): KernelPass {
+function productPass(
+  p: GemmProblem,
+  t: Tiling,
+  splits: number,
+  blockedChoice?: boolean,
+  post?: Epilogue,
+): KernelPass {
   const bm = tileRows(t);
   const bn = tileCols(t);
   const { bk } = t;
@@ -281,14 +288,18 @@ function productPass(p: GemmProblem, t: Tiling, splits: number, blockedChoice?: 
         }
       }
       const rowCheck = checkM ? `row < ${p.m}u` : '';
+      // an epilogue (not on split slices: the sum pass applies it) runs only where the element exists
+      const after = !split && post;
       let write: string;
       if (outVec4) {
         const cond = [rowCheck, checkN ? `col < ${p.n}u` : ''].filter(Boolean).join(' && ');
-        const stmt = `${outBuf}[(oBase + row * ${p.n}u + col) / 4u] = v;`;
+        const at = `(oBase + row * ${p.n}u + col) / 4u`;
+        const stmt = `${outBuf}[${at}] = ${after ? `epilogue4(${at}, v)` : 'v'};`;
         write = cond ? `if (${cond}) { ${stmt} }` : stmt;
       } else {
         const parts = [0, 1, 2, 3].map((j) => {
-          const stmt = `${outBuf}[oBase + row * ${p.n}u + col + ${j}u] = v[${j}];`;
+          const at = `oBase + row * ${p.n}u + col + ${j}u`;
+          const stmt = `${outBuf}[${at}] = ${after ? `epilogue1(${at}, v[${j}])` : `v[${j}]`};`;
           return checkN ? `if (col + ${j}u < ${p.n}u) { ${stmt} }` : stmt;
         });
         write = rowCheck ? `if (${rowCheck}) { ${parts.join(' ')} }` : parts.join(' ');
@@ -312,6 +323,11 @@ function productPass(p: GemmProblem, t: Tiling, splits: number, blockedChoice?: 
     `@group(0) @binding(${target}) var<storage, read_write> ${outBuf}: array<${outVec4 ? 'vec4<f32>' : 'f32'}>;`,
   );
   bindings.push(target);
+  if (!split && post) {
+    const code = post.code(outVec4 ? 4 : 1);
+    decls.push(...code.declarations);
+    bindings.push(...code.bindings);
+  }
 
   const kRange = split
     ? `let part = wid.z / ${batch}u; let z = wid.z % ${batch}u; let kBegin = part * ${kChunk}u;
@@ -371,7 +387,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }
 
 /** Second pass of a split-K product: out = α·Σ_slices scratch + β·C₀, slices added in order. */
-function splitSumPass(p: GemmProblem, splits: number): KernelPass {
+function splitSumPass(p: GemmProblem, splits: number, post?: Epilogue): KernelPass {
   const total = p.m * p.n * numelOf(p.batch);
   const groups = Math.ceil(total / 256);
   const [gx, gy] = spread(groups);
@@ -387,6 +403,12 @@ function splitSumPass(p: GemmProblem, splits: number): KernelPass {
     decls.push(`@group(0) @binding(${p.bias.binding}) var<storage, read> c: array<f32>;`);
     bindings.push(p.bias.binding);
     value = `${value} + ${f(p.beta)} * c[((e / ${p.n}u) % ${p.m}u) * ${p.bias.rowStride}u + (e % ${p.n}u) * ${p.bias.colStride}u]`;
+  }
+  if (post) {
+    const code = post.code(1);
+    decls.push(...code.declarations);
+    bindings.push(...code.bindings);
+    value = `epilogue1(e, ${value})`;
   }
   const code = /* wgsl */ `
 // out[e] = α·Σ_s scratch[s][e] + β·C₀, s in order
@@ -413,14 +435,14 @@ export interface GemmChoice {
 }
 
 /** The passes (and scratch) of one GEMM problem. */
-function gemmKernel(p: GemmProblem, choice: GemmChoice): Kernel {
+function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel {
   const tiling = choice.tiling ?? chooseTiling(p);
   const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, tiling));
   // Slices are whole K steps; rounding them up can leave fewer slices than asked for.
   const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / tiling.bk) * tiling.bk));
-  if (splits === 1) return { passes: [productPass(p, tiling, 1, choice.blocked)] };
+  if (splits === 1) return { passes: [productPass(p, tiling, 1, choice.blocked, post)] };
   return {
-    passes: [productPass(p, tiling, splits, choice.blocked), splitSumPass(p, splits)],
+    passes: [productPass(p, tiling, splits, choice.blocked), splitSumPass(p, splits, post)],
     scratchBytes: [splits * p.m * p.n * numelOf(p.batch) * 4],
   };
 }
@@ -449,7 +471,7 @@ const stridesOf = (shape: readonly number[]): number[] => {
  * `transA` / `transB` = 1 (not ONNX attributes of MatMul): the operand is stored with its last two axes swapped,
  * as the Transpose it replaced would have read it (transposeFolding.ts).
  */
-export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}): Kernel {
+export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
   requireFloat(req);
   const [ta, tb] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
@@ -507,11 +529,12 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}): Kerne
       bindings: { a: 0, b: 1, out: nIn, scratch: nIn + 1 },
     },
     choice,
+    post,
   );
 }
 
 /** ONNX Gemm: Y = α·op(A)·op(B) + β·C, A and B of rank 2, C unidirectionally broadcast to [M, N]. */
-export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}): Kernel {
+export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
   requireFloat(req);
   const [ta, tb, tc] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
@@ -550,6 +573,7 @@ export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}): Kerne
       bindings: { a: 0, b: 1, out: nIn, scratch: nIn + 1 },
     },
     choice,
+    post,
   );
 }
 
