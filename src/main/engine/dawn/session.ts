@@ -15,6 +15,7 @@ import {
 import { fusedKernel, productEpilogue } from './kernels/fused.ts';
 import { gemmKernelOf, matMulKernel } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
+import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 
 /**
@@ -26,7 +27,8 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
  *  - views: Reshape, Squeeze, Unsqueeze, Flatten and Identity share their input's buffer (contiguous);
  *  - constant nodes (every input an initializer or another constant node: index ranges, masks) run once;
  *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored;
- *  - a transpose of the last two axes that only feeds matrix products is read transposed by them instead;
+ *  - a transpose of the last two axes that only feeds matrix products is read transposed by them instead, and a
+ *    constant scale of their operand becomes a factor on their sums;
  *  - a matrix product whose result only feeds one elementwise kernel applies it as it stores (epilogueFusion.ts);
  *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
  *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
@@ -234,7 +236,14 @@ export class DawnSession implements EngineSession {
     const graphOutputs = new Set(program.outputs);
     const optimise = fusionEnabled();
     const programNodes = optimise
-      ? foldTransposesIntoProducts(program.nodes, (t) => graphOutputs.has(t))
+      ? foldScalesIntoProducts(
+          foldTransposesIntoProducts(program.nodes, (t) => graphOutputs.has(t)),
+          (t) => graphOutputs.has(t),
+          (t) => {
+            const v = constantValues.get(t);
+            return v?.length === 1 ? v[0]! : null;
+          },
+        )
       : program.nodes;
     const isView = (n: GraphNode) => VIEW_OPS.has(n.opType) && n.inputs[0] !== null;
     for (const n of programNodes) {

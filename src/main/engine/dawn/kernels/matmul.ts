@@ -469,7 +469,8 @@ const stridesOf = (shape: readonly number[]): number[] => {
 /**
  * ONNX MatMul (numpy matmul): rank-1 operands gain a unit axis, batch axes broadcast. The executor may add
  * `transA` / `transB` = 1 (not ONNX attributes of MatMul): the operand is stored with its last two axes swapped,
- * as the Transpose it replaced would have read it (transposeFolding.ts).
+ * as the Transpose it replaced would have read it (transposeFolding.ts); and `alpha`, a factor on the product
+ * (scaleFolding.ts).
  */
 export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
   requireFloat(req);
@@ -520,7 +521,7 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?:
       k,
       transA,
       transB,
-      alpha: 1,
+      alpha: numberAttr(req, 'alpha', 1),
       beta: 0,
       batch,
       aBatchStrides: aStridesB,
