@@ -53,11 +53,16 @@ export function fuseProductEpilogues(
     if (!(n.opType in elementMaps) || (n.domain !== '' && n.domain !== 'ai.onnx') || n.outputs.length !== 1)
       return null;
     if (ctx.excluded(n)) return null;
-    const leaves = [...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null))];
+    const out = n.outputs[0]!;
+    const index = (t: Tensor) => ctx.isLinearIndex(t) && sameShape(t, out);
+    const leaves = [
+      ...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null && !index(t))),
+    ];
     const sources = n.inputs.map((t): FusedSource | null => {
       if (!t) return null;
       const v = scalar(t);
-      return v !== null ? { scalar: v } : { leaf: leaves.indexOf(t) };
+      if (v !== null) return { scalar: v };
+      return index(t) ? { index: true } : { leaf: leaves.indexOf(t) };
     });
     return { members: [{ request: ctx.requestOf(n), sources }], leaves };
   };

@@ -7,6 +7,7 @@
 import ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Graph, type Tensor } from '../graph/graph.ts';
+import { applyDropoutMask, hashDropoutMask } from '../graph/ops.ts';
 import { randomFloats } from './testing/runKernel.ts';
 import { DawnSession } from './session.ts';
 
@@ -193,4 +194,35 @@ describe('fused elementwise kernels on Dawn', () => {
     expect(plain).toBe(13);
     expect(fused).toBe(3); // m2 and v2 are outputs, so stored; the parameter update reads them
   });
+
+  it.each([
+    ['vec4 lanes', [4, 3, 32, 32]],
+    ['single lanes', [3, 5, 7]],
+  ])(
+    "a dropout mask's counter is computed in the kernel: same bits, one buffer fewer (%s)",
+    async (_name, shape) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const g = new Graph('mask', { kernels: 'portable' });
+      const x = g.input('x', 'float32', shape);
+      const mask = hashDropoutMask(g, shape, 0.2, 77);
+      g.output(applyDropoutMask(g, x, mask, 0.2), 'y');
+      const feeds = {
+        x: floats(shape, 30),
+        dropout_key: new ort.Tensor('uint32', Uint32Array.of(123_456), []),
+      };
+      const [fused, plain] = await expectSameEverywhere(g, feeds);
+      expect(fused).toBe(2); // the step's key·K + seed (a scalar), then the hash, compare, select and Mul
+      expect(plain).toBeGreaterThan(10);
+      const bytes = async (flag: string | undefined) => {
+        if (flag === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
+        else process.env.XAI_LINK_DAWN_FUSION = flag;
+        const s = await DawnSession.create(g);
+        const b = s.deviceBytes;
+        await s.release();
+        return b;
+      };
+      // node by node keeps the counter [n] (computed once) and the hash's intermediates
+      expect(await bytes('0')).toBeGreaterThanOrEqual((await bytes(undefined)) + n * 4);
+    },
+  );
 });

@@ -35,6 +35,8 @@ export interface FusionContext {
   readonly excluded: (n: GraphNode) => boolean;
   /** The single value of a tensor known when the graph is compiled, if any. */
   readonly scalarOf: (t: Tensor) => number | null;
+  /** Whether a tensor holds each element's own linear index (0, 1, 2, …): a kernel computes it, binds nothing. */
+  readonly isLinearIndex: (t: Tensor) => boolean;
   /** The kernel request the executor makes for a node. */
   readonly requestOf: (n: GraphNode) => KernelRequest;
 }
@@ -67,8 +69,11 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
     const v = ctx.scalarOf(t);
     return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
   };
-  /** The tensors a node reads that a kernel would bind. */
-  const reads = (n: GraphNode) => n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null);
+  /** The tensors a node reads that a kernel of output `out` would bind. */
+  const reads = (n: GraphNode, out: Tensor) =>
+    n.inputs.filter(
+      (t): t is Tensor => t !== null && scalar(t) === null && !(ctx.isLinearIndex(t) && sameShape(t, out)),
+    );
 
   const assigned = new Set<GraphNode>();
   const groups = new Map<GraphNode, FusedGroup>();
@@ -81,7 +86,7 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
     const out = root.outputs[0]!;
     const members = [root];
     const inGroup = new Set(members);
-    let leaves = new Set(reads(root));
+    let leaves = new Set(reads(root, out));
     // Breadth first from the root: a producer joins once every reader of its output has joined, so a value
     // read by two members (the dropout hash's shared terms) is computed once, in a register.
     for (let q = 0; q < members.length; q++) {
@@ -91,7 +96,7 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
         if (![...consumers.get(t)!].every((c) => inGroup.has(c))) continue;
         const next = new Set(leaves);
         next.delete(t);
-        for (const r of reads(p)) next.add(r);
+        for (const r of reads(p, out)) next.add(r);
         if (next.size > MAX_FUSED_LEAVES) continue;
         leaves = next;
         members.push(p);
@@ -110,7 +115,8 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
         const j = memberIndex.get(t);
         if (j !== undefined) return { member: j };
         const v = scalar(t);
-        return v !== null ? { scalar: v } : { leaf: leafList.indexOf(t) };
+        if (v !== null) return { scalar: v };
+        return leaves.has(t) ? { leaf: leafList.indexOf(t) } : { index: true };
       }),
     }));
     const node: GraphNode = {
@@ -127,4 +133,17 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
   }
   const planned = nodes.flatMap((n) => (absorbed.has(n) ? [] : [replaced.get(n) ?? n]));
   return { nodes: planned, groups };
+}
+
+/** The nodes some graph output depends on, in their order. */
+export function liveNodes(nodes: readonly GraphNode[], outputs: readonly Tensor[]): GraphNode[] {
+  const needed = new Set(outputs);
+  const kept: GraphNode[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (!n.outputs.some((o) => needed.has(o))) continue;
+    kept.push(n);
+    for (const t of n.inputs) if (t) needed.add(t);
+  }
+  return kept.reverse();
 }

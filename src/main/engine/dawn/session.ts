@@ -3,7 +3,7 @@ import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
 import { fuseProductEpilogues, type ProductEpilogueNode } from './epilogueFusion.ts';
-import { fusionEnabled, planFusion, type FusedGroup, type FusionContext } from './fusion.ts';
+import { fusionEnabled, liveNodes, planFusion, type FusedGroup, type FusionContext } from './fusion.ts';
 import {
   attributeValue,
   kernelTypeOf,
@@ -192,6 +192,11 @@ export class DawnSession implements EngineSession {
     return this.#dispatches.length;
   }
 
+  /** Bytes of the device buffers the session holds (parameters, activations by the memory plan, staging). */
+  get deviceBytes(): number {
+    return this.#owned.reduce((sum, b) => sum + b.size, 0);
+  }
+
   static async create(graph: Graph, opts: { gpuOutputs?: readonly string[] } = {}): Promise<DawnSession> {
     const dev = await dawnDevice();
     const { device } = dev;
@@ -261,7 +266,21 @@ export class DawnSession implements EngineSession {
       };
     };
     // Chains of elementwise nodes become one kernel each (fusion.ts); the plan's nodes replace the program's.
+    // a dropout mask's counter: Range(0, n, 1), perhaps cast to another integer type and reshaped
+    const producerOf = new Map<Tensor, GraphNode>();
+    for (const n of programNodes) for (const o of n.outputs) producerOf.set(o, n);
+    const isLinearIndex = (t: Tensor): boolean => {
+      if (t.dtype === 'float32' || t.dtype === 'bool') return false;
+      let n = producerOf.get(t);
+      while (n && isView(n)) n = producerOf.get(n.inputs[0]!);
+      if (n?.opType === 'Cast' && n.inputs[0] && n.inputs[0].dtype !== 'float32')
+        n = producerOf.get(n.inputs[0]);
+      if (n?.opType !== 'Range' || n.outputs[0]!.dtype === 'float32') return false;
+      const [start, limit, delta] = n.inputs.map((x) => (x ? constantValues.get(x)?.[0] : undefined));
+      return start === 0 && delta === 1 && limit === numelOf(staticShape(t));
+    };
     const fusionContext: FusionContext = {
+      isLinearIndex,
       fixed: (t) => constant.has(t) || graphOutputs.has(t),
       excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
       scalarOf: (t) => {
@@ -273,9 +292,12 @@ export class DawnSession implements EngineSession {
     const plan = optimise
       ? planFusion(programNodes, fusionContext)
       : { nodes: programNodes, groups: new Map<GraphNode, FusedGroup>() };
-    const { nodes, epilogues } = optimise
+    const fused = optimise
       ? fuseProductEpilogues(plan.nodes, plan.groups, fusionContext)
       : { nodes: plan.nodes, epilogues: new Map<GraphNode, ProductEpilogueNode>() };
+    const { epilogues } = fused;
+    // nodes whose outputs nothing reads any more (a counter every kernel now computes) are not run
+    const nodes = liveNodes(fused.nodes, program.outputs);
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
     const slotOf = new Map<Tensor, Tensor>(); // tensor → the tensor that owns its bytes

@@ -17,7 +17,9 @@ export type FusedSource =
   /** an earlier member's value */
   | { readonly member: number }
   /** a single value known when the graph is compiled, written into the source as a literal */
-  | { readonly scalar: number };
+  | { readonly scalar: number }
+  /** the element's own linear index in the output (a dropout mask's counter), computed, not read */
+  | { readonly index: true };
 
 export interface FusedMember {
   /** The member's own request (its shapes, attributes and constants), as if it ran alone. */
@@ -69,6 +71,11 @@ export function fusedElementMap(
       if ('leaf' in source) return args[operands.indexOf(source.leaf)]!;
       if ('member' in source) return `t${source.member}`;
       const type = members[j]!.request.inputs[k]!.type;
+      if ('index' in source) {
+        // `i` counts the output's lane groups: element 4i + j in lane j of a vec4
+        const e = width === 4 ? 'vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u)' : 'i';
+        return type === 'u32' ? e : `${lanes(type, width)}(${e})`;
+      }
       return `${lanes(type, width)}(${literal(source.scalar, type)})`;
     });
   const request: KernelRequest = {
