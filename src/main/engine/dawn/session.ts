@@ -12,9 +12,10 @@ import {
   type KernelRequest,
   type KernelTensor,
 } from './kernel.ts';
-import { fusedKernel, productEpilogue } from './kernels/fused.ts';
+import { fusedKernel, productEpilogue, reductionPrologue, withPrologue } from './kernels/fused.ts';
 import { gemmKernelOf, matMulKernel } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
+import { fuseReductionPrologues, type ReductionPrologueNode } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 
@@ -29,7 +30,8 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
  *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored;
  *  - a transpose of the last two axes that only feeds matrix products is read transposed by them instead, and a
  *    constant scale of their operand becomes a factor on their sums;
- *  - a matrix product whose result only feeds one elementwise kernel applies it as it stores (epilogueFusion.ts);
+ *  - a matrix product whose result only feeds one elementwise kernel applies it as it stores (epilogueFusion.ts),
+ *    and a reduction computes the elementwise kernel that only feeds it where it reads (prologueFusion.ts);
  *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
  *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
  *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
@@ -292,10 +294,14 @@ export class DawnSession implements EngineSession {
     const plan = optimise
       ? planFusion(programNodes, fusionContext)
       : { nodes: programNodes, groups: new Map<GraphNode, FusedGroup>() };
+    const intoReductions = optimise
+      ? fuseReductionPrologues(plan.nodes, plan.groups, fusionContext)
+      : { nodes: plan.nodes, prologues: new Map<GraphNode, ReductionPrologueNode>() };
     const fused = optimise
-      ? fuseProductEpilogues(plan.nodes, plan.groups, fusionContext)
+      ? fuseProductEpilogues(intoReductions.nodes, plan.groups, fusionContext)
       : { nodes: plan.nodes, epilogues: new Map<GraphNode, ProductEpilogueNode>() };
     const { epilogues } = fused;
+    const { prologues } = intoReductions;
     // nodes whose outputs nothing reads any more (a counter every kernel now computes) are not run
     const nodes = liveNodes(fused.nodes, program.outputs);
     // Last reader of each slot (views extend their source's life).
@@ -329,8 +335,14 @@ export class DawnSession implements EngineSession {
       if (isView(node)) continue;
       const group = plan.groups.get(node);
       const epilogue = epilogues.get(node);
+      const prologue = prologues.get(node);
       const generate = kernelGenerators[node.opType];
-      if (!group && !epilogue && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
+      if (
+        !group &&
+        !epilogue &&
+        !prologue &&
+        (!generate || (node.domain !== '' && node.domain !== 'ai.onnx'))
+      )
         throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
       for (const o of node.outputs) {
         const slot = fixed(o);
@@ -351,6 +363,17 @@ export class DawnSession implements EngineSession {
           const post = productEpilogue(request.inputs, epilogue.members);
           kernel =
             product.opType === 'Gemm' ? gemmKernelOf(product, {}, post) : matMulKernel(product, {}, post);
+        } else if (prologue) {
+          const x = prologue.reduction.inputs[0]!;
+          const reduction: KernelRequest = {
+            ...request,
+            opType: prologue.reduction.opType,
+            inputs: [{ shape: staticShape(x), type: 'f32' }, ...request.inputs.slice(1)],
+          };
+          kernel = withPrologue(
+            kernelGenerators[reduction.opType]!(reduction),
+            reductionPrologue(request.inputs, prologue.members),
+          );
         } else kernel = generate!(request);
       } catch (e) {
         const shapes = request.inputs.map((i) => (i ? `${i.type}[${i.shape.join(',')}]` : '-')).join(', ');
@@ -358,7 +381,9 @@ export class DawnSession implements EngineSession {
           ? group.nodes.map((n) => n.opType).join(' → ')
           : epilogue
             ? `${epilogue.product.opType} → ${epilogue.members.map((m) => m.request.opType).join(' → ')}`
-            : node.opType;
+            : prologue
+              ? `${prologue.members.map((m) => m.request.opType).join(' → ')} → ${prologue.reduction.opType}`
+              : node.opType;
         throw new Error(`${(e as Error).message} (node ${node.outputs[0]?.name}: ${what}(${shapes}))`, {
           cause: e,
         });
@@ -386,11 +411,14 @@ export class DawnSession implements EngineSession {
         const what = `${node.opType} (${node.outputs[0]?.name})`;
         const group = plan.groups.get(node);
         const epilogue = epilogues.get(node);
+        const prologue = prologues.get(node);
         const op = group
           ? `Fused(${group.nodes.map((n) => n.opType).join(',')})`
           : epilogue
             ? `${epilogue.product.opType}+(${epilogue.members.map((m) => m.request.opType).join(',')})`
-            : node.opType;
+            : prologue
+              ? `(${prologue.members.map((m) => m.request.opType).join(',')})+${prologue.reduction.opType}`
+              : node.opType;
         const label = `${op} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
         return Promise.all(
           kernel.passes.map(async (pass): Promise<Dispatch> => {

@@ -143,3 +143,75 @@ export function productEpilogue(
     },
   };
 }
+
+/**
+ * Elementwise members computed where a reduction reads its input (Softmax, LayerNormalization, ReduceSum…), so
+ * their result is never stored: `inputs` are the fused node's inputs (the reduction's, its data input null, then
+ * the members' tensors). `code` is module-scope WGSL defining `load_x(i: u32) -> f32`, the value of the
+ * reduction's input at element i, and the bindings it reads.
+ */
+export function reductionPrologue(
+  inputs: readonly (KernelTensor | null)[],
+  members: readonly FusedMember[],
+): { readonly declarations: readonly string[]; readonly bindings: readonly number[] } {
+  const root = members.at(-1)!;
+  if (root.request.outputs[0]!.type !== 'f32') throw new Error('a reduction prologue must compute f32');
+  const { request, map } = fusedElementMap(inputs, members);
+  const code = elementCode(request, map, { width: 1 });
+  return {
+    bindings: code.bindings,
+    declarations: [
+      ...code.declarations,
+      'fn load_x(i: u32) -> f32 {',
+      ...code.body.map((l) => `  ${l}`),
+      `  return ${code.value};`,
+      '}',
+    ],
+  };
+}
+
+/** The declaration reduction kernels give their data input (binding 0); later passes bind scratch as `x`. */
+const DATA_INPUT = '@group(0) @binding(0) var<storage, read> x: array<f32>;';
+
+/**
+ * A reduction's kernel with its data input computed by a prologue: every pass that reads binding 0 as `x` calls
+ * load_x(…) where it read x[…], and binds the prologue's tensors instead.
+ */
+export function withPrologue(
+  kernel: Kernel,
+  prologue: { readonly declarations: readonly string[]; readonly bindings: readonly number[] },
+): Kernel {
+  let used = false;
+  const passes = kernel.passes.map((pass) => {
+    if (!pass.code.includes(DATA_INPUT)) return pass;
+    used = true;
+    let code = pass.code.replace(DATA_INPUT, prologue.declarations.join('\n'));
+    // x[expr] → load_x(expr), brackets matched
+    let out = '';
+    for (let at = 0; ;) {
+      const m = /\bx\[/.exec(code.slice(at));
+      if (!m) {
+        out += code.slice(at);
+        break;
+      }
+      const open = at + m.index + 1;
+      let depth = 0;
+      let close = open;
+      for (; close < code.length; close++) {
+        if (code[close] === '[') depth++;
+        else if (code[close] === ']' && --depth === 0) break;
+      }
+      if (close >= code.length) throw new Error('unbalanced brackets in a reduction kernel');
+      out += `${code.slice(at, open - 1)}load_x(${code.slice(open + 1, close)})`;
+      at = close + 1;
+    }
+    code = out;
+    return {
+      ...pass,
+      code,
+      bindings: [...pass.bindings.filter((b) => b !== 0), ...prologue.bindings],
+    };
+  });
+  if (!used) throw new Error('the reduction kernel reads no data input a prologue could replace');
+  return { ...kernel, passes };
+}

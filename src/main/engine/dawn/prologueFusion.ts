@@ -1,0 +1,111 @@
+import type { GraphNode, Tensor } from '../graph/graph.ts';
+import type { FusedGroup, FusionContext } from './fusion.ts';
+import { elementMaps } from './kernels/elementwise.ts';
+import { isScalarLiteral, type FusedMember, type FusedSource } from './kernels/fused.ts';
+import { MAX_STORAGE_BUFFERS } from './kernels/perElement.ts';
+import { kernelTypeOf } from './kernel.ts';
+
+/**
+ * A reduction whose data input is an elementwise kernel's result that nothing else reads (the causal mask added
+ * before Softmax, dy·x before the ReduceSum of a LayerNorm's backward) computes that kernel where it reads its
+ * input (kernels/fused.ts reductionPrologue): the input is never stored.
+ */
+
+export interface ReductionPrologueNode {
+  readonly node: GraphNode;
+  /** The reduction: its op type and attributes. */
+  readonly reduction: GraphNode;
+  /** The elementwise members; leaf sources index the node's inputs. */
+  readonly members: readonly FusedMember[];
+}
+
+/** Reductions that read their data input (input 0) only as x[…] of one binding, and their inputs' arity. */
+const ARITY: Readonly<Record<string, number>> = {
+  Softmax: 1,
+  LayerNormalization: 3,
+  ReduceSum: 2,
+  ReduceMean: 2,
+  ReduceSumSquare: 2,
+  ReduceMax: 2,
+};
+
+const sameShape = (a: Tensor, b: Tensor): boolean =>
+  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+export function fuseReductionPrologues(
+  nodes: readonly GraphNode[],
+  groups: ReadonlyMap<GraphNode, FusedGroup>,
+  ctx: FusionContext,
+): { nodes: GraphNode[]; prologues: Map<GraphNode, ReductionPrologueNode> } {
+  const consumers = new Map<Tensor, Set<GraphNode>>();
+  const producer = new Map<Tensor, GraphNode>();
+  for (const n of nodes) {
+    for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
+    for (const t of n.outputs) producer.set(t, n);
+  }
+  const scalar = (t: Tensor) => {
+    const v = ctx.scalarOf(t);
+    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
+  };
+  /** A producer as fused members over its leaves: a group as planned, a lone elementwise node as a group of one. */
+  const asMembers = (n: GraphNode): { members: readonly FusedMember[]; leaves: readonly Tensor[] } | null => {
+    const group = groups.get(n);
+    if (group) return { members: group.members, leaves: group.leaves };
+    if (!(n.opType in elementMaps) || (n.domain !== '' && n.domain !== 'ai.onnx') || n.outputs.length !== 1)
+      return null;
+    if (ctx.excluded(n)) return null;
+    const out = n.outputs[0]!;
+    const index = (t: Tensor) => ctx.isLinearIndex(t) && sameShape(t, out);
+    const leaves = [
+      ...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null && !index(t))),
+    ];
+    const sources = n.inputs.map((t): FusedSource | null => {
+      if (!t) return null;
+      const v = scalar(t);
+      if (v !== null) return { scalar: v };
+      return index(t) ? { index: true } : { leaf: leaves.indexOf(t) };
+    });
+    return { members: [{ request: ctx.requestOf(n), sources }], leaves };
+  };
+
+  const absorbed = new Set<GraphNode>();
+  const replaced = new Map<GraphNode, GraphNode>();
+  const prologues = new Map<GraphNode, ReductionPrologueNode>();
+  for (const reduction of nodes) {
+    const arity = ARITY[reduction.opType];
+    if (arity === undefined || (reduction.domain !== '' && reduction.domain !== 'ai.onnx')) continue;
+    if (ctx.excluded(reduction) || reduction.inputs.length > arity) continue;
+    const x = reduction.inputs[0];
+    const p = x && producer.get(x);
+    if (!x || !p || x.dtype !== 'float32' || ctx.fixed(x) || consumers.get(x)!.size !== 1) continue;
+    const chain = asMembers(p);
+    if (!chain) continue;
+    // The pass that reads the input keeps its other bindings (LayerNormalization: scale, bias and its outputs; a
+    // reduction: where it writes, its output or a scratch buffer); the prologue gets the rest.
+    const own =
+      reduction.opType === 'LayerNormalization'
+        ? reduction.inputs.slice(1).filter(Boolean).length + reduction.outputs.length
+        : 2;
+    if (chain.leaves.length > MAX_STORAGE_BUFFERS - own) continue;
+    const operands = [null, ...reduction.inputs.slice(1)];
+    while (operands.length < arity) operands.push(null);
+    const members = chain.members.map((m) => ({
+      request: m.request,
+      sources: m.sources.map((s) => (s && 'leaf' in s ? { leaf: arity + s.leaf } : s)),
+    }));
+    const node: GraphNode = {
+      opType: 'ReductionPrologue',
+      domain: '',
+      inputs: [...operands, ...chain.leaves],
+      outputs: reduction.outputs,
+      attributes: reduction.attributes,
+    };
+    prologues.set(node, { node, reduction, members });
+    absorbed.add(p);
+    replaced.set(reduction, node);
+  }
+  return {
+    nodes: nodes.flatMap((n) => (absorbed.has(n) ? [] : [replaced.get(n) ?? n])),
+    prologues,
+  };
+}
