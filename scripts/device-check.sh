@@ -2,15 +2,16 @@
 # Device check of the XAI-Link training engine on a machine with an NVIDIA GPU (Linux x86-64), in one call,
 # under 8 minutes:
 #
-#   bash scripts/device-check.sh                      # baby preset, 200 steps (capped at 120 s on WebGPU)
+#   bash scripts/device-check.sh                      # baby preset, 200 steps (capped at 90 s on WebGPU, 60 s on Dawn)
 #   bash scripts/device-check.sh --steps 100 --skip torch
 #
 # What it does (scripts/bench/device-check.ts): ONNX Runtime's placement report for the training graph on
 # WebGPU (nodes left on the CPU, copies), one step with dropout on WebGPU against the CPU (1e-4), the baby
 # preset (nanoGPT's shakespeare_char model) trained on WebGPU with its state on the device and on the engine's
-# CPU path, the WebGPU provider's options timed, an ONNX Runtime profile of the step, and PyTorch nanoGPT on the
-# same GPU with the same batch and steps (fp32 eager with TF32 as train.py sets it; bf16 + torch.compile, its
-# defaults). Prints PASS / FAIL lines, a table and one JSON line; with $OUT set, the log, the JSON and the
+# CPU path, the WebGPU provider's options timed, an ONNX Runtime profile of the step, the engine's own kernels
+# (Dawn: the baby step rewritten and node by node, its products alone, with and without bounds clamps), and
+# PyTorch nanoGPT on the same GPU with the same batch and steps (fp32 eager with TF32 as train.py sets it;
+# bf16 + torch.compile, its defaults). Prints PASS / FAIL lines, a table and one JSON line; with $OUT set, the log, the JSON and the
 # profile are written there too. Exit status 0 when nothing failed.
 #
 # Expects:

@@ -14,7 +14,7 @@
  *     and bf16 autocast + torch.compile (train.py's defaults).
  * Prints PASS / FAIL lines, a table and, last, one JSON line with every figure. Exit 0 when nothing failed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,8 +41,8 @@ const { values } = parseArgs({
   options: {
     preset: { type: 'string', default: 'baby' },
     steps: { type: 'string', default: '200' },
-    'gpu-seconds': { type: 'string', default: '120' },
-    'dawn-seconds': { type: 'string', default: '90' },
+    'gpu-seconds': { type: 'string', default: '90' },
+    'dawn-seconds': { type: 'string', default: '60' },
     'cpu-steps': { type: 'string', default: '8' },
     'cpu-seconds': { type: 'string', default: '60' },
     'torch-seconds': { type: 'string', default: '200' },
@@ -534,13 +534,20 @@ function benchScript(script: string, args: string[], env: Record<string, string>
     timeout: 120_000,
     env: { ...process.env, ...env },
   });
+  return lastJsonLine(r, script);
+}
+
+/** The last line of a child's output that is a JSON object; else what it said on stderr, as an error. */
+function lastJsonLine(r: SpawnSyncReturns<string>, label: string): Record<string, unknown> {
   const line = (r.stdout ?? '')
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .at(-1);
   if (!line)
-    throw new Error(`no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `${label}: no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`,
+    );
   return JSON.parse(line) as Record<string, unknown>;
 }
 
@@ -630,16 +637,7 @@ function torchRun(label: string, extra: string[]) {
     timeout: Number(values['torch-seconds']) * 1000,
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
-  const line = (r.stdout ?? '')
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .at(-1);
-  if (!line)
-    throw new Error(
-      `${label}: no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`,
-    );
-  return JSON.parse(line) as Record<string, unknown>;
+  return lastJsonLine(r, label);
 }
 const torch: Record<string, Record<string, unknown>> = {};
 if (!skip.has('torch')) {

@@ -5,59 +5,9 @@
  * must keep their output (read twice, a graph output).
  */
 import ort from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor } from '../graph/graph.ts';
-import { randomFloats } from './testing/runKernel.ts';
-import { DawnSession } from './session.ts';
-
-type Feeds = Record<string, ort.Tensor>;
-
-const saved = process.env.XAI_LINK_DAWN_FUSION;
-afterEach(() => {
-  if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = saved;
-});
-
-const floats = (shape: number[], seed: number) =>
-  new ort.Tensor(
-    'float32',
-    randomFloats(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    shape,
-  );
-
-async function dawn(g: Graph, feeds: Feeds, optimise: boolean) {
-  if (optimise) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = '0';
-  const s = await DawnSession.create(g);
-  try {
-    return { out: await s.run(feeds), dispatches: s.dispatchCount };
-  } finally {
-    await s.release();
-  }
-}
-
-/** Both ways against the CPU (|Δ| / (1 + |ref|) ≤ 1e-5); returns the dispatches node by node minus fused. */
-async function saved_dispatches(g: Graph, feeds: Feeds): Promise<number> {
-  const cpu = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
-  const reference = await cpu.run(feeds);
-  await cpu.release();
-  const fused = await dawn(g, feeds, true);
-  const plain = await dawn(g, feeds, false);
-  for (const name of g.outputs.map((t) => t.name)) {
-    const want = reference[name]!.data as Float32Array;
-    for (const got of [fused.out[name]!.data, plain.out[name]!.data] as Float32Array[]) {
-      expect(got.length).toBe(want.length);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++)
-        worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
-      expect(worst, name).toBeLessThan(1e-5);
-    }
-  }
-  return plain.dispatches - fused.dispatches;
-}
+import { floats, savedDispatches } from './testing/rewrites.ts';
 
 /** GELU as the graphs write it (x·½·(1 + erf(x/√2))): five nodes that fuse into one chain. */
 function gelu(g: Graph, x: Tensor): Tensor {
@@ -79,7 +29,7 @@ describe('matrix products with an elementwise epilogue', () => {
     const h = g.emit1('Gemm', [x, w, b], [rows, n], 'float32', { transB: { int: 1 } });
     g.output(gelu(g, h), 'y');
     const feeds = { x: floats([rows, k], 1), w: floats([n, k], 2), b: floats([n], 3) };
-    expect(await saved_dispatches(g, feeds)).toBe(5); // the product and the five GELU nodes are one kernel
+    expect(await savedDispatches(g, feeds)).toBe(5); // the product and the five GELU nodes are one kernel
   });
 
   it('attention scores with the causal mask broadcast over batch and heads, then Softmax', async () => {
@@ -97,7 +47,7 @@ describe('matrix products with an elementwise epilogue', () => {
       kT: floats([B, H, D, T], 5),
       mask: new ort.Tensor('float32', causal, [T, T]),
     };
-    expect(await saved_dispatches(g, feeds)).toBe(1);
+    expect(await savedDispatches(g, feeds)).toBe(1);
   });
 
   it('a weight gradient with K split across workgroups applies its epilogue in the sum pass', async () => {
@@ -110,7 +60,7 @@ describe('matrix products with an elementwise epilogue', () => {
     const scaled = g.emit1('Mul', [dw, g.scalar(0.25)], [k, n], 'float32');
     g.output(g.emit1('Add', [scaled, acc], [k, n], 'float32'), 'acc_out');
     const feeds = { dy: floats([rows, k], 6), x: floats([rows, n], 7), acc: floats([k, n], 8) };
-    expect(await saved_dispatches(g, feeds)).toBe(2);
+    expect(await savedDispatches(g, feeds)).toBe(2);
   });
 
   it('a product read by two kernels, or that is a graph output, keeps its output', async () => {
@@ -124,6 +74,6 @@ describe('matrix products with an elementwise epilogue', () => {
     g.output(p2, 'p2');
     g.output(g.emit1('Sqrt', [g.emit1('Mul', [p2, p2], [16, 8], 'float32')], [16, 8], 'float32'), 'r');
     const feeds = { a: floats([16, 12], 9), b: floats([12, 8], 10) };
-    expect(await saved_dispatches(g, feeds)).toBe(1); // only Mul → Sqrt fuse; both products store
+    expect(await savedDispatches(g, feeds)).toBe(1); // only Mul → Sqrt fuse; both products store
   });
 });

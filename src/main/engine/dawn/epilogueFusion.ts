@@ -1,9 +1,7 @@
 import type { GraphNode, Tensor } from '../graph/graph.ts';
-import type { FusedGroup, FusionContext } from './fusion.ts';
-import { elementMaps } from './kernels/elementwise.ts';
-import { isScalarLiteral, type FusedMember, type FusedSource } from './kernels/fused.ts';
+import { elementwiseChainOf, type FusedGroup, type FusionContext } from './fusion.ts';
+import type { FusedMember, FusedSource } from './kernels/fused.ts';
 import { MAX_STORAGE_BUFFERS } from './kernels/perElement.ts';
-import { kernelTypeOf } from './kernel.ts';
 
 /**
  * A matrix product whose result only feeds one elementwise kernel of the same shape (a Linear's output into
@@ -42,38 +40,13 @@ export function fuseProductEpilogues(
     for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
     for (const t of n.outputs) producer.set(t, n);
   }
-  const scalar = (t: Tensor) => {
-    const v = ctx.scalarOf(t);
-    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
-  };
-  /** A consumer as fused members over its leaves: a group as planned, a lone elementwise node as a group of one. */
-  const asMembers = (n: GraphNode): { members: readonly FusedMember[]; leaves: readonly Tensor[] } | null => {
-    const group = groups.get(n);
-    if (group) return { members: group.members, leaves: group.leaves };
-    if (!(n.opType in elementMaps) || (n.domain !== '' && n.domain !== 'ai.onnx') || n.outputs.length !== 1)
-      return null;
-    if (ctx.excluded(n)) return null;
-    const out = n.outputs[0]!;
-    const index = (t: Tensor) => ctx.isLinearIndex(t) && sameShape(t, out);
-    const leaves = [
-      ...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null && !index(t))),
-    ];
-    const sources = n.inputs.map((t): FusedSource | null => {
-      if (!t) return null;
-      const v = scalar(t);
-      if (v !== null) return { scalar: v };
-      return index(t) ? { index: true } : { leaf: leaves.indexOf(t) };
-    });
-    return { members: [{ request: ctx.requestOf(n), sources }], leaves };
-  };
-
   const absorbed = new Set<GraphNode>();
   const replaced = new Map<GraphNode, GraphNode>();
   const epilogues = new Map<GraphNode, ProductEpilogueNode>();
   for (const consumer of nodes) {
     const out = consumer.outputs[0];
     if (!out || out.dtype !== 'float32') continue;
-    const chain = asMembers(consumer);
+    const chain = elementwiseChainOf(consumer, groups, ctx);
     if (!chain) continue;
     const product = chain.leaves
       .map((t) => ({ t, p: producer.get(t) }))

@@ -5,72 +5,17 @@
  * not fuse (an intermediate read twice, a graph output, more operands than a kernel binds).
  */
 import ort from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor } from '../graph/graph.ts';
 import { applyDropoutMask, hashDropoutMask } from '../graph/ops.ts';
 import { randomFloats } from './testing/runKernel.ts';
-import { DawnSession } from './session.ts';
+import { expectRewritesExact, floats, type Feeds } from './testing/rewrites.ts';
 
-type Feeds = Record<string, ort.Tensor>;
-
-async function runCpu(g: Graph, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
-  const s = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
-  try {
-    return await s.run(feeds);
-  } finally {
-    await s.release();
-  }
-}
-
-async function runDawn(
-  g: Graph,
-  feeds: Feeds,
-): Promise<{ out: Record<string, ort.Tensor>; dispatches: number }> {
-  const s = await DawnSession.create(g);
-  try {
-    return { out: await s.run(feeds), dispatches: s.dispatchCount };
-  } finally {
-    await s.release();
-  }
-}
-
-const saved = process.env.XAI_LINK_DAWN_FUSION;
-afterEach(() => {
-  if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = saved;
-});
-
-/** Runs the graph fused, unfused and on the CPU; checks every output and returns the fused and plain dispatch counts. */
+/** Checks the graph both ways against the CPU; the rewritten and node-by-node dispatch counts. */
 async function expectSameEverywhere(g: Graph, feeds: Feeds, tolerance = 1e-6): Promise<[number, number]> {
-  const reference = await runCpu(g, feeds);
-  delete process.env.XAI_LINK_DAWN_FUSION;
-  const fused = await runDawn(g, feeds);
-  process.env.XAI_LINK_DAWN_FUSION = '0';
-  const plain = await runDawn(g, feeds);
-  for (const name of g.outputs.map((t) => t.name)) {
-    const want = reference[name]!.data as Float32Array | Uint32Array;
-    for (const got of [fused.out[name]!.data, plain.out[name]!.data] as (Float32Array | Uint32Array)[]) {
-      expect(got.length).toBe(want.length);
-      if (want instanceof Float32Array) {
-        let worst = 0;
-        for (let i = 0; i < want.length; i++)
-          worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
-        expect(worst, name).toBeLessThanOrEqual(tolerance);
-      } else expect(Array.from(got), name).toEqual(Array.from(want));
-    }
-  }
-  return [fused.dispatches, plain.dispatches];
+  const { rewritten, plain } = await expectRewritesExact(g, feeds, tolerance);
+  return [rewritten.dispatches, plain.dispatches];
 }
-
-const floats = (shape: number[], seed: number) =>
-  new ort.Tensor(
-    'float32',
-    randomFloats(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    shape,
-  );
 
 describe('fused elementwise kernels on Dawn', () => {
   it("GELU's chain with a broadcast bias is one kernel, exact against the CPU (vec4 and scalar lanes)", async () => {
@@ -210,19 +155,11 @@ describe('fused elementwise kernels on Dawn', () => {
         x: floats(shape, 30),
         dropout_key: new ort.Tensor('uint32', Uint32Array.of(123_456), []),
       };
-      const [fused, plain] = await expectSameEverywhere(g, feeds);
-      expect(fused).toBe(2); // the step's key·K + seed (a scalar), then the hash, compare, select and Mul
-      expect(plain).toBeGreaterThan(10);
-      const bytes = async (flag: string | undefined) => {
-        if (flag === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-        else process.env.XAI_LINK_DAWN_FUSION = flag;
-        const s = await DawnSession.create(g);
-        const b = s.deviceBytes;
-        await s.release();
-        return b;
-      };
+      const { rewritten, plain } = await expectRewritesExact(g, feeds, 1e-6);
+      expect(rewritten.dispatches).toBe(2); // key·K + seed (a scalar), then the hash, compare, select and Mul
+      expect(plain.dispatches).toBeGreaterThan(10);
       // node by node keeps the counter [n] (computed once) and the hash's intermediates
-      expect(await bytes('0')).toBeGreaterThanOrEqual((await bytes(undefined)) + n * 4);
+      expect(plain.deviceBytes).toBeGreaterThanOrEqual(rewritten.deviceBytes + n * 4);
     },
   );
 });

@@ -147,3 +147,35 @@ export function liveNodes(nodes: readonly GraphNode[], outputs: readonly Tensor[
   }
   return kept.reverse();
 }
+
+/**
+ * An elementwise kernel as fused members over the tensors it binds: a planned group as it is, a lone elementwise
+ * node as a group of one; null for any other node. What a product's epilogue or a reduction's prologue absorbs.
+ */
+export function elementwiseChainOf(
+  n: GraphNode,
+  groups: ReadonlyMap<GraphNode, FusedGroup>,
+  ctx: FusionContext,
+): { members: readonly FusedMember[]; leaves: readonly Tensor[] } | null {
+  const group = groups.get(n);
+  if (group) return { members: group.members, leaves: group.leaves };
+  if (!(n.opType in elementMaps) || (n.domain !== '' && n.domain !== 'ai.onnx') || n.outputs.length !== 1)
+    return null;
+  if (ctx.excluded(n)) return null;
+  const out = n.outputs[0]!;
+  const scalar = (t: Tensor) => {
+    const v = ctx.scalarOf(t);
+    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
+  };
+  const index = (t: Tensor) => ctx.isLinearIndex(t) && sameShape(t, out);
+  const leaves = [
+    ...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null && !index(t))),
+  ];
+  const sources = n.inputs.map((t): FusedSource | null => {
+    if (!t) return null;
+    const v = scalar(t);
+    if (v !== null) return { scalar: v };
+    return index(t) ? { index: true } : { leaf: leaves.indexOf(t) };
+  });
+  return { members: [{ request: ctx.requestOf(n), sources }], leaves };
+}

@@ -5,59 +5,9 @@
  * several passes (only the first reads the input), a strided ReduceMean, and an input read twice (kept).
  */
 import ort from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.ts';
-import { randomFloats } from './testing/runKernel.ts';
-import { DawnSession } from './session.ts';
-
-type Feeds = Record<string, ort.Tensor>;
-
-const saved = process.env.XAI_LINK_DAWN_FUSION;
-afterEach(() => {
-  if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = saved;
-});
-
-const floats = (shape: number[], seed: number) =>
-  new ort.Tensor(
-    'float32',
-    randomFloats(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    shape,
-  );
-
-async function dawn(g: Graph, feeds: Feeds, optimise: boolean) {
-  if (optimise) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = '0';
-  const s = await DawnSession.create(g);
-  try {
-    return { out: await s.run(feeds), dispatches: s.dispatchCount };
-  } finally {
-    await s.release();
-  }
-}
-
-/** Both ways against the CPU (|Δ| / (1 + |ref|) ≤ 1e-5); returns the dispatches saved. */
-async function savedDispatches(g: Graph, feeds: Feeds): Promise<number> {
-  const cpu = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
-  const reference = await cpu.run(feeds);
-  await cpu.release();
-  const fused = await dawn(g, feeds, true);
-  const plain = await dawn(g, feeds, false);
-  for (const name of g.outputs.map((t) => t.name)) {
-    const want = reference[name]!.data as Float32Array;
-    for (const got of [fused.out[name]!.data, plain.out[name]!.data] as Float32Array[]) {
-      expect(got.length).toBe(want.length);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++)
-        worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
-      expect(worst, name).toBeLessThan(1e-5);
-    }
-  }
-  return plain.dispatches - fused.dispatches;
-}
+import { floats, savedDispatches } from './testing/rewrites.ts';
 
 describe('reductions with an elementwise prologue', () => {
   it('Softmax of scores plus a broadcast causal mask, rows of a ragged length', async () => {

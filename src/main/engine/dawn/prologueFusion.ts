@@ -1,9 +1,7 @@
 import type { GraphNode, Tensor } from '../graph/graph.ts';
-import type { FusedGroup, FusionContext } from './fusion.ts';
-import { elementMaps } from './kernels/elementwise.ts';
-import { isScalarLiteral, type FusedMember, type FusedSource } from './kernels/fused.ts';
+import { elementwiseChainOf, type FusedGroup, type FusionContext } from './fusion.ts';
+import type { FusedMember } from './kernels/fused.ts';
 import { MAX_STORAGE_BUFFERS } from './kernels/perElement.ts';
-import { kernelTypeOf } from './kernel.ts';
 
 /**
  * A reduction whose data input is an elementwise kernel's result that nothing else reads (the causal mask added
@@ -29,9 +27,6 @@ const ARITY: Readonly<Record<string, number>> = {
   ReduceMax: 2,
 };
 
-const sameShape = (a: Tensor, b: Tensor): boolean =>
-  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-
 export function fuseReductionPrologues(
   nodes: readonly GraphNode[],
   groups: ReadonlyMap<GraphNode, FusedGroup>,
@@ -43,31 +38,6 @@ export function fuseReductionPrologues(
     for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
     for (const t of n.outputs) producer.set(t, n);
   }
-  const scalar = (t: Tensor) => {
-    const v = ctx.scalarOf(t);
-    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
-  };
-  /** A producer as fused members over its leaves: a group as planned, a lone elementwise node as a group of one. */
-  const asMembers = (n: GraphNode): { members: readonly FusedMember[]; leaves: readonly Tensor[] } | null => {
-    const group = groups.get(n);
-    if (group) return { members: group.members, leaves: group.leaves };
-    if (!(n.opType in elementMaps) || (n.domain !== '' && n.domain !== 'ai.onnx') || n.outputs.length !== 1)
-      return null;
-    if (ctx.excluded(n)) return null;
-    const out = n.outputs[0]!;
-    const index = (t: Tensor) => ctx.isLinearIndex(t) && sameShape(t, out);
-    const leaves = [
-      ...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null && !index(t))),
-    ];
-    const sources = n.inputs.map((t): FusedSource | null => {
-      if (!t) return null;
-      const v = scalar(t);
-      if (v !== null) return { scalar: v };
-      return index(t) ? { index: true } : { leaf: leaves.indexOf(t) };
-    });
-    return { members: [{ request: ctx.requestOf(n), sources }], leaves };
-  };
-
   const absorbed = new Set<GraphNode>();
   const replaced = new Map<GraphNode, GraphNode>();
   const prologues = new Map<GraphNode, ReductionPrologueNode>();
@@ -78,7 +48,7 @@ export function fuseReductionPrologues(
     const x = reduction.inputs[0];
     const p = x && producer.get(x);
     if (!x || !p || x.dtype !== 'float32' || ctx.fixed(x) || consumers.get(x)!.size !== 1) continue;
-    const chain = asMembers(p);
+    const chain = elementwiseChainOf(p, groups, ctx);
     if (!chain) continue;
     // The pass that reads the input keeps its other bindings (LayerNormalization: scale, bias and its outputs; a
     // reduction: where it writes, its output or a scratch buffer); the prologue gets the rest.

@@ -3,38 +3,9 @@
  * ONNX Runtime's CPU provider: attention's q·(1/√d) into a MatMul that also reads kᵀ in place, a scaled Gemm
  * operand with a bias (which must not be scaled), and a scaled tensor something else reads too (kept).
  */
-import ort from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.ts';
-import { randomFloats } from './testing/runKernel.ts';
-import { DawnSession } from './session.ts';
-
-const saved = process.env.XAI_LINK_DAWN_FUSION;
-afterEach(() => {
-  if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = saved;
-});
-
-const floats = (shape: number[], seed: number) =>
-  new ort.Tensor(
-    'float32',
-    randomFloats(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    shape,
-  );
-
-async function dawn(g: Graph, feeds: Record<string, ort.Tensor>, optimise: boolean) {
-  if (optimise) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = '0';
-  const s = await DawnSession.create(g);
-  try {
-    return { out: await s.run(feeds), dispatches: s.dispatchCount };
-  } finally {
-    await s.release();
-  }
-}
+import { expectRewritesExact, floats } from './testing/rewrites.ts';
 
 describe('constant scales folded into matrix products', () => {
   it('q·(1/√d)·kᵀ, a scaled Gemm operand with a bias, and a scale read elsewhere', async () => {
@@ -66,21 +37,7 @@ describe('constant scales folded into matrix products', () => {
       bias: floats([12], 5),
       v: floats([16, 4], 6),
     };
-    const cpu = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
-    const reference = await cpu.run(feeds);
-    await cpu.release();
-    const folded = await dawn(g, feeds, true);
-    const plain = await dawn(g, feeds, false);
-    for (const name of ['scores', 'linear', 'xv', 'ex']) {
-      const want = reference[name]!.data as Float32Array;
-      for (const got of [folded.out[name]!.data, plain.out[name]!.data] as Float32Array[]) {
-        let worst = 0;
-        for (let i = 0; i < want.length; i++)
-          worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
-        expect(worst, name).toBeLessThan(1e-5);
-      }
-    }
-    // q's and x's scales and kᵀ are gone; 2·x stays (Exp reads it; Mul → Exp do not fuse: the product reads it too)
-    expect(plain.dispatches - folded.dispatches).toBe(3);
+    const { rewritten, plain } = await expectRewritesExact(g, feeds);
+    expect(plain.dispatches - rewritten.dispatches).toBe(3);
   });
 });

@@ -3,38 +3,9 @@
  * attention pattern (q·kᵀ, then Pᵀ·dY) against ONNX Runtime's CPU provider, with a transpose that something
  * else also reads (kept) and one that is a graph output (kept).
  */
-import ort from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.ts';
-import { randomFloats } from './testing/runKernel.ts';
-import { DawnSession } from './session.ts';
-
-const saved = process.env.XAI_LINK_DAWN_FUSION;
-afterEach(() => {
-  if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = saved;
-});
-
-const floats = (shape: number[], seed: number) =>
-  new ort.Tensor(
-    'float32',
-    randomFloats(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    shape,
-  );
-
-async function dawn(g: Graph, feeds: Record<string, ort.Tensor>, optimise: boolean) {
-  if (optimise) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = '0';
-  const s = await DawnSession.create(g);
-  try {
-    return { out: await s.run(feeds), dispatches: s.dispatchCount };
-  } finally {
-    await s.release();
-  }
-}
+import { expectRewritesExact, floats } from './testing/rewrites.ts';
 
 describe('transposes folded into matrix products', () => {
   it('attention: kᵀ and Pᵀ are read in place; a transpose read elsewhere or output is kept', async () => {
@@ -58,21 +29,7 @@ describe('transposes folded into matrix products', () => {
     g.output(g.emit1('MatMul', [dyT, q], [B, H, D, D], 'float32'), 'g');
     const feeds = { q: floats([B, H, T, D], 1), k: floats([B, H, T, D], 2), dy: floats([B, H, T, D], 3) };
 
-    const cpu = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
-    const reference = await cpu.run(feeds);
-    await cpu.release();
-    const folded = await dawn(g, feeds, true);
-    const plain = await dawn(g, feeds, false);
-    for (const name of ['dv', 'dyq', 'q2', 'dyT', 'g']) {
-      const want = reference[name]!.data as Float32Array;
-      for (const got of [folded.out[name]!.data, plain.out[name]!.data] as Float32Array[]) {
-        let worst = 0;
-        for (let i = 0; i < want.length; i++)
-          worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
-        expect(worst, name).toBeLessThan(1e-5);
-      }
-    }
-    // kᵀ and Pᵀ are gone; qᵀ (also read by the Add) and dyᵀ (an output) stay
-    expect(plain.dispatches - folded.dispatches).toBe(2);
+    const { rewritten, plain } = await expectRewritesExact(g, feeds);
+    expect(plain.dispatches - rewritten.dispatches).toBe(2);
   });
 });
