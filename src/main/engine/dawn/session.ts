@@ -238,8 +238,8 @@ export class DawnSession implements EngineSession {
       if (values.length <= 64) constantValues.set(tensor, values);
     }
 
-    // Transposes that only feed products are folded into them (transposeFolding.ts); constant nodes are
-    // marked; views share their source's slot.
+    // Transposes and constant scales that only feed products are folded into them (transposeFolding.ts,
+    // scaleFolding.ts); constant nodes are marked; views share their source's slot.
     const graphOutputs = new Set(program.outputs);
     const optimise = fusionEnabled();
     const programNodes = optimise
@@ -267,8 +267,9 @@ export class DawnSession implements EngineSession {
         constants: node.inputs.map((t) => (t ? (constantValues.get(t) ?? null) : null)),
       };
     };
-    // Chains of elementwise nodes become one kernel each (fusion.ts); the plan's nodes replace the program's.
-    // a dropout mask's counter: Range(0, n, 1), perhaps cast to another integer type and reshaped
+    // Chains of elementwise nodes become one kernel each (fusion.ts), then join the reduction they feed
+    // (prologueFusion.ts) or the product that feeds them (epilogueFusion.ts); the plan's nodes replace the
+    // program's. A dropout mask's counter, Range(0, n, 1) perhaps cast and reshaped, is computed in the kernels.
     const producerOf = new Map<Tensor, GraphNode>();
     for (const n of programNodes) for (const o of n.outputs) producerOf.set(o, n);
     const isLinearIndex = (t: Tensor): boolean => {
