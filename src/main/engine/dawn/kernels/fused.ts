@@ -185,7 +185,7 @@ export function withPrologue(
   const passes = kernel.passes.map((pass) => {
     if (!pass.code.includes(DATA_INPUT)) return pass;
     used = true;
-    let code = pass.code.replace(DATA_INPUT, prologue.declarations.join('\n'));
+    let code = pass.code.replace(DATA_INPUT, () => prologue.declarations.join('\n'));
     // x[expr] → load_x(expr), brackets matched
     let out = '';
     for (let at = 0; ;) {
