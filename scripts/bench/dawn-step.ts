@@ -2,7 +2,7 @@
  * npm run bench:dawn-step [-- --preset baby] [--batch N] [--runs N]
  *
  * One training step of a preset on the engine's own WebGPU kernels (Dawn), timed as the executor runs it
- * (elementwise chains fused, transposes read by the products) and node by node (XAI_LINK_DAWN_FUSION=0): median
+ * (its graph rewrites: chains fused, work folded into products and reductions) and node by node: median
  * wall time of `--runs` runs after 2 warm-up runs, with the inputs fed from the host each run, and the
  * dispatches per step. Dawn's bounds clamping is set when the process starts: run it with and without
  * XAI_LINK_DAWN_UNCHECKED=1 to see what the clamps cost (scripts/bench/device-check.ts does both). On a machine
@@ -68,14 +68,11 @@ const result: Record<string, unknown> = {
   adapter,
   unchecked: dawnFlags().length > 0,
 };
-const saved = process.env.XAI_LINK_DAWN_FUSION;
-for (const [name, flag] of [
-  ['fused', undefined],
-  ['node_by_node', '0'],
+for (const [name, rewrite] of [
+  ['fused', true],
+  ['node_by_node', false],
 ] as const) {
-  if (flag === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = flag;
-  const session = await DawnSession.create(graph);
+  const session = await DawnSession.create(graph, { rewrite });
   const times: number[] = [];
   let loss = NaN;
   for (let r = 0; r < runs + 2; r++) {
@@ -96,8 +93,6 @@ for (const [name, flag] of [
   );
   await session.release();
 }
-if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-else process.env.XAI_LINK_DAWN_FUSION = saved;
 const fused = result.fused as { ms_per_step: number };
 const plain = result.node_by_node as { ms_per_step: number };
 result.speedup = Math.round((plain.ms_per_step / fused.ms_per_step) * 100) / 100;

@@ -72,7 +72,13 @@ export function openRegularFile(path: string, what: string): { fd: number; size:
       `cannot open ${path} (${code ?? (e as Error).message}): give ${what}`,
     );
   }
-  const info = fstatSync(fd);
+  let info;
+  try {
+    info = fstatSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
   if (info.isFile()) return { fd, size: info.size };
   closeSync(fd);
   const kind = info.isDirectory() ? 'a folder' : 'not a regular file (a device, socket or pipe)';

@@ -1,5 +1,6 @@
-import type { GraphNode, Tensor } from '../graph/graph.ts';
+import type { GraphNode } from '../graph/graph.ts';
 import { elementwiseChainOf, type FusedGroup, type FusionContext } from './fusion.ts';
+import { edgesOf, isOnnx, sameShape, spliceNodes } from './graphEdit.ts';
 import type { FusedMember, FusedSource } from './kernels/fused.ts';
 import { MAX_STORAGE_BUFFERS } from './kernels/perElement.ts';
 
@@ -22,24 +23,14 @@ export interface ProductEpilogueNode {
 export const MAX_EPILOGUE_LEAVES = MAX_STORAGE_BUFFERS - 5;
 
 const isProduct = (n: GraphNode) =>
-  (n.opType === 'MatMul' || n.opType === 'Gemm') &&
-  (n.domain === '' || n.domain === 'ai.onnx') &&
-  n.outputs.length === 1;
-
-const sameShape = (a: Tensor, b: Tensor): boolean =>
-  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+  (n.opType === 'MatMul' || n.opType === 'Gemm') && isOnnx(n) && n.outputs.length === 1;
 
 export function fuseProductEpilogues(
   nodes: readonly GraphNode[],
   groups: ReadonlyMap<GraphNode, FusedGroup>,
   ctx: FusionContext,
 ): { nodes: GraphNode[]; epilogues: Map<GraphNode, ProductEpilogueNode> } {
-  const consumers = new Map<Tensor, Set<GraphNode>>();
-  const producer = new Map<Tensor, GraphNode>();
-  for (const n of nodes) {
-    for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
-    for (const t of n.outputs) producer.set(t, n);
-  }
+  const { consumers, producer } = edgesOf(nodes);
   const absorbed = new Set<GraphNode>();
   const replaced = new Map<GraphNode, GraphNode>();
   const epilogues = new Map<GraphNode, ProductEpilogueNode>();
@@ -88,8 +79,5 @@ export function fuseProductEpilogues(
     absorbed.add(g);
     replaced.set(consumer, node);
   }
-  return {
-    nodes: nodes.flatMap((n) => (absorbed.has(n) ? [] : [replaced.get(n) ?? n])),
-    epilogues,
-  };
+  return { nodes: spliceNodes(nodes, absorbed, replaced), epilogues };
 }

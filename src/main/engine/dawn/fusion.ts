@@ -1,4 +1,5 @@
 import type { GraphNode, Tensor } from '../graph/graph.ts';
+import { edgesOf, isOnnx, sameShape, spliceNodes } from './graphEdit.ts';
 import { elementMaps } from './kernels/elementwise.ts';
 import { isScalarLiteral, MAX_FUSED_LEAVES, type FusedMember, type FusedSource } from './kernels/fused.ts';
 import { kernelTypeOf, type KernelRequest } from './kernel.ts';
@@ -41,34 +42,18 @@ export interface FusionContext {
   readonly requestOf: (n: GraphNode) => KernelRequest;
 }
 
-const sameShape = (a: Tensor, b: Tensor): boolean =>
-  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-
 /**
- * XAI_LINK_DAWN_FUSION=0 runs every ONNX node as its own kernel (no fused chains, no folded transposes): for
- * profiles that want one figure per node, and to compare (`npm run bench:train -- --device dawn` with and
- * without it).
+ * XAI_LINK_DAWN_FUSION=0 runs every ONNX node as its own kernel (none of the executor's graph rewrites): for
+ * profiles that want one figure per node, and to compare (`npm run bench:dawn-step` times both).
  */
 export const fusionEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
   env.XAI_LINK_DAWN_FUSION !== '0';
 
 export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): FusionPlan {
-  const consumers = new Map<Tensor, Set<GraphNode>>();
-  const producer = new Map<Tensor, GraphNode>();
-  for (const n of nodes) {
-    for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
-    for (const t of n.outputs) producer.set(t, n);
-  }
+  const { consumers, producer } = edgesOf(nodes);
   const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
-  const fusable = (n: GraphNode) =>
-    (n.domain === '' || n.domain === 'ai.onnx') &&
-    n.opType in elementMaps &&
-    n.outputs.length === 1 &&
-    !ctx.excluded(n);
-  const scalar = (t: Tensor) => {
-    const v = ctx.scalarOf(t);
-    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
-  };
+  const fusable = (n: GraphNode) => isElementwise(n) && !ctx.excluded(n);
+  const scalar = (t: Tensor) => literalScalar(ctx, t);
   /** The tensors a node reads that a kernel of output `out` would bind. */
   const reads = (n: GraphNode, out: Tensor) =>
     n.inputs.filter(
@@ -131,21 +116,17 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
     replaced.set(root, node);
     for (const m of members) if (m !== root) absorbed.add(m);
   }
-  const planned = nodes.flatMap((n) => (absorbed.has(n) ? [] : [replaced.get(n) ?? n]));
-  return { nodes: planned, groups };
+  return { nodes: spliceNodes(nodes, absorbed, replaced), groups };
 }
 
-/** The nodes some graph output depends on, in their order. */
-export function liveNodes(nodes: readonly GraphNode[], outputs: readonly Tensor[]): GraphNode[] {
-  const needed = new Set(outputs);
-  const kept: GraphNode[] = [];
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const n = nodes[i]!;
-    if (!n.outputs.some((o) => needed.has(o))) continue;
-    kept.push(n);
-    for (const t of n.inputs) if (t) needed.add(t);
-  }
-  return kept.reverse();
+/** An ONNX elementwise node with one output: what a fused kernel can compute. */
+const isElementwise = (n: GraphNode): boolean =>
+  isOnnx(n) && n.opType in elementMaps && n.outputs.length === 1;
+
+/** A tensor's value when it is a constant a kernel can write as a WGSL literal. */
+function literalScalar(ctx: FusionContext, t: Tensor): number | null {
+  const v = ctx.scalarOf(t);
+  return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
 }
 
 /**
@@ -159,14 +140,9 @@ export function elementwiseChainOf(
 ): { members: readonly FusedMember[]; leaves: readonly Tensor[] } | null {
   const group = groups.get(n);
   if (group) return { members: group.members, leaves: group.leaves };
-  if (!(n.opType in elementMaps) || (n.domain !== '' && n.domain !== 'ai.onnx') || n.outputs.length !== 1)
-    return null;
-  if (ctx.excluded(n)) return null;
+  if (!isElementwise(n) || ctx.excluded(n)) return null;
   const out = n.outputs[0]!;
-  const scalar = (t: Tensor) => {
-    const v = ctx.scalarOf(t);
-    return v !== null && isScalarLiteral(v, kernelTypeOf(t.dtype)) ? v : null;
-  };
+  const scalar = (t: Tensor) => literalScalar(ctx, t);
   const index = (t: Tensor) => ctx.isLinearIndex(t) && sameShape(t, out);
   const leaves = [
     ...new Set(n.inputs.filter((t): t is Tensor => t !== null && scalar(t) === null && !index(t))),
@@ -178,4 +154,24 @@ export function elementwiseChainOf(
     return index(t) ? { index: true } : { leaf: leaves.indexOf(t) };
   });
   return { members: [{ request: ctx.requestOf(n), sources }], leaves };
+}
+
+/**
+ * Whether a tensor holds each element's own linear index: Range(0, n, 1) of integers over its n elements, perhaps
+ * cast to another integer type and reshaped (a dropout mask's counter).
+ */
+export function isLinearIndex(
+  t: Tensor,
+  producer: ReadonlyMap<Tensor, GraphNode>,
+  isView: (n: GraphNode) => boolean,
+  scalarOf: (t: Tensor) => number | null,
+): boolean {
+  if (t.dtype === 'float32' || t.dtype === 'bool') return false;
+  let n = producer.get(t);
+  while (n && isView(n)) n = producer.get(n.inputs[0]!);
+  if (n?.opType === 'Cast' && n.inputs[0] && n.inputs[0].dtype !== 'float32') n = producer.get(n.inputs[0]);
+  if (n?.opType !== 'Range' || n.outputs[0]!.dtype === 'float32') return false;
+  const [start, limit, delta] = n.inputs.map((x) => (x ? scalarOf(x) : null));
+  const count = t.shape.reduce<number>((a, d) => a * (d as number), 1);
+  return start === 0 && delta === 1 && limit === count;
 }

@@ -1,5 +1,6 @@
-import type { GraphNode, Tensor } from '../graph/graph.ts';
+import type { GraphNode } from '../graph/graph.ts';
 import { elementwiseChainOf, type FusedGroup, type FusionContext } from './fusion.ts';
+import { edgesOf, isOnnx, spliceNodes } from './graphEdit.ts';
 import type { FusedMember } from './kernels/fused.ts';
 import { MAX_STORAGE_BUFFERS } from './kernels/perElement.ts';
 
@@ -32,18 +33,13 @@ export function fuseReductionPrologues(
   groups: ReadonlyMap<GraphNode, FusedGroup>,
   ctx: FusionContext,
 ): { nodes: GraphNode[]; prologues: Map<GraphNode, ReductionPrologueNode> } {
-  const consumers = new Map<Tensor, Set<GraphNode>>();
-  const producer = new Map<Tensor, GraphNode>();
-  for (const n of nodes) {
-    for (const t of n.inputs) if (t) (consumers.get(t) ?? consumers.set(t, new Set()).get(t)!).add(n);
-    for (const t of n.outputs) producer.set(t, n);
-  }
+  const { consumers, producer } = edgesOf(nodes);
   const absorbed = new Set<GraphNode>();
   const replaced = new Map<GraphNode, GraphNode>();
   const prologues = new Map<GraphNode, ReductionPrologueNode>();
   for (const reduction of nodes) {
     const arity = ARITY[reduction.opType];
-    if (arity === undefined || (reduction.domain !== '' && reduction.domain !== 'ai.onnx')) continue;
+    if (arity === undefined || !isOnnx(reduction)) continue;
     if (ctx.excluded(reduction) || reduction.inputs.length > arity) continue;
     const x = reduction.inputs[0];
     const p = x && producer.get(x);
@@ -74,8 +70,5 @@ export function fuseReductionPrologues(
     absorbed.add(p);
     replaced.set(reduction, node);
   }
-  return {
-    nodes: nodes.flatMap((n) => (absorbed.has(n) ? [] : [replaced.get(n) ?? n])),
-    prologues,
-  };
+  return { nodes: spliceNodes(nodes, absorbed, replaced), prologues };
 }

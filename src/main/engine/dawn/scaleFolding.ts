@@ -1,4 +1,5 @@
 import type { GraphNode, Tensor } from '../graph/graph.ts';
+import { edgesOf, isOnnx } from './graphEdit.ts';
 
 /**
  * A tensor scaled by a constant only to be multiplied (attention's q·1/√d, and its gradients) is not scaled: the
@@ -12,14 +13,12 @@ export function foldScalesIntoProducts(
   /** The single value of a tensor known when the graph is compiled, if any. */
   scalarOf: (t: Tensor) => number | null,
 ): GraphNode[] {
-  const onnx = (n: GraphNode) => n.domain === '' || n.domain === 'ai.onnx';
-  const isProduct = (n: GraphNode) => (n.opType === 'MatMul' || n.opType === 'Gemm') && onnx(n);
-  const readers = new Map<Tensor, GraphNode[]>();
-  for (const n of nodes) for (const t of n.inputs) if (t) readers.set(t, [...(readers.get(t) ?? []), n]);
+  const isProduct = (n: GraphNode) => (n.opType === 'MatMul' || n.opType === 'Gemm') && isOnnx(n);
+  const { consumers } = edgesOf(nodes);
   /** Mul outputs that only products read as A or B: the tensor scaled and the scale. */
   const scaled = new Map<Tensor, { x: Tensor; s: number }>();
   for (const n of nodes) {
-    if (n.opType !== 'Mul' || !onnx(n) || n.outputs.length !== 1) continue;
+    if (n.opType !== 'Mul' || !isOnnx(n) || n.outputs.length !== 1) continue;
     const out = n.outputs[0]!;
     if (out.dtype !== 'float32' || fixed(out)) continue;
     const [p, q] = n.inputs;
@@ -29,12 +28,12 @@ export function foldScalesIntoProducts(
     const [x, s] = sq !== null ? [p, sq] : sp !== null ? [q, sp] : [null, null];
     if (!x || s === null || !Number.isFinite(Math.fround(s))) continue;
     if (x.shape.length !== out.shape.length || x.shape.some((d, i) => d !== out.shape[i])) continue;
-    const rs = readers.get(out) ?? [];
+    const rs = [...(consumers.get(out) ?? [])];
     if (rs.length === 0 || !rs.every((r) => isProduct(r) && r.inputs[2] !== out)) continue;
     scaled.set(out, { x, s });
   }
-  if (scaled.size === 0) return [...nodes];
-  const rewritten = nodes.map((n) => {
+  // a scaling nothing reads any more stays in the list: the executor runs only live nodes (graphEdit.ts)
+  return nodes.map((n) => {
     if (!isProduct(n) || !n.inputs.slice(0, 2).some((t) => t && scaled.has(t))) return n;
     const alpha0 = n.attributes.alpha;
     let alpha = typeof alpha0 === 'number' ? alpha0 : 1;
@@ -46,7 +45,4 @@ export function foldScalesIntoProducts(
     });
     return { ...n, inputs, attributes: { ...n.attributes, alpha: Math.fround(alpha) } };
   });
-  const read = new Set<Tensor>();
-  for (const n of rewritten) for (const t of n.inputs) if (t) read.add(t);
-  return rewritten.filter((n) => !scaled.has(n.outputs[0]!) || read.has(n.outputs[0]!));
 }

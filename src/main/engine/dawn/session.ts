@@ -2,8 +2,9 @@ import ort from 'onnxruntime-node';
 import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
-import { fuseProductEpilogues, type ProductEpilogueNode } from './epilogueFusion.ts';
-import { fusionEnabled, liveNodes, planFusion, type FusedGroup, type FusionContext } from './fusion.ts';
+import { fuseProductEpilogues } from './epilogueFusion.ts';
+import { fusionEnabled, isLinearIndex, planFusion, type FusionContext } from './fusion.ts';
+import { edgesOf, liveNodes } from './graphEdit.ts';
 import {
   attributeValue,
   kernelTypeOf,
@@ -15,7 +16,7 @@ import {
 import { fusedKernel, productEpilogue, reductionPrologue, withPrologue } from './kernels/fused.ts';
 import { gemmKernelOf, matMulKernel } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
-import { fuseReductionPrologues, type ReductionPrologueNode } from './prologueFusion.ts';
+import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 
@@ -60,6 +61,12 @@ interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: readonly [number, number, number];
+}
+
+/** A node one of the graph rewrites made: how to build its kernel, and what profiles call it. */
+interface RewrittenNode {
+  readonly label: string;
+  readonly kernel: (request: KernelRequest) => Kernel;
 }
 
 const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -199,7 +206,14 @@ export class DawnSession implements EngineSession {
     return this.#owned.reduce((sum, b) => sum + b.size, 0);
   }
 
-  static async create(graph: Graph, opts: { gpuOutputs?: readonly string[] } = {}): Promise<DawnSession> {
+  /**
+   * `rewrite` false runs every ONNX node as its own kernel (no fusion, nothing folded); by default the graph is
+   * rewritten unless XAI_LINK_DAWN_FUSION=0 (fusion.ts).
+   */
+  static async create(
+    graph: Graph,
+    opts: { gpuOutputs?: readonly string[]; rewrite?: boolean } = {},
+  ): Promise<DawnSession> {
     const dev = await dawnDevice();
     const { device } = dev;
     const program = graph.program();
@@ -240,16 +254,17 @@ export class DawnSession implements EngineSession {
 
     // Transposes and constant scales that only feed products are folded into them (transposeFolding.ts,
     // scaleFolding.ts); constant nodes are marked; views share their source's slot.
+    const optimise = opts.rewrite ?? fusionEnabled();
     const graphOutputs = new Set(program.outputs);
-    const optimise = fusionEnabled();
+    const isOutput = (t: Tensor) => graphOutputs.has(t);
+    const scalarOf = (t: Tensor) => {
+      const v = constantValues.get(t);
+      return v?.length === 1 ? v[0]! : null;
+    };
     const programNodes = optimise
-      ? foldScalesIntoProducts(
-          foldTransposesIntoProducts(program.nodes, (t) => graphOutputs.has(t)),
-          (t) => graphOutputs.has(t),
-          (t) => {
-            const v = constantValues.get(t);
-            return v?.length === 1 ? v[0]! : null;
-          },
+      ? liveNodes(
+          foldScalesIntoProducts(foldTransposesIntoProducts(program.nodes, isOutput), isOutput, scalarOf),
+          program.outputs,
         )
       : program.nodes;
     const isView = (n: GraphNode) => VIEW_OPS.has(n.opType) && n.inputs[0] !== null;
@@ -268,43 +283,56 @@ export class DawnSession implements EngineSession {
       };
     };
     // Chains of elementwise nodes become one kernel each (fusion.ts), then join the reduction they feed
-    // (prologueFusion.ts) or the product that feeds them (epilogueFusion.ts); the plan's nodes replace the
-    // program's. A dropout mask's counter, Range(0, n, 1) perhaps cast and reshaped, is computed in the kernels.
-    const producerOf = new Map<Tensor, GraphNode>();
-    for (const n of programNodes) for (const o of n.outputs) producerOf.set(o, n);
-    const isLinearIndex = (t: Tensor): boolean => {
-      if (t.dtype === 'float32' || t.dtype === 'bool') return false;
-      let n = producerOf.get(t);
-      while (n && isView(n)) n = producerOf.get(n.inputs[0]!);
-      if (n?.opType === 'Cast' && n.inputs[0] && n.inputs[0].dtype !== 'float32')
-        n = producerOf.get(n.inputs[0]);
-      if (n?.opType !== 'Range' || n.outputs[0]!.dtype === 'float32') return false;
-      const [start, limit, delta] = n.inputs.map((x) => (x ? constantValues.get(x)?.[0] : undefined));
-      return start === 0 && delta === 1 && limit === numelOf(staticShape(t));
-    };
-    const fusionContext: FusionContext = {
-      isLinearIndex,
-      fixed: (t) => constant.has(t) || graphOutputs.has(t),
-      excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
-      scalarOf: (t) => {
-        const v = constantValues.get(t);
-        return v?.length === 1 ? v[0]! : null;
-      },
-      requestOf,
-    };
-    const plan = optimise
-      ? planFusion(programNodes, fusionContext)
-      : { nodes: programNodes, groups: new Map<GraphNode, FusedGroup>() };
-    const intoReductions = optimise
-      ? fuseReductionPrologues(plan.nodes, plan.groups, fusionContext)
-      : { nodes: plan.nodes, prologues: new Map<GraphNode, ReductionPrologueNode>() };
-    const fused = optimise
-      ? fuseProductEpilogues(intoReductions.nodes, plan.groups, fusionContext)
-      : { nodes: plan.nodes, epilogues: new Map<GraphNode, ProductEpilogueNode>() };
-    const { epilogues } = fused;
-    const { prologues } = intoReductions;
-    // nodes whose outputs nothing reads any more (a counter every kernel now computes) are not run
-    const nodes = liveNodes(fused.nodes, program.outputs);
+    // (prologueFusion.ts) or the product that feeds them (epilogueFusion.ts). Each node a rewrite made has its
+    // own kernel builder and profile label; nodes nothing reads any more (a counter the kernels now compute)
+    // are not run.
+    const rewrites = new Map<GraphNode, RewrittenNode>();
+    let nodes = programNodes;
+    if (optimise) {
+      const { producer } = edgesOf(programNodes);
+      const ctx: FusionContext = {
+        fixed: (t) => constant.has(t) || isOutput(t),
+        excluded: (n) => isView(n) || n.outputs.every((o) => constant.has(o)),
+        scalarOf,
+        isLinearIndex: (t) => isLinearIndex(t, producer, isView, scalarOf),
+        requestOf,
+      };
+      const plan = planFusion(programNodes, ctx);
+      const intoReductions = fuseReductionPrologues(plan.nodes, plan.groups, ctx);
+      const withEpilogues = fuseProductEpilogues(intoReductions.nodes, plan.groups, ctx);
+      for (const [node, g] of plan.groups)
+        rewrites.set(node, {
+          label: `Fused(${g.nodes.map((n) => n.opType).join(',')})`,
+          kernel: (req) => fusedKernel(req.inputs as KernelTensor[], g.members),
+        });
+      for (const [node, p] of intoReductions.prologues)
+        rewrites.set(node, {
+          label: `(${p.members.map((m) => m.request.opType).join(',')})+${p.reduction.opType}`,
+          kernel: (req) => {
+            const reduction: KernelRequest = {
+              ...req,
+              opType: p.reduction.opType,
+              inputs: [{ shape: staticShape(p.reduction.inputs[0]!), type: 'f32' }, ...req.inputs.slice(1)],
+            };
+            return withPrologue(
+              kernelGenerators[reduction.opType]!(reduction),
+              reductionPrologue(req.inputs, p.members),
+            );
+          },
+        });
+      for (const [node, e] of withEpilogues.epilogues)
+        rewrites.set(node, {
+          label: `${e.product.opType}+(${e.members.map((m) => m.request.opType).join(',')})`,
+          kernel: (req) => {
+            const product = { ...req, opType: e.product.opType };
+            const post = productEpilogue(req.inputs, e.members);
+            return product.opType === 'Gemm'
+              ? gemmKernelOf(product, {}, post)
+              : matMulKernel(product, {}, post);
+          },
+        });
+      nodes = liveNodes(withEpilogues.nodes, program.outputs);
+    }
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
     const slotOf = new Map<Tensor, Tensor>(); // tensor → the tensor that owns its bytes
@@ -334,16 +362,9 @@ export class DawnSession implements EngineSession {
     }[] = [];
     for (const [index, node] of nodes.entries()) {
       if (isView(node)) continue;
-      const group = plan.groups.get(node);
-      const epilogue = epilogues.get(node);
-      const prologue = prologues.get(node);
+      const rewrite = rewrites.get(node);
       const generate = kernelGenerators[node.opType];
-      if (
-        !group &&
-        !epilogue &&
-        !prologue &&
-        (!generate || (node.domain !== '' && node.domain !== 'ai.onnx'))
-      )
+      if (!rewrite && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
         throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
       for (const o of node.outputs) {
         const slot = fixed(o);
@@ -358,36 +379,13 @@ export class DawnSession implements EngineSession {
       const request = requestOf(node);
       let kernel: Kernel;
       try {
-        if (group) kernel = fusedKernel(request.inputs as KernelTensor[], group.members);
-        else if (epilogue) {
-          const product = { ...request, opType: epilogue.product.opType };
-          const post = productEpilogue(request.inputs, epilogue.members);
-          kernel =
-            product.opType === 'Gemm' ? gemmKernelOf(product, {}, post) : matMulKernel(product, {}, post);
-        } else if (prologue) {
-          const x = prologue.reduction.inputs[0]!;
-          const reduction: KernelRequest = {
-            ...request,
-            opType: prologue.reduction.opType,
-            inputs: [{ shape: staticShape(x), type: 'f32' }, ...request.inputs.slice(1)],
-          };
-          kernel = withPrologue(
-            kernelGenerators[reduction.opType]!(reduction),
-            reductionPrologue(request.inputs, prologue.members),
-          );
-        } else kernel = generate!(request);
+        kernel = rewrite ? rewrite.kernel(request) : generate!(request);
       } catch (e) {
         const shapes = request.inputs.map((i) => (i ? `${i.type}[${i.shape.join(',')}]` : '-')).join(', ');
-        const what = group
-          ? group.nodes.map((n) => n.opType).join(' → ')
-          : epilogue
-            ? `${epilogue.product.opType} → ${epilogue.members.map((m) => m.request.opType).join(' → ')}`
-            : prologue
-              ? `${prologue.members.map((m) => m.request.opType).join(' → ')} → ${prologue.reduction.opType}`
-              : node.opType;
-        throw new Error(`${(e as Error).message} (node ${node.outputs[0]?.name}: ${what}(${shapes}))`, {
-          cause: e,
-        });
+        throw new Error(
+          `${(e as Error).message} (node ${node.outputs[0]?.name}: ${rewrite?.label ?? node.opType}(${shapes}))`,
+          { cause: e },
+        );
       }
       // scratch lives for the node only: the passes run before any later node's
       const scratch = (kernel.scratchBytes ?? []).map((bytes) => take(bytes));
@@ -410,16 +408,7 @@ export class DawnSession implements EngineSession {
           ...scratch,
         ];
         const what = `${node.opType} (${node.outputs[0]?.name})`;
-        const group = plan.groups.get(node);
-        const epilogue = epilogues.get(node);
-        const prologue = prologues.get(node);
-        const op = group
-          ? `Fused(${group.nodes.map((n) => n.opType).join(',')})`
-          : epilogue
-            ? `${epilogue.product.opType}+(${epilogue.members.map((m) => m.request.opType).join(',')})`
-            : prologue
-              ? `(${prologue.members.map((m) => m.request.opType).join(',')})+${prologue.reduction.opType}`
-              : node.opType;
+        const op = rewrites.get(node)?.label ?? node.opType;
         const label = `${op} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
         return Promise.all(
           kernel.passes.map(async (pass): Promise<Dispatch> => {

@@ -1,4 +1,5 @@
 import type { GraphNode, Tensor } from '../graph/graph.ts';
+import { isOnnx } from './graphEdit.ts';
 
 /**
  * Transposes of the last two axes that only feed matrix products are not run: the product reads the
@@ -12,7 +13,7 @@ export function foldTransposesIntoProducts(
   fixed: (t: Tensor) => boolean,
 ): GraphNode[] {
   const swapsLastTwo = (n: GraphNode): boolean => {
-    if (n.opType !== 'Transpose' || (n.domain !== '' && n.domain !== 'ai.onnx') || !n.inputs[0]) return false;
+    if (n.opType !== 'Transpose' || !isOnnx(n) || !n.inputs[0]) return false;
     const perm = n.attributes.perm;
     const rank = n.inputs[0].shape.length;
     if (!perm || typeof perm !== 'object' || !('ints' in perm) || rank < 2) return false;
@@ -20,8 +21,9 @@ export function foldTransposesIntoProducts(
   };
   const transposeOf = new Map<Tensor, GraphNode>();
   for (const n of nodes) if (swapsLastTwo(n) && !fixed(n.outputs[0]!)) transposeOf.set(n.outputs[0]!, n);
-  const isMatMul = (n: GraphNode) => n.opType === 'MatMul' && (n.domain === '' || n.domain === 'ai.onnx');
+  const isMatMul = (n: GraphNode) => n.opType === 'MatMul' && isOnnx(n);
 
+  // a transpose nothing reads any more stays in the list: the executor runs only live nodes (graphEdit.ts)
   const rewritten = nodes.map((n) => {
     if (!isMatMul(n)) return n;
     const [a, b] = n.inputs;
@@ -37,8 +39,5 @@ export function foldTransposesIntoProducts(
       attributes,
     };
   });
-  // A transpose nothing reads any more is dropped.
-  const read = new Set<Tensor>();
-  for (const n of rewritten) for (const t of n.inputs) if (t) read.add(t);
-  return rewritten.filter((n) => !transposeOf.has(n.outputs[0]!) || read.has(n.outputs[0]!));
+  return rewritten;
 }

@@ -1,13 +1,14 @@
 import type { Epilogue, Kernel, KernelRequest, KernelTensor } from '../kernel.ts';
-import { elementCode, elementMaps, mapKernel, type ElementMap } from './elementwise.ts';
+import { elementCode, elementMaps, mapKernel, type ElementCode, type ElementMap } from './elementwise.ts';
 import { lanes, literal, MAX_STORAGE_BUFFERS, type ElementType } from './perElement.ts';
 
 /**
- * A chain (an in-tree) of elementwise nodes of one output shape compiled into one kernel: each thread computes
- * every member's value for its element in registers and stores only the last one. A training step's
- * elementwise nodes mostly feed exactly one other elementwise node (GELU's Div → Erf → Add → Mul → Mul, the
- * dropout mask's hash, AdamW's update), so fused they make a fraction of the dispatches and of the memory
- * traffic: an intermediate that is never stored is neither written nor read back.
+ * Elementwise nodes of one output shape compiled into one kernel, their intermediates read only inside it: each
+ * thread computes every member's value for its element in registers and stores only the last one. A training
+ * step's elementwise nodes mostly feed other elementwise nodes (GELU's Div → Erf → Add → Mul → Mul, the dropout
+ * mask's hash, AdamW's update), so fused they make a fraction of the dispatches and of the memory traffic: an
+ * intermediate that is never stored is neither written nor read back. The same members can also run inside a
+ * matrix product's store (productEpilogue) or a reduction's load (reductionPrologue).
  */
 
 /** Where one input of a member comes from. */
@@ -127,20 +128,28 @@ export function productEpilogue(
   const value = inputs.length;
   const { request, map } = fusedElementMap([...inputs, { shape: out.shape, type: 'f32' }], members);
   return {
-    code: (width) => {
-      const code = elementCode(request, map, { width, given: new Map([[value, 'x']]) });
-      const type = lanes('f32', width);
-      return {
-        bindings: code.bindings,
-        declarations: [
-          ...code.declarations,
-          `fn epilogue${width}(i: u32, x: ${type}) -> ${type} {`,
-          ...code.body.map((l) => `  ${l}`),
-          `  return ${code.value};`,
-          '}',
-        ],
-      };
-    },
+    code: (width) =>
+      asFunction(
+        `epilogue${width}(i: u32, x: ${lanes('f32', width)})`,
+        elementCode(request, map, { width, given: new Map([[value, 'x']]) }),
+      ),
+  };
+}
+
+/** Element code as a WGSL function `signature -> f32 or vec4<f32>` of the lane index `i`, with what it binds. */
+function asFunction(
+  signature: string,
+  code: ElementCode,
+): { readonly declarations: readonly string[]; readonly bindings: readonly number[] } {
+  return {
+    bindings: code.bindings,
+    declarations: [
+      ...code.declarations,
+      `fn ${signature} -> ${lanes('f32', code.width)} {`,
+      ...code.body.map((l) => `  ${l}`),
+      `  return ${code.value};`,
+      '}',
+    ],
   };
 }
 
@@ -157,17 +166,7 @@ export function reductionPrologue(
   const root = members.at(-1)!;
   if (root.request.outputs[0]!.type !== 'f32') throw new Error('a reduction prologue must compute f32');
   const { request, map } = fusedElementMap(inputs, members);
-  const code = elementCode(request, map, { width: 1 });
-  return {
-    bindings: code.bindings,
-    declarations: [
-      ...code.declarations,
-      'fn load_x(i: u32) -> f32 {',
-      ...code.body.map((l) => `  ${l}`),
-      `  return ${code.value};`,
-      '}',
-    ],
-  };
+  return asFunction('load_x(i: u32)', elementCode(request, map, { width: 1 }));
 }
 
 /** The declaration reduction kernels give their data input (binding 0); later passes bind scratch as `x`. */
@@ -185,16 +184,13 @@ export function withPrologue(
   const passes = kernel.passes.map((pass) => {
     if (!pass.code.includes(DATA_INPUT)) return pass;
     used = true;
-    let code = pass.code.replace(DATA_INPUT, () => prologue.declarations.join('\n'));
+    const code = pass.code.replace(DATA_INPUT, () => prologue.declarations.join('\n'));
     // x[expr] → load_x(expr), brackets matched
     let out = '';
-    for (let at = 0; ;) {
-      const m = /\bx\[/.exec(code.slice(at));
-      if (!m) {
-        out += code.slice(at);
-        break;
-      }
-      const open = at + m.index + 1;
+    let at = 0;
+    const reads = /\bx\[/g;
+    for (let m = reads.exec(code); m; m = reads.exec(code)) {
+      const open = m.index + 1;
       let depth = 0;
       let close = open;
       for (; close < code.length; close++) {
@@ -202,13 +198,13 @@ export function withPrologue(
         else if (code[close] === ']' && --depth === 0) break;
       }
       if (close >= code.length) throw new Error('unbalanced brackets in a reduction kernel');
-      out += `${code.slice(at, open - 1)}load_x(${code.slice(open + 1, close)})`;
-      at = close + 1;
+      out += `${code.slice(at, m.index)}load_x(${code.slice(open + 1, close)})`;
+      at = reads.lastIndex = close + 1;
     }
-    code = out;
+    out += code.slice(at);
     return {
       ...pass,
-      code,
+      code: out,
       bindings: [...pass.bindings.filter((b) => b !== 0), ...prologue.bindings],
     };
   });

@@ -6,7 +6,7 @@ import { randomFloats } from './runKernel.ts';
 
 /**
  * Tests of the executor's graph rewrites (fusion.ts and its siblings): a graph run by ONNX Runtime's CPU provider
- * (the reference), by our executor as it compiles by default, and node by node (XAI_LINK_DAWN_FUSION=0).
+ * (the reference), by our executor with its rewrites, and node by node.
  */
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -21,22 +21,13 @@ export const floats = (shape: number[], seed: number): ort.Tensor =>
     shape,
   );
 
-/** One run of the graph on Dawn, rewritten or node by node; the environment flag is put back afterwards. */
+/** One run of the graph on Dawn, rewritten or node by node. */
 export async function runOnDawn(
   g: Graph,
   feeds: Feeds,
   rewritten: boolean,
 ): Promise<{ out: Record<string, ort.Tensor>; dispatches: number; deviceBytes: number }> {
-  const saved = process.env.XAI_LINK_DAWN_FUSION;
-  if (rewritten) delete process.env.XAI_LINK_DAWN_FUSION;
-  else process.env.XAI_LINK_DAWN_FUSION = '0';
-  let session: DawnSession;
-  try {
-    session = await DawnSession.create(g);
-  } finally {
-    if (saved === undefined) delete process.env.XAI_LINK_DAWN_FUSION;
-    else process.env.XAI_LINK_DAWN_FUSION = saved;
-  }
+  const session = await DawnSession.create(g, { rewrite: rewritten });
   try {
     return {
       out: await session.run(feeds),
