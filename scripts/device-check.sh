@@ -9,7 +9,8 @@
 # WebGPU (nodes left on the CPU, copies), one step with dropout on WebGPU against the CPU (1e-4), the baby
 # preset (nanoGPT's shakespeare_char model) trained on WebGPU with its state on the device and on the engine's
 # CPU path, the WebGPU provider's options timed, an ONNX Runtime profile of the step, the engine's own kernels
-# (Dawn: the baby step rewritten and node by node, its products alone, with and without bounds clamps), and
+# (Dawn: the baby step rewritten and node by node, its products alone, with and without bounds clamps, and with
+# f16 products on the tensor cores where the adapter offers f16 subgroup matrices), and
 # PyTorch nanoGPT on the same GPU with the same batch and steps (fp32 eager with TF32 as train.py sets it;
 # bf16 + torch.compile, its defaults). Prints PASS / FAIL lines, a table and one JSON line; with $OUT set, the log, the JSON and the
 # profile are written there too. Exit status 0 when nothing failed.

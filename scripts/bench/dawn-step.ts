@@ -7,13 +7,15 @@
  * dispatches per step. Dawn's bounds clamping is set when the process starts: run it with and without
  * XAI_LINK_DAWN_UNCHECKED=1 to see what the clamps cost (scripts/bench/device-check.ts does both). On a machine
  * without a GPU run it through `node scripts/webgpu/env.ts`; `--batch` shrinks the step there.
+ * Where the adapter multiplies f16 subgroup matrices (tensor cores), the rewritten step also runs with f16
+ * products (`f16`, kernels/matmulSubgroup.ts) and the JSON gains `f16_speedup` and `f16_loss_delta`.
  * Prints a line per variant, then one JSON line.
  */
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { configFromPreset, presetIdSchema, resolveModelConfig } from '../../src/shared/engine/config.ts';
-import { dawnDevice, dawnFlags } from '../../src/main/engine/dawn/device.ts';
-import { DawnSession } from '../../src/main/engine/dawn/session.ts';
+import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
+import { DawnSession, type ProductPrecision } from '../../src/main/engine/dawn/session.ts';
 import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
 import { buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
 import { Rng } from '../../src/main/engine/rng.ts';
@@ -59,20 +61,24 @@ const feeds = {
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const { adapter } = await dawnDevice();
+const { adapter, subgroupMatrix } = await dawnDevice();
 const result: Record<string, unknown> = {
   bench: 'dawn-step',
   preset,
   batch,
   tokens_per_step: batch * T,
   adapter,
-  unchecked: dawnFlags().length > 0,
+  unchecked: process.env.XAI_LINK_DAWN_UNCHECKED === '1',
 };
-for (const [name, rewrite] of [
-  ['fused', true],
-  ['node_by_node', false],
-] as const) {
-  const session = await DawnSession.create(graph, { rewrite });
+// f16 products on the matrix units (tensor cores), where the adapter has them: the same rewritten graph.
+const variants: [string, { rewrite: boolean; precision: ProductPrecision }][] = [
+  ['fused', { rewrite: true, precision: 'f32' }],
+  ['node_by_node', { rewrite: false, precision: 'f32' }],
+];
+if (subgroupMatrix) variants.push(['f16', { rewrite: true, precision: 'f16' }]);
+else console.log(`f16 products: ${adapter} has no f16 subgroup matrices; skipped`);
+for (const [name, opts] of variants) {
+  const session = await DawnSession.create(graph, opts);
   const times: number[] = [];
   let loss = NaN;
   for (let r = 0; r < runs + 2; r++) {
@@ -97,5 +103,12 @@ const fused = result.fused as { ms_per_step: number };
 const plain = result.node_by_node as { ms_per_step: number };
 result.speedup = Math.round((plain.ms_per_step / fused.ms_per_step) * 100) / 100;
 console.log(`fused is ${result.speedup}× node by node`);
+if (result.f16) {
+  const half = result.f16 as { ms_per_step: number; loss: number };
+  result.f16_speedup = Math.round((fused.ms_per_step / half.ms_per_step) * 100) / 100;
+  result.f16_loss_delta =
+    Math.round(Math.abs(half.loss - (result.fused as { loss: number }).loss) * 1e6) / 1e6;
+  console.log(`f16 products are ${result.f16_speedup}× fp32 (loss differs by ${result.f16_loss_delta})`);
+}
 console.log(JSON.stringify(result));
 process.exit(0);

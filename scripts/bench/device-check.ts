@@ -562,12 +562,15 @@ if (!skip.has('dawn')) {
     try {
       const v = benchScript('scripts/bench/dawn-step.ts', ['--preset', preset, '--runs', '4'], {
         XAI_LINK_DAWN_UNCHECKED: unchecked,
-      }) as Record<string, { dispatches: number; ms_per_step: number }>;
+      }) as Record<string, { dispatches: number; ms_per_step: number; loss: number } | undefined>;
       variants[name] = v;
+      const half = v.f16
+        ? `; f16 products ${v.f16.ms_per_step} ms, loss ${v.f16.loss} against ${v.fused!.loss}`
+        : '; f16 products: no f16 subgroup matrices on this adapter';
       pass(
         `dawn step, ${name}`,
         `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; node by node ` +
-          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms (inputs fed from the host)`,
+          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${half} (inputs fed from the host)`,
       );
     } catch (e) {
       fail(`dawn step, ${name}`, e);
@@ -577,13 +580,15 @@ if (!skip.has('dawn')) {
 }
 
 // 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps):
-// as generated, with the K sum not blocked (fewer registers, less precise), and without Dawn's bounds clamps
+// as generated, with the K sum not blocked (fewer registers, less precise), without Dawn's bounds clamps, and
+// with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts)
 if (!skip.has('dawn')) {
   const products: Record<string, unknown> = {};
   for (const [name, args, env] of [
     ['default', [], {}],
     ['blocked_off', ['--blocked', 'off'], {}],
     ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
+    ['f16', ['--precision', 'f16'], {}],
   ] as const) {
     try {
       const r = benchScript('scripts/bench/kernels.ts', ['--full', '--no-ort', ...args], env);

@@ -1,6 +1,6 @@
 /**
  * npm run bench:kernels [-- --small | --full] [--reps N] [--only NAME] [--no-ort]
- *                          [--tile 8x8|8x4|4x4] [--splits N] [--blocked on|off]
+ *                          [--tile 8x8|8x4|4x4] [--splits N] [--blocked on|off] [--precision f16]
  *
  * GFLOP/s of our MatMul/Gemm kernel (src/main/engine/dawn/kernels/matmul.ts, on the Dawn device) and of
  * ONNX Runtime's WebGPU provider on the products of one training step of the `baby` preset (batch 64 ×
@@ -15,6 +15,9 @@
  * last, downloaded so that the run waits for the GPU): the difference over reps is one product, without the
  * uploads and the download. Prints a table, then one JSON line: per shape and for the whole step
  * (products weighted by how often a step runs them).
+ *
+ * --precision f16 times our products on the adapter's matrix units instead (f16 operands, f32 sums:
+ * kernels/matmulSubgroup.ts), where its WebGPU adapter offers f16 subgroup matrices (tensor cores).
  */
 import ort from 'onnxruntime-node';
 import { parseArgs } from 'node:util';
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     tile: { type: 'string' },
     splits: { type: 'string' },
     blocked: { type: 'string' },
+    precision: { type: 'string', default: 'f32' },
   },
 });
 
@@ -255,12 +259,18 @@ const tiles: Record<string, GemmChoice['tiling']> = {
   '4x4': { rm: 4, rn: 4, bk: 16 },
 };
 if (values.tile && !tiles[values.tile]) throw new Error(`--tile: one of ${Object.keys(tiles).join(', ')}`);
+if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error('--precision: f32 or f16');
+const { adapter, subgroupMatrix } = await dawnDevice();
+if (values.precision === 'f16' && !subgroupMatrix) {
+  console.error(`--precision f16: ${adapter} offers no f16 subgroup matrices (tensor cores) to WebGPU`);
+  process.exit(1);
+}
 const choice: GemmChoice = {
   ...(values.tile ? { tiling: tiles[values.tile] } : {}),
   ...(values.splits ? { splits: Number(values.splits) } : {}),
   ...(values.blocked ? { blocked: values.blocked === 'on' } : {}),
+  ...(values.precision === 'f16' ? { subgroupMatrix: subgroupMatrix! } : {}),
 };
-const { adapter } = await dawnDevice();
 const software = /llvmpipe|lavapipe|swiftshader/i.test(adapter);
 const small = values.small || (software && !values.full);
 const [batch, context] = small ? [2, 64] : [presets.baby.train.batchSize!, presets.baby.model.blockSize!];
@@ -332,6 +342,7 @@ console.log(
     batch,
     context,
     reps,
+    precision: values.precision,
     choice,
     step_gflop: +(stepFlops / 1e9).toFixed(2),
     ours_step_ms: +oursStep.toFixed(3),

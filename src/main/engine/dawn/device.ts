@@ -1,4 +1,5 @@
 import { create, globals } from 'webgpu';
+import type { SubgroupMatrixShape } from './kernels/matmulSubgroup.ts';
 
 /**
  * The engine's own WebGPU device, through Dawn for Node (the `webgpu` package): the backend that runs our WGSL
@@ -13,10 +14,21 @@ export interface DawnDevice {
   readonly adapter: string;
   /** Optional features the device was created with (shader-f16, subgroups, timestamp-query when offered). */
   readonly features: readonly string[];
+  /**
+   * The f16 × f16 → f32 subgroup-matrix fragment the adapter multiplies on its matrix units (tensor cores), for
+   * `--precision f16`; null when it has none, or when its subgroup size varies (the kernel lays out its
+   * fragments for one size).
+   */
+  readonly subgroupMatrix: SubgroupMatrixShape | null;
 }
 
 /** Features the kernels use when the adapter has them; none is required. */
-const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+const WANTED_FEATURES = [
+  'shader-f16',
+  'subgroups',
+  'timestamp-query',
+  'chromium-experimental-subgroup-matrix',
+] as const;
 
 let shared: Promise<DawnDevice> | null = null;
 /** Dawn's instance: held for the life of the process, since the device dies with it when it is collected. */
@@ -38,9 +50,39 @@ export function dawnDevice(): Promise<DawnDevice> {
  * run has measured what it buys (`npm run bench:kernels -- --full` with and without it).
  */
 export function dawnFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return env.XAI_LINK_DAWN_UNCHECKED === '1'
-    ? ['enable-dawn-features=disable_robustness,disable_workgroup_init,skip_validation']
-    : [];
+  // Subgroup matrices are still a Chromium experiment: Dawn offers them only with its unsafe APIs allowed. Only our
+  // own WGSL runs on this device, so that exposes nothing to untrusted code.
+  const features = ['allow_unsafe_apis'];
+  if (env.XAI_LINK_DAWN_UNCHECKED === '1')
+    features.push('disable_robustness', 'disable_workgroup_init', 'skip_validation');
+  return [`enable-dawn-features=${features.join(',')}`];
+}
+
+interface SubgroupMatrixConfig {
+  readonly componentType: string;
+  readonly resultComponentType: string;
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+}
+
+/** The adapter's f16 → f32 fragment shape, if it has one and a fixed subgroup size (see DawnDevice). */
+export function subgroupMatrixOf(
+  features: readonly string[],
+  info: {
+    subgroupMinSize?: number;
+    subgroupMaxSize?: number;
+    subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[];
+  },
+): SubgroupMatrixShape | null {
+  if (!features.includes('chromium-experimental-subgroup-matrix') || !features.includes('shader-f16'))
+    return null;
+  const size = info.subgroupMaxSize ?? 0;
+  if (!size || info.subgroupMinSize !== size) return null;
+  const config = (info.subgroupMatrixConfigs ?? []).find(
+    (c) => c.componentType === 'f16' && c.resultComponentType === 'f32',
+  );
+  return config ? { m: config.M, n: config.N, k: config.K, subgroupSize: size } : null;
 }
 
 async function openDevice(): Promise<DawnDevice> {
@@ -78,5 +120,5 @@ async function openDevice(): Promise<DawnDevice> {
   // the driver's own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best; vendor + device id else
   const adapterName =
     info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
-  return { device, adapter: adapterName, features };
+  return { device, adapter: adapterName, features, subgroupMatrix: subgroupMatrixOf(features, info) };
 }

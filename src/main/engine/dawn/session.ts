@@ -14,7 +14,7 @@ import {
   type KernelTensor,
 } from './kernel.ts';
 import { fusedKernel, productEpilogue, reductionPrologue, withPrologue } from './kernels/fused.ts';
-import { gemmKernelOf, matMulKernel } from './kernels/matmul.ts';
+import { gemmKernelOf, matMulKernel, type GemmChoice } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
 import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
@@ -45,6 +45,17 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
  */
 
 type TypedArray = Float32Array | Int32Array | Uint32Array;
+
+/** The operands of matrix products: fp32 (the default, CPU parity) or f16 on the matrix units, summed in f32. */
+export type ProductPrecision = 'f32' | 'f16';
+
+/** XAI_LINK_DAWN_PRECISION=f16 makes f16 products the default of every Dawn session of the process. */
+export function productPrecision(env: NodeJS.ProcessEnv = process.env): ProductPrecision {
+  const v = env.XAI_LINK_DAWN_PRECISION;
+  if (v === undefined || v === '' || v === 'f32') return 'f32';
+  if (v === 'f16') return 'f16';
+  throw new Error(`XAI_LINK_DAWN_PRECISION=${v}: use f32 or f16`);
+}
 
 /** Where a tensor's bytes are: a buffer of the session, shared by views. */
 interface Slot {
@@ -208,14 +219,22 @@ export class DawnSession implements EngineSession {
 
   /**
    * `rewrite` false runs every ONNX node as its own kernel (no fusion, nothing folded); by default the graph is
-   * rewritten unless XAI_LINK_DAWN_FUSION=0 (fusion.ts).
+   * rewritten unless XAI_LINK_DAWN_FUSION=0 (fusion.ts). `precision` 'f16' multiplies on the adapter's matrix
+   * units with f16 operands (kernels/matmulSubgroup.ts); by default XAI_LINK_DAWN_PRECISION, else 'f32'.
    */
   static async create(
     graph: Graph,
-    opts: { gpuOutputs?: readonly string[]; rewrite?: boolean } = {},
+    opts: { gpuOutputs?: readonly string[]; rewrite?: boolean; precision?: ProductPrecision } = {},
   ): Promise<DawnSession> {
     const dev = await dawnDevice();
     const { device } = dev;
+    const precision = opts.precision ?? productPrecision();
+    if (precision === 'f16' && !dev.subgroupMatrix)
+      throw new Error(
+        `f16 products need a GPU whose WebGPU adapter offers f16 subgroup matrices (tensor cores) with one ` +
+          `subgroup size; ${dev.adapter} does not: train in f32 (unset XAI_LINK_DAWN_PRECISION)`,
+      );
+    const productChoice: GemmChoice = precision === 'f16' ? { subgroupMatrix: dev.subgroupMatrix! } : {};
     const program = graph.program();
     const owned: GPUBuffer[] = [];
     const newBuffer = (bytes: number): GPUBuffer => {
@@ -327,8 +346,8 @@ export class DawnSession implements EngineSession {
             const product = { ...req, opType: e.product.opType };
             const post = productEpilogue(req.inputs, e.members);
             return product.opType === 'Gemm'
-              ? gemmKernelOf(product, {}, post)
-              : matMulKernel(product, {}, post);
+              ? gemmKernelOf(product, productChoice, post)
+              : matMulKernel(product, productChoice, post);
           },
         });
       nodes = liveNodes(withEpilogues.nodes, program.outputs);
@@ -363,7 +382,12 @@ export class DawnSession implements EngineSession {
     for (const [index, node] of nodes.entries()) {
       if (isView(node)) continue;
       const rewrite = rewrites.get(node);
-      const generate = kernelGenerators[node.opType];
+      const generate =
+        node.opType === 'MatMul'
+          ? (r: KernelRequest) => matMulKernel(r, productChoice)
+          : node.opType === 'Gemm'
+            ? (r: KernelRequest) => gemmKernelOf(r, productChoice)
+            : kernelGenerators[node.opType];
       if (!rewrite && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
         throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
       for (const o of node.outputs) {

@@ -8,6 +8,8 @@ import {
   type KernelPass,
   type KernelRequest,
 } from '../kernel.ts';
+import { batchOffset, f32Literal, type GemmProblem } from './gemmProblem.ts';
+import { subgroupProductPass, subgroupTile, type SubgroupMatrixShape } from './matmulSubgroup.ts';
 
 /**
  * MatMul and Gemm: C = α·op(A)·op(B) + β·C₀, batched over broadcast leading axes (MatMul) or with a
@@ -38,34 +40,7 @@ export interface Tiling {
 const tileRows = (t: Tiling) => THREADS * t.rm;
 const tileCols = (t: Tiling) => THREADS * t.rn;
 
-/** One GEMM problem, after MatMul's and Gemm's forms have been mapped onto it. */
-interface GemmProblem {
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  /** A is stored [K, M] (else [M, K]); B is stored [N, K] (else [K, N]). */
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly alpha: number;
-  readonly beta: number;
-  /** Output batch extents (leading axes) and, per operand, the element stride of each (0: broadcast). */
-  readonly batch: readonly number[];
-  readonly aBatchStrides: readonly number[];
-  readonly bBatchStrides: readonly number[];
-  /** Gemm's C₀: binding and strides of its row and column within [M, N] (0 where broadcast). */
-  readonly bias: { readonly binding: number; readonly rowStride: number; readonly colStride: number } | null;
-  readonly bindings: {
-    readonly a: number;
-    readonly b: number;
-    readonly out: number;
-    readonly scratch: number;
-  };
-}
-
-const f = (x: number): string => {
-  const s = Math.fround(x).toString();
-  return /[.eE]/.test(s) ? s : `${s}.0`;
-};
+const f = f32Literal;
 
 /** Picks the tile: large tiles for large outputs (more reuse per load), small when large ones would idle SMs. */
 function chooseTiling(p: GemmProblem): Tiling {
@@ -82,31 +57,12 @@ function chooseTiling(p: GemmProblem): Tiling {
   return small;
 }
 
-/** Splits K when the output tiles alone are too few to keep a large GPU busy; 1 = no split. */
-function chooseSplitK(p: GemmProblem, t: Tiling): number {
-  const tiles = Math.ceil(p.m / tileRows(t)) * Math.ceil(p.n / tileCols(t)) * numelOf(p.batch);
+/** Splits K when the output tiles (bm × bn) alone are too few to keep a large GPU busy; 1 = no split. */
+function chooseSplitK(p: GemmProblem, bm: number, bn: number): number {
+  const tiles = Math.ceil(p.m / bm) * Math.ceil(p.n / bn) * numelOf(p.batch);
   if (tiles >= 256 || p.k < 512) return 1;
   // Each slice keeps at least 512 of K, so the extra pass stays small next to the product.
   return Math.max(1, Math.min(Math.ceil(512 / tiles), Math.floor(p.k / 512), 64));
-}
-
-/** WGSL statements computing `name`, the element offset of batch `z` in an operand with these strides. */
-function batchOffset(name: string, batch: readonly number[], strides: readonly number[]): string {
-  if (strides.every((s) => s === 0)) return `let ${name} = 0u;`;
-  // Dense strides in output order: the offset is z times the innermost stride.
-  let dense = true;
-  for (let d = batch.length - 1, expect = strides[batch.length - 1]!; d >= 0; d--) {
-    if (strides[d] !== expect) dense = false;
-    expect *= batch[d]!;
-  }
-  if (dense) return `let ${name} = z * ${strides[batch.length - 1]}u;`;
-  const lines = [`var ${name} = 0u;`, `{ var r = z;`];
-  for (let d = batch.length - 1; d >= 0; d--) {
-    if (strides[d] !== 0) lines.push(`${name} += (r % ${batch[d]}u) * ${strides[d]}u;`);
-    lines.push(`r = r / ${batch[d]}u;`);
-  }
-  lines.push('}');
-  return lines.join(' ');
 }
 
 interface LoaderSpec {
@@ -432,17 +388,26 @@ export interface GemmChoice {
   readonly splits?: number;
   /** Sum each K step apart before adding it to the running sum (default: over K ranges of 512 or more). */
   readonly blocked?: boolean;
+  /**
+   * Multiply on the adapter's matrix units with f16 operands (`--precision f16`, matmulSubgroup.ts): the f16 × f16
+   * → f32 fragment shape it offers. Absent: the fp32 kernel above.
+   */
+  readonly subgroupMatrix?: SubgroupMatrixShape;
 }
 
 /** The passes (and scratch) of one GEMM problem. */
 function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel {
+  const sm = choice.subgroupMatrix;
   const tiling = choice.tiling ?? chooseTiling(p);
-  const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, tiling));
+  const tile = sm ? subgroupTile(sm) : { bm: tileRows(tiling), bn: tileCols(tiling), bk: tiling.bk };
+  const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, tile.bm, tile.bn));
   // Slices are whole K steps; rounding them up can leave fewer slices than asked for.
-  const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / tiling.bk) * tiling.bk));
-  if (splits === 1) return { passes: [productPass(p, tiling, 1, choice.blocked, post)] };
+  const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / tile.bk) * tile.bk));
+  const product = (slices: number, after?: Epilogue) =>
+    sm ? subgroupProductPass(p, sm, slices, after) : productPass(p, tiling, slices, choice.blocked, after);
+  if (splits === 1) return { passes: [product(1, post)] };
   return {
-    passes: [productPass(p, tiling, splits, choice.blocked), splitSumPass(p, splits, post)],
+    passes: [product(splits), splitSumPass(p, splits, post)],
     scratchBytes: [splits * p.m * p.n * numelOf(p.batch) * 4],
   };
 }

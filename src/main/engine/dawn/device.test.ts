@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { dawnFlags, subgroupMatrixOf } from './device.ts';
+import { productPrecision } from './session.ts';
+
+const f16ToF32 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
+const features = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix'];
+
+describe('the f16 matrix units a Dawn adapter offers', () => {
+  it("takes the adapter's f16 × f16 → f32 fragment and its subgroup size", () => {
+    const info = {
+      subgroupMinSize: 32,
+      subgroupMaxSize: 32,
+      subgroupMatrixConfigs: [{ ...f16ToF32, resultComponentType: 'f16' }, f16ToF32],
+    };
+    expect(subgroupMatrixOf(features, info)).toEqual({ m: 16, n: 16, k: 16, subgroupSize: 32 });
+  });
+
+  it('none without the feature, without shader-f16, with a varying subgroup size or only other types', () => {
+    const info = { subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [f16ToF32] };
+    expect(subgroupMatrixOf(['shader-f16', 'subgroups'], info)).toBeNull();
+    expect(subgroupMatrixOf(['chromium-experimental-subgroup-matrix'], info)).toBeNull();
+    expect(subgroupMatrixOf(features, { ...info, subgroupMinSize: 16, subgroupMaxSize: 64 })).toBeNull();
+    const ints = { componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 8 };
+    expect(subgroupMatrixOf(features, { ...info, subgroupMatrixConfigs: [ints] })).toBeNull();
+  });
+
+  it('allows unsafe APIs (subgroup matrices are experimental) and drops the bounds clamps only when asked', () => {
+    expect(dawnFlags({})).toEqual(['enable-dawn-features=allow_unsafe_apis']);
+    expect(dawnFlags({ XAI_LINK_DAWN_UNCHECKED: '1' })).toEqual([
+      'enable-dawn-features=allow_unsafe_apis,disable_robustness,disable_workgroup_init,skip_validation',
+    ]);
+  });
+
+  it('XAI_LINK_DAWN_PRECISION picks the products: f32 by default, f16 when asked, anything else refused', () => {
+    expect(productPrecision({})).toBe('f32');
+    expect(productPrecision({ XAI_LINK_DAWN_PRECISION: 'f16' })).toBe('f16');
+    expect(() => productPrecision({ XAI_LINK_DAWN_PRECISION: 'bf16' })).toThrow(/use f32 or f16/);
+  });
+});
