@@ -1,6 +1,6 @@
 /**
  * npm run bench:train [-- --iters 2000 --preset cpu-tiny --threads 2 --device cpu --data DIR
- *                        --set model.dropout=0.1 --set train.batchSize=32 …]
+ *                        --precision f32|f16 --set model.dropout=0.1 --set train.batchSize=32 …]
  *
  * Trains a preset on tiny-shakespeare (char level, prepared on first use like nanoGPT's prepare.py)
  * with the preset's schedule, evaluation and checkpoints, and prints as its last line one JSON object:
@@ -8,7 +8,8 @@
  * val_loss (the final evaluation), params, peak_rss_mb, threads, device; and where ONNX Runtime put the
  * training graph's nodes (its own placement report): cpu_nodes (nodes on the CPU provider while an
  * accelerator trains), copy_nodes (host↔device copies), gpu_state (parameters and AdamW moments stay on
- * the device between steps) and adapter (what the GPU is, as far as the machine tells).
+ * the device between steps) and adapter (what the GPU is, as far as the machine tells), and precision
+ * (f16: matrix products on the GPU's matrix units, `--device dawn`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ import {
   type ConfigSettings,
 } from '../../src/shared/engine/configSettings.ts';
 import { kernelsFor, webgpuStateOnDevice, type DeviceRequest } from '../../src/main/engine/device.ts';
-import { deviceRequestSchema } from '../../src/shared/engine/devices.ts';
+import { deviceRequestSchema, precisionSchema } from '../../src/shared/engine/devices.ts';
 import { buildTrainGraph } from '../../src/main/engine/graphs.ts';
 import { gptParamLayout } from '../../src/main/engine/gpt.ts';
 import { measurePlacement } from '../../src/main/engine/placement.ts';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'cpu-tiny' },
     threads: { type: 'string' },
     device: { type: 'string', default: 'cpu' },
+    precision: { type: 'string', default: 'f32' },
     data: { type: 'string' },
     'eval-iters': { type: 'string' },
     seed: { type: 'string' },
@@ -58,6 +60,7 @@ const iters = Number(values.iters);
 const device = values.device as DeviceRequest;
 if (!deviceRequestSchema.options.includes(device))
   throw new Error(`--device must be one of ${deviceRequestSchema.options.join(', ')}`);
+const precision = precisionSchema.parse(values.precision);
 const config = configFromPreset(preset, {
   model: overrides.model,
   train: {
@@ -80,6 +83,7 @@ const trainer = await Trainer.create({
   data: { path: data },
   runDir,
   device,
+  precision,
   threads: values.threads ? Number(values.threads) : undefined,
   onEvent: (e) => {
     if (e.type === 'metric') {
@@ -130,6 +134,7 @@ console.log(
     bench: 'train',
     preset,
     device: trainer.device,
+    precision,
     threads: trainer.threads,
     iters,
     tokens_per_iter: tokensPerStep(config),

@@ -1,7 +1,12 @@
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { explainFailure } from '../system/executionProviders.ts';
-import type { DeviceName, DeviceRequestName } from '../../shared/engine/devices.ts';
+import {
+  precisionProblem,
+  type DeviceName,
+  type DeviceRequestName,
+  type Precision,
+} from '../../shared/engine/devices.ts';
 import type { Graph, KernelSet } from './graph/graph.ts';
 
 /**
@@ -62,6 +67,8 @@ export interface SessionTuning {
    * also gives the memory back between steps); small models run faster with it.
    */
   lean?: boolean;
+  /** The matrix products' arithmetic; f16 (the GPU's matrix units) on the engine's own kernels only. */
+  precision?: Precision;
 }
 
 export function sessionOptions(
@@ -106,7 +113,10 @@ function factory(device: DeviceName, threads: number, tuning: SessionTuning): Se
       threads,
       // loaded on first use: Dawn is a large native module that CPU-only runs never need
       create: async (graph, o = {}) =>
-        (await import('./dawn/session.ts')).DawnSession.create(graph, { gpuOutputs: o.gpuOutputs }),
+        (await import('./dawn/session.ts')).DawnSession.create(graph, {
+          gpuOutputs: o.gpuOutputs,
+          precision: tuning.precision,
+        }),
     };
   }
   return {
@@ -162,7 +172,11 @@ export async function selectDevice(
   message: string;
 }> {
   const threads = opts.threads ?? defaultThreads();
-  const candidates = request === 'auto' ? AUTO_ORDER : [request];
+  const precision = opts.tuning?.precision ?? 'f32';
+  const problem = precisionProblem(request, precision);
+  if (problem) throw new DeviceError(problem, []);
+  // f16 products: only the engine's kernels have them
+  const candidates = precision === 'f16' ? (['dawn'] as const) : request === 'auto' ? AUTO_ORDER : [request];
   const attempts: DeviceAttempt[] = [];
   const usable: { factory: SessionFactory; session: EngineSession; attempt: DeviceAttempt }[] = [];
   for (const device of candidates) {
@@ -228,7 +242,9 @@ export async function selectDevice(
     factory: best.factory,
     session: best.session,
     attempts,
-    message: describeChoice(best.factory.device, threads, attempts),
+    message:
+      describeChoice(best.factory.device, threads, attempts) +
+      (precision === 'f16' ? ' Matrix products in f16 on the GPU’s matrix units, summed in f32.' : ''),
   };
 }
 

@@ -35,6 +35,7 @@ import {
   type EngineSession,
   type SessionFactory,
 } from './device.ts';
+import type { Precision } from '../../shared/engine/devices.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import { collectGarbage } from './gc.ts';
 import { generate } from './generate.ts';
@@ -101,6 +102,8 @@ export interface TrainerOptions {
   data: { path: string; vocabSize?: number; dtype?: TokenDtype };
   runDir: string;
   device?: DeviceRequest;
+  /** The matrix products' arithmetic (f16: the GPU's matrix units, device dawn only); f32 by default. */
+  precision?: Precision;
   threads?: number;
   /** Continue from the run directory's latest checkpoint. */
   resume?: boolean;
@@ -349,7 +352,7 @@ export class Trainer {
         probeModel: stepGraph,
         probeRun,
         gpuOutputs: webgpuStateOnDevice() ? GPU_STATE_OUTPUTS : [],
-        tuning: { lean },
+        tuning: { lean, precision: o.precision },
       });
       const device = chosen.factory.device;
       const kernels = kernelsFor(device);

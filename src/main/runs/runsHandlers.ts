@@ -9,7 +9,8 @@ export function runsHandlers(runs: () => RunsService): HandlersFor<typeof runsRe
     'runs.list': () => runs().list(),
     'runs.get': ({ runId }) => runs().get(runId),
     'runs.pause': ({ runId }) => runs().pause(runId),
-    'runs.resume': ({ runId, device, maxIters, data }) => runs().resume(runId, { device, maxIters, data }),
+    'runs.resume': ({ runId, device, precision, maxIters, data }) =>
+      runs().resume(runId, { device, precision, maxIters, data }),
     'runs.stop': ({ runId }) => runs().stop(runId),
     'runs.checkpoints': ({ runId }) => runs().checkpoints(runId),
     'runs.sample': (p) => runs().sample(p),

@@ -27,6 +27,7 @@ import {
   tokensPerStep,
   type PresetId,
 } from '../../shared/engine/config.ts';
+import { precisionProblem, type Precision } from '../../shared/engine/devices.ts';
 import type { EventBus } from '../rpc/eventBus.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import { DataError, inspectDataset, type DatasetRef } from '../engine/data.ts';
@@ -67,6 +68,8 @@ export interface CreateRunParams {
   model: Record<string, unknown>;
   train: Record<string, unknown>;
   device: DeviceRequestName;
+  /** f32 unless asked (runs.create validates f16 against the device). */
+  precision?: Precision;
   threads?: number;
   outDir?: string;
   start: boolean;
@@ -276,7 +279,13 @@ export class RunsService {
       preset: config.preset,
       config,
       data: runDataOf(ref),
-      device: { requested: p.device, used: null, threads: p.threads ?? null, message: '' },
+      device: {
+        requested: p.device,
+        used: null,
+        threads: p.threads ?? null,
+        precision: p.precision ?? 'f32',
+        message: '',
+      },
       params: countParams(model),
       step: 0,
       maxIters: config.train.maxIters,
@@ -371,7 +380,7 @@ export class RunsService {
       preset: null,
       config,
       data: ref ? runDataOf(ref) : { ...runDataOf(datasetRef), tokenizer: imported.tokenizer?.kind ?? null },
-      device: { requested: 'auto', used: null, threads: null, message: '' },
+      device: { requested: 'auto', used: null, threads: null, precision: 'f32', message: '' },
       params: countParams(model),
       step: state.step,
       maxIters: config.train.maxIters,
@@ -397,9 +406,10 @@ export class RunsService {
 
   async #start(
     rec: RunRecord,
-    o: { resume: boolean; device?: DeviceRequestName; maxIters?: number },
+    o: { resume: boolean; device?: DeviceRequestName; precision?: Precision; maxIters?: number },
   ): Promise<void> {
     if (o.device) rec.device = { ...rec.device, requested: o.device };
+    if (o.precision) rec.device = { ...rec.device, precision: o.precision };
     if (o.maxIters) rec.maxIters = o.maxIters;
     rec.status = 'starting';
     rec.error = null;
@@ -412,6 +422,7 @@ export class RunsService {
         data: { path: rec.data.path, vocabSize: rec.data.kind === 'tokens' ? rec.data.vocabSize : undefined },
         runDir: rec.runDir,
         device: rec.device.requested,
+        precision: rec.device.precision,
         threads: rec.device.threads ?? undefined,
         resume: o.resume,
         maxIters: rec.maxIters,
@@ -522,7 +533,12 @@ export class RunsService {
 
   async resume(
     runId: string,
-    o: { device?: DeviceRequestName; maxIters?: number; data?: { path: string; vocabSize?: number } } = {},
+    o: {
+      device?: DeviceRequestName;
+      precision?: Precision;
+      maxIters?: number;
+      data?: { path: string; vocabSize?: number };
+    } = {},
   ): Promise<RunSummary> {
     const a = this.#active.get(runId);
     if (a) {
@@ -558,7 +574,15 @@ export class RunsService {
       this.#events.emit('run.log', { runId, level: 'warn', message, time: Date.now() });
       hasCheckpoint = false;
     }
-    await this.#start(rec, { resume: hasCheckpoint, device: o.device, maxIters: o.maxIters });
+    const problem = precisionProblem(o.device ?? rec.device.requested, o.precision ?? rec.device.precision);
+    if (problem)
+      throw new ApiError('INVALID_PARAMS', problem, { field: o.precision ? 'precision' : 'device' });
+    await this.#start(rec, {
+      resume: hasCheckpoint,
+      device: o.device,
+      precision: o.precision,
+      maxIters: o.maxIters,
+    });
     return this.#summary(rec);
   }
 

@@ -138,7 +138,14 @@ async function probeDawn(
     }
     const dev = await dawnDevice();
     const f16 = dev.features.includes('shader-f16') ? 'shader-f16 available' : 'no shader-f16';
-    return done(true, `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}`);
+    const sm = dev.subgroupMatrix;
+    const units = sm
+      ? `f16 matrix units (${sm.m}×${sm.n}×${sm.k} subgroup matrices): --precision f16 available`
+      : 'no f16 matrix units: f32 only';
+    return {
+      ...done(true, `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}; ${units}`),
+      precisions: sm ? ['f32', 'f16'] : ['f32'],
+    };
   } catch (e) {
     return done(false, explainFailure('dawn', e));
   }

@@ -7,7 +7,12 @@ import {
   runConfigSchema,
   trainOverridesSchema,
 } from '../engine/config.ts';
-import { deviceNameSchema, deviceRequestSchema } from '../engine/devices.ts';
+import {
+  deviceNameSchema,
+  deviceRequestSchema,
+  precisionProblem,
+  precisionSchema,
+} from '../engine/devices.ts';
 import { event, request } from './contract.ts';
 
 /**
@@ -140,11 +145,22 @@ export const runDataSchema = z.object({
   tokenizer: z.string().nullable(),
 });
 
+/** f16 products need the engine's own kernels: a request for them elsewhere names the field to change. */
+function refinePrecision(
+  p: { device: z.infer<typeof deviceRequestSchema>; precision: 'f32' | 'f16' },
+  ctx: z.RefinementCtx,
+) {
+  const problem = precisionProblem(p.device, p.precision);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['precision'], message: problem });
+}
+
 export const runDeviceSchema = z.object({
   requested: deviceRequestSchema,
   /** The device it runs on, once started. */
   used: deviceNameSchema.nullable(),
   threads: z.number().int().positive().nullable(),
+  /** The matrix products' arithmetic (runs saved before it existed are f32). */
+  precision: precisionSchema.default('f32'),
   /** What was tried and why it fell back, in words. */
   message: z.string(),
 });
@@ -218,19 +234,23 @@ export const runsRequests = {
   'runs.create': request({
     description:
       'Creates a training run from a dataset (a prepared dataset directory, or a token file with its vocabulary size) and a preset with overrides; validates everything against the data, then starts it unless start is false.',
-    params: z.strictObject({
-      name: z.string().max(200).optional(),
-      data: runDataParamsSchema,
-      preset: presetIdSchema.default('cpu-tiny'),
-      model: modelOverridesSchema.default({}),
-      train: trainOverridesSchema.default({}),
-      device: deviceRequestSchema.default('auto'),
-      /** CPU threads (default: one per core). */
-      threads: z.number().int().positive().max(256).optional(),
-      /** Run directory (default: <data dir>/runs/<id>). */
-      outDir: z.string().optional(),
-      start: z.boolean().default(true),
-    }),
+    params: z
+      .strictObject({
+        name: z.string().max(200).optional(),
+        data: runDataParamsSchema,
+        preset: presetIdSchema.default('cpu-tiny'),
+        model: modelOverridesSchema.default({}),
+        train: trainOverridesSchema.default({}),
+        device: deviceRequestSchema.default('auto'),
+        /** The matrix products' arithmetic: f32, or f16 on the GPU's matrix units (device dawn). */
+        precision: precisionSchema.default('f32'),
+        /** CPU threads (default: one per core). */
+        threads: z.number().int().positive().max(256).optional(),
+        /** Run directory (default: <data dir>/runs/<id>). */
+        outDir: z.string().optional(),
+        start: z.boolean().default(true),
+      })
+      .superRefine(refinePrecision),
     result: runSummarySchema,
   }),
   'runs.list': request({
@@ -256,6 +276,8 @@ export const runsRequests = {
     params: z.strictObject({
       runId: runIdSchema,
       device: deviceRequestSchema.optional(),
+      /** Change the products' arithmetic from here on (the run's own by default). */
+      precision: precisionSchema.optional(),
       /** Raise maxIters to train further than planned. */
       maxIters: z.number().int().positive().optional(),
       /** Train on this data from now on (an imported run has none; fine-tuning takes new data). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { precisionSchema } from '../engine/devices.ts';
 import { request } from './contract.ts';
 
 export const executionProviderNames = ['cpu', 'webgpu', 'dawn', 'cuda', 'dml', 'coreml'] as const;
@@ -12,6 +13,8 @@ export const executionProviderReportSchema = z.object({
   /** Why it is unusable, or what it ran on. */
   detail: z.string(),
   probeMs: z.number().nonnegative(),
+  /** The precisions of matrix products a run may ask of it (f16: matrix units, `dawn` only); absent: f32. */
+  precisions: z.array(precisionSchema).optional(),
 });
 export type ExecutionProviderReport = z.infer<typeof executionProviderReportSchema>;
 

@@ -18,3 +18,21 @@ export type DeviceRequestName = z.infer<typeof deviceRequestSchema>;
 
 export const isDeviceName = (name: string): name is DeviceName =>
   (deviceNames as readonly string[]).includes(name);
+
+/**
+ * The arithmetic of a run's matrix products:
+ *  - f32: nanoGPT's fp32 (the default; every device, parity with the CPU);
+ *  - f16: the products' operands rounded to f16 on the GPU's matrix units (tensor cores), summed in f32, each block
+ *    of an operand scaled by a power of two first so that gradients keep f16's precision; parameters, AdamW and
+ *    everything else stay fp32. The engine's own kernels only (`dawn`), on an adapter that offers f16 subgroup
+ *    matrices (System lists it).
+ */
+export const precisions = ['f32', 'f16'] as const;
+export const precisionSchema = z.enum(precisions);
+export type Precision = z.infer<typeof precisionSchema>;
+
+/** Why a device cannot train at this precision, or null when it can ("auto" with f16 means dawn). */
+export function precisionProblem(device: DeviceRequestName, precision: Precision): string | null {
+  if (precision === 'f32' || device === 'dawn' || device === 'auto') return null;
+  return `precision f16 runs on the engine's own kernels (device "dawn", on a GPU with f16 matrix units), not on "${device}"`;
+}

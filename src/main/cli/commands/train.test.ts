@@ -2,7 +2,7 @@
  * `xai-link train`, `sample` and `export` as a user runs them: the real CLI in a child process, on a tiny
  * character dataset prepared by `xai-link prepare`, with a model small enough to train in a second.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,5 +135,29 @@ describe('xai-link train → sample → export', () => {
     expect(noTokens.stderr).toMatch(/'--tokens <n>' argument '0' is invalid\. a whole number ≥ 1/);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/required option '--out <file>' not specified/);
+  });
+
+  it('refuses f16 products on a device without them, naming the field, before anything is created', async () => {
+    const before = existsSync(join(dir, 'data', 'runs')) ? readdirSync(join(dir, 'data', 'runs')).length : 0;
+    const r = await cli(
+      'train',
+      '--data',
+      dataset,
+      '--device',
+      'cpu',
+      '--precision',
+      'f16',
+      '--max-iters',
+      '2',
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/precision.*f16 runs on the engine's own kernels \(device "dawn"/);
+    const after = existsSync(join(dir, 'data', 'runs')) ? readdirSync(join(dir, 'data', 'runs')).length : 0;
+    expect(after).toBe(before);
+    const bad = await cli('train', '--data', dataset, '--precision', 'bf16');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /--precision <precision>' argument 'bf16' is invalid\. Allowed choices are f32, f16/,
+    );
   });
 });

@@ -10,7 +10,12 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ApiError } from '../../../shared/api/errors.ts';
 import type { RunSummary } from '../../../shared/api/runs.ts';
 import { presetIds } from '../../../shared/engine/config.ts';
-import { deviceRequestSchema, type DeviceRequestName } from '../../../shared/engine/devices.ts';
+import {
+  deviceRequestSchema,
+  precisionSchema,
+  type DeviceRequestName,
+  type Precision,
+} from '../../../shared/engine/devices.ts';
 import type { CliApp } from '../cliApp.ts';
 import { formatBytes, printJson, printRecord, printTable } from '../output.ts';
 import { ProgressBar } from '../progress.ts';
@@ -60,6 +65,7 @@ interface TrainOpts {
   evalIters?: number;
   seed?: number;
   device: DeviceRequestName;
+  precision: Precision;
   threads?: number;
   vocabSize?: number;
   out?: string;
@@ -100,6 +106,14 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
     .addOption(
       new Option('--device <device>', 'where to train').choices(deviceRequestSchema.options).default('auto'),
     )
+    .addOption(
+      new Option(
+        '--precision <precision>',
+        "matrix products: f32, or f16 on the GPU's matrix units (tensor cores; --device dawn), summed in f32",
+      )
+        .choices(precisionSchema.options)
+        .default('f32'),
+    )
     .option('--threads <n>', 'CPU threads (default: one per core)', posInt)
     .option('--vocab-size <n>', 'vocabulary size of a bare token file', posInt)
     .option('--out <dir>', 'run directory (default: <data dir>/runs/<run id>)')
@@ -114,6 +128,8 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
         run = await client.invoke('runs.resume', {
           runId,
           device: opts.device === 'auto' ? undefined : opts.device,
+          // the run keeps its precision unless one is given
+          ...(opts.precision !== 'f32' ? { precision: opts.precision } : {}),
           maxIters: opts.maxIters,
           ...(opts.data
             ? { data: { path: resolve(opts.data), ...(opts.vocabSize ? { vocabSize: opts.vocabSize } : {}) } }
@@ -138,6 +154,7 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
           model,
           train,
           device: opts.device,
+          precision: opts.precision,
           ...(opts.threads ? { threads: opts.threads } : {}),
           ...(opts.out ? { outDir: resolve(opts.out) } : {}),
           ...(opts.name ? { name: opts.name } : {}),
@@ -149,6 +166,7 @@ export function registerTrainCommands(program: Command, app: CliApp): void {
         ['run', final.id],
         ['status', final.status],
         ['device', final.device.message || final.device.requested],
+        ...(final.device.precision === 'f16' ? ([['precision', 'f16 products']] as [string, unknown][]) : []),
         ['steps', `${final.step} / ${final.maxIters}`],
         ['train loss', final.lastEval?.trainLoss.toFixed(4) ?? final.lastMetric?.loss.toFixed(4)],
         ['val loss', final.lastEval?.valLoss.toFixed(4)],

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { DatasetSummary } from '../../../../shared/api/datasets.ts';
 import type { RequestParams } from '../../../../shared/api/index.ts';
 import type { DeviceRequestName } from '../../../../shared/api/runs.ts';
-import { isDeviceName } from '../../../../shared/engine/devices.ts';
+import { isDeviceName, type Precision } from '../../../../shared/engine/devices.ts';
 import {
   checkConfigAgainstData,
   countParams,
@@ -177,6 +177,7 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
   const [pickedDataset, setDataset] = useState(datasetId ?? '');
   const [preset, setPreset] = useState<PresetId>('cpu-tiny');
   const [device, setDevice] = useState<DeviceRequestName>('auto');
+  const [precision, setPrecision] = useState<Precision>('f32');
   const [threads, setThreads] = useState('');
   const [edited, setValues] = useState<Record<string, string> | null>(null);
 
@@ -204,6 +205,12 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
       .filter(isDeviceName),
   ];
   const bestDevice = devices.find((d) => d !== 'auto' && d !== 'cpu') ?? 'cpu';
+  // f16 products exist on the engine's kernels where the adapter has matrix units (the System probe says)
+  const f16Offered = (info.data?.onnxRuntime.providers ?? []).some(
+    (p) => p.name === 'dawn' && p.usable && p.precisions?.includes('f16'),
+  );
+  const f16Possible = f16Offered && (device === 'dawn' || device === 'auto');
+  const runPrecision: Precision = f16Possible ? precision : 'f32';
 
   const submit = async () => {
     if (!config || !chosen || threadsError) return;
@@ -213,6 +220,7 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
       model: config.model,
       train: config.train,
       device,
+      precision: runPrecision,
       ...(name.trim() ? { name: name.trim() } : {}),
       ...(threads.trim() ? { threads: Number(threads) } : {}),
     };
@@ -311,6 +319,27 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
                 </select>
               )}
             </Field>
+            {f16Possible ? (
+              <Field
+                label="Matrix products"
+                hint={
+                  precision === 'f16'
+                    ? "f16 operands on the GPU's matrix units (tensor cores), summed in f32; weights and AdamW stay f32. Trains on the engine kernels."
+                    : 'f32: the arithmetic of nanoGPT and of the CPU.'
+                }
+              >
+                {(p) => (
+                  <select
+                    {...p}
+                    value={precision}
+                    onChange={(e) => setPrecision(e.target.value as Precision)}
+                  >
+                    <option value="f32">f32 (exact)</option>
+                    <option value="f16">f16 on matrix units</option>
+                  </select>
+                )}
+              </Field>
+            ) : null}
             <Field label="Name (optional)">
               {(p) => (
                 <input

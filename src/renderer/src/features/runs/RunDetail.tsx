@@ -255,6 +255,7 @@ function RunHeadline({ run }: { run: RunSummary }) {
         {run.preset ?? 'custom'} · {formatCompact(run.params)} parameters · dataset {run.data.name} ·{' '}
         {run.device.used ? `on ${run.device.used}` : `device ${run.device.requested}`}
         {run.device.threads ? `, ${run.device.threads} threads` : ''}
+        {run.device.precision === 'f16' ? ', f16 products' : ''}
         {run.device.message ? ` — ${run.device.message}` : ''}
       </p>
     </>
