@@ -581,7 +581,7 @@ if (!skip.has('dawn')) {
 
 // 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps):
 // as generated, with the K sum not blocked (fewer registers, less precise), without Dawn's bounds clamps, and
-// with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts)
+// with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts; 2×2 and 4×4 fragments a subgroup)
 if (!skip.has('dawn')) {
   const products: Record<string, unknown> = {};
   for (const [name, args, env] of [
@@ -589,6 +589,7 @@ if (!skip.has('dawn')) {
     ['blocked_off', ['--blocked', 'off'], {}],
     ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
     ['f16', ['--precision', 'f16'], {}],
+    ['f16_4x4', ['--precision', 'f16', '--fragments', '4x4'], {}],
   ] as const) {
     try {
       const r = benchScript('scripts/bench/kernels.ts', ['--full', '--no-ort', ...args], env);

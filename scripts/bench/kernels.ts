@@ -1,6 +1,7 @@
 /**
  * npm run bench:kernels [-- --small | --full] [--reps N] [--only NAME] [--no-ort]
- *                          [--tile 8x8|8x4|4x4] [--splits N] [--blocked on|off] [--precision f16]
+ *                          [--tile 8x8|8x4|4x4] [--splits N] [--blocked on|off]
+ *                          [--precision f16 [--fragments 2x2|4x4]]
  *
  * GFLOP/s of our MatMul/Gemm kernel (src/main/engine/dawn/kernels/matmul.ts, on the Dawn device) and of
  * ONNX Runtime's WebGPU provider on the products of one training step of the `baby` preset (batch 64 ×
@@ -17,7 +18,8 @@
  * (products weighted by how often a step runs them).
  *
  * --precision f16 times our products on the adapter's matrix units instead (f16 operands, f32 sums:
- * kernels/matmulSubgroup.ts), where its WebGPU adapter offers f16 subgroup matrices (tensor cores).
+ * kernels/matmulSubgroup.ts), where its WebGPU adapter offers f16 subgroup matrices (tensor cores);
+ * --fragments sets how many fragments each subgroup owns (its tile: 2x2 by default).
  */
 import ort from 'onnxruntime-node';
 import { parseArgs } from 'node:util';
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     splits: { type: 'string' },
     blocked: { type: 'string' },
     precision: { type: 'string', default: 'f32' },
+    fragments: { type: 'string' },
   },
 });
 
@@ -260,6 +263,10 @@ const tiles: Record<string, GemmChoice['tiling']> = {
 };
 if (values.tile && !tiles[values.tile]) throw new Error(`--tile: one of ${Object.keys(tiles).join(', ')}`);
 if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error('--precision: f32 or f16');
+const fragmentsArg = values.fragments?.match(/^([1-8])x([1-8])$/);
+if (values.fragments && (!fragmentsArg || values.precision !== 'f16'))
+  throw new Error('--fragments: MxN (each 1–8), with --precision f16');
+const fragments = fragmentsArg ? { fm: Number(fragmentsArg[1]), fn: Number(fragmentsArg[2]) } : null;
 const { adapter, subgroupMatrix } = await dawnDevice();
 if (values.precision === 'f16' && !subgroupMatrix) {
   console.error(`--precision f16: ${adapter} offers no f16 subgroup matrices (tensor cores) to WebGPU`);
@@ -270,6 +277,7 @@ const choice: GemmChoice = {
   ...(values.splits ? { splits: Number(values.splits) } : {}),
   ...(values.blocked ? { blocked: values.blocked === 'on' } : {}),
   ...(values.precision === 'f16' ? { subgroupMatrix: subgroupMatrix! } : {}),
+  ...(fragments ? { fragments } : {}),
 };
 const software = /llvmpipe|lavapipe|swiftshader/i.test(adapter);
 const small = values.small || (software && !values.full);

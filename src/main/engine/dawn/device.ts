@@ -99,20 +99,33 @@ async function openDevice(): Promise<DawnDevice> {
         'run through node scripts/webgpu/env.ts)',
     );
   }
-  const features = WANTED_FEATURES.filter((f) => adapter.features.has(f));
   const { limits } = adapter;
-  const device = await adapter.requestDevice({
-    requiredFeatures: features as GPUFeatureName[],
-    requiredLimits: {
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-      maxBufferSize: limits.maxBufferSize,
-      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
-      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
-    },
-  });
+  const request = (wanted: readonly string[]) =>
+    adapter.requestDevice({
+      requiredFeatures: wanted as GPUFeatureName[],
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+      },
+    });
+  let features = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  let device: GPUDevice;
+  try {
+    device = await request(features);
+  } catch (e) {
+    // An experimental feature the adapter lists but cannot enable must not cost the f32 kernels their device.
+    if (!features.includes('chromium-experimental-subgroup-matrix')) throw e;
+    features = features.filter((f) => f !== 'chromium-experimental-subgroup-matrix');
+    console.warn(
+      `WebGPU: no f16 subgroup matrices on this device (${(e as Error).message}): f32 products only`,
+    );
+    device = await request(features);
+  }
   device.addEventListener('uncapturederror', (e) => {
     console.error(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
   });

@@ -9,7 +9,13 @@ import {
   type KernelRequest,
 } from '../kernel.ts';
 import { batchOffset, f32Literal, type GemmProblem } from './gemmProblem.ts';
-import { subgroupProductPass, subgroupTile, type SubgroupMatrixShape } from './matmulSubgroup.ts';
+import {
+  DEFAULT_FRAGMENTS,
+  subgroupProductPass,
+  subgroupTile,
+  type SubgroupFragments,
+  type SubgroupMatrixShape,
+} from './matmulSubgroup.ts';
 
 /**
  * MatMul and Gemm: C = α·op(A)·op(B) + β·C₀, batched over broadcast leading axes (MatMul) or with a
@@ -393,18 +399,25 @@ export interface GemmChoice {
    * → f32 fragment shape it offers. Absent: the fp32 kernel above.
    */
   readonly subgroupMatrix?: SubgroupMatrixShape;
+  /** Fragments per subgroup of the matrix-unit kernel (default 2×2). */
+  readonly fragments?: SubgroupFragments;
 }
 
 /** The passes (and scratch) of one GEMM problem. */
 function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel {
   const sm = choice.subgroupMatrix;
   const tiling = choice.tiling ?? chooseTiling(p);
-  const tile = sm ? subgroupTile(sm) : { bm: tileRows(tiling), bn: tileCols(tiling), bk: tiling.bk };
+  const fragments = choice.fragments ?? DEFAULT_FRAGMENTS;
+  const tile = sm
+    ? subgroupTile(sm, fragments)
+    : { bm: tileRows(tiling), bn: tileCols(tiling), bk: tiling.bk };
   const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, tile.bm, tile.bn));
   // Slices are whole K steps; rounding them up can leave fewer slices than asked for.
   const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / tile.bk) * tile.bk));
   const product = (slices: number, after?: Epilogue) =>
-    sm ? subgroupProductPass(p, sm, slices, after) : productPass(p, tiling, slices, choice.blocked, after);
+    sm
+      ? subgroupProductPass(p, sm, fragments, slices, after)
+      : productPass(p, tiling, slices, choice.blocked, after);
   if (splits === 1) return { passes: [product(1, post)] };
   return {
     passes: [product(splits), splitSumPass(p, splits, post)],

@@ -198,6 +198,25 @@ describe('f16 products on the matrix units (subgroup matrices)', () => {
     expect(far.ratio).toBeLessThanOrEqual(1);
   });
 
+  it('4×4 fragments a subgroup (a tile twice as large each way), ragged and batched', async () => {
+    for (const p of [
+      { m: 70, n: 45, k: 50 },
+      { m: 33, n: 20, k: 40, aBatch: [2], bBatch: [2], transA: true },
+    ] satisfies Product[]) {
+      const aN = (p.aBatch ?? []).reduce((x, y) => x * y, 1) * p.m * p.k;
+      const bN = (p.bBatch ?? []).reduce((x, y) => x * y, 1) * p.k * p.n;
+      const r = await worstOverBound(
+        p,
+        operand(aN, 14, () => 1),
+        operand(bN, 15, () => 1),
+        {
+          fragments: { fm: 4, fn: 4 },
+        },
+      );
+      expect(r.ratio, JSON.stringify(p)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('K split across workgroups (a second pass adds the slices) and a long K in one pass', async () => {
     const p = { m: 20, n: 12, k: 700 };
     const a = operand(p.m * p.k, 9, () => 1);

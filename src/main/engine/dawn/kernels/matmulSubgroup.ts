@@ -34,11 +34,20 @@ export interface SubgroupMatrixShape {
   readonly subgroupSize: number;
 }
 
-/** Subgroups per workgroup along M and N, and fragments per subgroup along each. */
+/** Subgroups per workgroup along M and N. */
 const WM = 2;
 const WN = 2;
-const FM = 2;
-const FN = 2;
+
+/**
+ * Fragments each subgroup owns along M and N: 2×2 by default (64×64 tiles with 16×16 fragments); 4×4 (128×128) reuses
+ * each staged value twice as often for twice the registers. `npm run bench:kernels -- --precision f16 --fragments 4x4`
+ * and the device check compare them on a GPU.
+ */
+export interface SubgroupFragments {
+  readonly fm: number;
+  readonly fn: number;
+}
+export const DEFAULT_FRAGMENTS: SubgroupFragments = { fm: 2, fn: 2 };
 /** Fragments along K per chunk. */
 const KF = 2;
 /** Largest per-operand scale exponent, either way (operands up to ~2^115 and down to f32's subnormals). */
@@ -49,9 +58,9 @@ const MAX_SHIFT = 100;
  */
 const MAX_RISE = 40;
 
-export const subgroupTile = (s: SubgroupMatrixShape) => ({
-  bm: WM * FM * s.m,
-  bn: WN * FN * s.n,
+export const subgroupTile = (s: SubgroupMatrixShape, { fm, fn }: SubgroupFragments = DEFAULT_FRAGMENTS) => ({
+  bm: WM * fm * s.m,
+  bn: WN * fn * s.n,
   bk: KF * s.k,
 });
 
@@ -59,10 +68,12 @@ export const subgroupTile = (s: SubgroupMatrixShape) => ({
 export function subgroupProductPass(
   p: GemmProblem,
   s: SubgroupMatrixShape,
+  fragments: SubgroupFragments,
   splits: number,
   post?: Epilogue,
 ): KernelPass {
-  const { bm, bn, bk } = subgroupTile(s);
+  const { fm: FM, fn: FN } = fragments;
+  const { bm, bn, bk } = subgroupTile(s, fragments);
   const sgs = WM * WN;
   const wg = sgs * s.subgroupSize;
   const batch = numelOf(p.batch);
