@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,34 +24,46 @@ export interface Placement {
 
 const CPU_PROVIDER = 'CPUExecutionProvider';
 
-/** Parses the placement report out of an ONNX Runtime verbose log. */
+/**
+ * Parses the placement report out of an ONNX Runtime verbose log. Each provider's header states how many nodes it
+ * lists; a report whose lists fall short of their headers (a log cut off or garbled) is refused rather than read as
+ * fewer CPU nodes or copies than there are.
+ */
 export function parsePlacementLog(log: string, requested: DeviceName): Placement {
   const providers: Record<string, string[]> = {};
+  const announced: Record<string, number> = {};
   let current: string[] | null = null;
   for (const line of log.split('\n')) {
     const all = /All nodes placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
     if (all) {
       // the short form lists no op types: only counts are known
       providers[all[1]!] = new Array<string>(Number(all[2])).fill('?');
+      announced[all[1]!] = Number(all[2]);
       current = null;
       continue;
     }
-    const head = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: \d+/.exec(line);
+    const head = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
     if (head) {
       current = providers[head[1]!] ??= [];
+      announced[head[1]!] = (announced[head[1]!] ?? 0) + Number(head[2]);
       continue;
     }
+    // a node line carries the report's own source tag, so other lines (other threads' log) do not end a list
     const node = /VerifyEachNodeIsAssignedToAnEp\]\s{2,}(\S+) \(/.exec(line);
-    if (node && current) {
-      current.push(node[1]!);
-      continue;
-    }
-    if (!/VerifyEachNodeIsAssignedToAnEp/.test(line)) current = null;
+    if (node && current) current.push(node[1]!);
   }
   if (Object.keys(providers).length === 0) {
     throw new Error(
       'no placement report in the ONNX Runtime log (was the session created with verbose logging?)',
     );
+  }
+  for (const [provider, count] of Object.entries(announced)) {
+    const listed = providers[provider]!.length;
+    if (listed !== count) {
+      throw new Error(
+        `the placement report in the ONNX Runtime log is incomplete: ${provider} announces ${count} nodes but ${listed} are listed (was the log cut off?)`,
+      );
+    }
   }
   const cpuList = requested === 'cpu' ? [] : (providers[CPU_PROVIDER] ?? []);
   const cpuOps: Record<string, number> = {};
@@ -64,7 +76,7 @@ export function parsePlacementLog(log: string, requested: DeviceName): Placement
 
 /**
  * Creates a session for `model` on `device` in a child process with verbose logging (the report goes
- * to the native stderr, which only a child's pipe can capture) and returns the parsed placement.
+ * to the native stderr, which only a child process can redirect) and returns the parsed placement.
  */
 export async function measurePlacement(
   model: Uint8Array,
@@ -76,14 +88,15 @@ export async function measurePlacement(
   writeFileSync(file, model);
   const probe = join(dirname(fileURLToPath(import.meta.url)), 'placementProbe.ts');
   try {
-    const { code, log } = await new Promise<{ code: number | null; log: string }>((resolve, reject) => {
+    // The log goes to a file, not a pipe: Node makes its stdio pipes non-blocking, so once a pipe is full (64 KiB)
+    // while this process is busy, ONNX Runtime's native writes fail and the rest of its report is silently lost.
+    const logFile = join(dir, 'session.log');
+    const fd = openSync(logFile, 'w');
+    const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [probe, file, device, JSON.stringify(opts.gpuOutputs ?? [])], {
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', fd, fd],
       });
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => chunks.push(c));
-      child.stderr.on('data', (c: Buffer) => chunks.push(c));
       const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
       child.on('error', (e) => {
         clearTimeout(timer);
@@ -91,9 +104,10 @@ export async function measurePlacement(
       });
       child.on('close', (c) => {
         clearTimeout(timer);
-        resolve({ code: c, log: Buffer.concat(chunks).toString('utf8') });
+        resolve(c);
       });
-    });
+    }).finally(() => closeSync(fd));
+    const log = readFileSync(logFile, 'utf8');
     if (code !== 0) {
       const tail = log
         .split('\n')
