@@ -38,14 +38,13 @@ export function parsePlacementLog(log: string, requested: DeviceName): Placement
     if (all) {
       // the short form lists no op types: only counts are known
       providers[all[1]!] = new Array<string>(Number(all[2])).fill('?');
-      announced[all[1]!] = Number(all[2]);
       current = null;
       continue;
     }
     const head = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
     if (head) {
       current = providers[head[1]!] ??= [];
-      announced[head[1]!] = (announced[head[1]!] ?? 0) + Number(head[2]);
+      announced[head[1]!] = Number(head[2]);
       continue;
     }
     // a node line carries the report's own source tag, so other lines (other threads' log) do not end a list
