@@ -1,14 +1,17 @@
 /**
- * npm run bench:dawn-step [-- --preset baby] [--batch N] [--runs N]
+ * npm run bench:dawn-step [-- --preset baby] [--batch N] [--runs N] [--count-only]
  *
  * One training step of a preset on the engine's own WebGPU kernels (Dawn), timed as the executor runs it
- * (its graph rewrites: chains fused, work folded into products and reductions) and node by node: median
+ * (its graph rewrites: chains fused, work folded into products and reductions, attention as fused kernels),
+ * the same with the attention left unfused, and node by node: median
  * wall time of `--runs` runs after 2 warm-up runs, with the inputs fed from the host each run, and the
  * dispatches per step. Dawn's bounds clamping is set when the process starts: run it with and without
  * XAI_LINK_DAWN_UNCHECKED=1 to see what the clamps cost (scripts/bench/device-check.ts does both). On a machine
  * without a GPU run it through `node scripts/webgpu/env.ts`; `--batch` shrinks the step there.
  * Where the adapter multiplies f16 subgroup matrices (tensor cores), the rewritten step also runs with f16
  * products (`f16`, kernels/matmulSubgroup.ts) and the JSON gains `f16_speedup` and `f16_loss_delta`.
+ * Each variant also reports its dispatches, the bytes its kernels read and write (each input and output once) and
+ * its device memory; `--count-only` prints only those, without running (the full baby step on software Vulkan).
  * Prints a line per variant, then one JSON line.
  */
 import { parseArgs } from 'node:util';
@@ -25,8 +28,11 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'baby' },
     batch: { type: 'string' },
     runs: { type: 'string', default: '6' },
+    // compile the sessions and print what they would run (dispatches, bytes, device memory) without running
+    'count-only': { type: 'boolean', default: false },
   },
 });
+const countOnly = values['count-only'];
 const preset = presetIdSchema.parse(values.preset);
 const config = configFromPreset(preset);
 const model = resolveModelConfig(config, { vocabSize: 65 });
@@ -71,14 +77,31 @@ const result: Record<string, unknown> = {
   unchecked: process.env.XAI_LINK_DAWN_UNCHECKED === '1',
 };
 // f16 products on the matrix units (tensor cores), where the adapter has them: the same rewritten graph.
-const variants: [string, { rewrite: boolean; precision: ProductPrecision }][] = [
+// The rewritten graph with its attention unfused too (attentionFusion.ts): what the fused kernels buy.
+const variants: [string, { rewrite: boolean; attention?: boolean; precision: ProductPrecision }][] = [
   ['fused', { rewrite: true, precision: 'f32' }],
+  ['attention_unfused', { rewrite: true, attention: false, precision: 'f32' }],
   ['node_by_node', { rewrite: false, precision: 'f32' }],
 ];
 if (subgroupMatrix) variants.push(['f16', { rewrite: true, precision: 'f16' }]);
 else console.log(`f16 products: ${adapter} has no f16 subgroup matrices; skipped`);
 for (const [name, opts] of variants) {
   const session = await DawnSession.create(graph, opts);
+  const deviceMib = Math.round(session.deviceBytes / 2 ** 20);
+  const counts = {
+    dispatches: session.dispatchCount,
+    device_mib: deviceMib,
+    traffic_gb: Math.round(session.trafficBytes / 1e8) / 10,
+    ...(session.attentionFallback ? { attention_fallback: session.attentionFallback } : {}),
+  };
+  if (countOnly) {
+    result[name] = counts;
+    console.log(
+      `${name}: ${counts.dispatches} dispatches, ${counts.traffic_gb} GB read + written, ${deviceMib} MiB on the device`,
+    );
+    await session.release();
+    continue;
+  }
   const times: number[] = [];
   let loss = NaN;
   for (let r = 0; r < runs + 2; r++) {
@@ -89,20 +112,28 @@ for (const [name, opts] of variants) {
   }
   const ms = Math.round(median(times) * 10) / 10;
   result[name] = {
-    dispatches: session.dispatchCount,
+    ...counts,
     ms_per_step: ms,
     tokens_per_s: Math.round((batch * T * 1000) / ms),
     loss: Math.round(loss * 1e6) / 1e6,
   };
   console.log(
-    `${name}: ${session.dispatchCount} dispatches, ${ms} ms/step, loss ${loss.toFixed(6)} (${adapter}, ${preset}, batch ${batch})`,
+    `${name}: ${session.dispatchCount} dispatches, ${deviceMib} MiB on the device, ${ms} ms/step, loss ${loss.toFixed(6)} (${adapter}, ${preset}, batch ${batch})`,
   );
   await session.release();
+}
+if (countOnly) {
+  console.log(JSON.stringify(result));
+  process.exit(0);
 }
 const fused = result.fused as { ms_per_step: number };
 const plain = result.node_by_node as { ms_per_step: number };
 result.speedup = Math.round((plain.ms_per_step / fused.ms_per_step) * 100) / 100;
-console.log(`fused is ${result.speedup}× node by node`);
+const unfused = result.attention_unfused as { ms_per_step: number };
+result.attention_speedup = Math.round((unfused.ms_per_step / fused.ms_per_step) * 100) / 100;
+console.log(
+  `fused is ${result.speedup}× node by node, and ${result.attention_speedup}× the same with attention unfused`,
+);
 if (result.f16) {
   const half = result.f16 as { ms_per_step: number; loss: number };
   result.f16_speedup = Math.round((fused.ms_per_step / half.ms_per_step) * 100) / 100;

@@ -551,8 +551,9 @@ function lastJsonLine(r: SpawnSyncReturns<string>, label: string): Record<string
   return JSON.parse(line) as Record<string, unknown>;
 }
 
-// 5e. what the executor's graph rewrites and Dawn's bounds clamps cost on this GPU: the step fused and node by
-// node (scripts/bench/dawn-step.ts), in a process with the clamps and in one without (XAI_LINK_DAWN_UNCHECKED=1)
+// 5e. what the executor's graph rewrites and Dawn's bounds clamps cost on this GPU: the step fused, with its
+// attention unfused, and node by node (scripts/bench/dawn-step.ts), in a process with the clamps and in one
+// without (XAI_LINK_DAWN_UNCHECKED=1)
 if (!skip.has('dawn')) {
   const variants: Record<string, unknown> = {};
   for (const [name, unchecked] of [
@@ -569,7 +570,8 @@ if (!skip.has('dawn')) {
         : '; f16 products: no f16 subgroup matrices on this adapter';
       pass(
         `dawn step, ${name}`,
-        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; node by node ` +
+        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; attention unfused ` +
+          `${v.attention_unfused!.dispatches} dispatches ${v.attention_unfused!.ms_per_step} ms; node by node ` +
           `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${half} (inputs fed from the host)`,
       );
     } catch (e) {

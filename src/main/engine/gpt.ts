@@ -1,5 +1,6 @@
 import type { ResolvedModelConfig } from '../../shared/engine/config.ts';
 import type { Dim, Graph, Tensor } from './graph/graph.ts';
+import { causalSelfAttention, type AttentionDropout } from './graph/attention.ts';
 import { checkpoint } from './graph/autodiff.ts';
 import * as op from './graph/ops.ts';
 import { deriveSeed } from './rng.ts';
@@ -205,26 +206,34 @@ export function gptForward(
   const bias = (name: string) => (cfg.bias ? w(name) : null);
 
   /**
-   * Dropout sites in order; in a recomputed block the second pass replays the first pass's masks
-   * (ONNX Runtime's Dropout would draw new ones).
+   * Dropout sites in order: `next()` takes the next site (its seed, and how it applies), `drop(x)` applies it.
+   * In a recomputed block the second pass replays the first pass's masks (ONNX Runtime's Dropout would draw
+   * new ones); `sites` holds them.
    */
-  const dropper = (masks: (Tensor | null)[] | null, replay: boolean) => {
+  const dropper = (sites: { seed: number; mask: Tensor | null }[] | null, replay: boolean) => {
     let k = 0;
-    return (x: Tensor) => {
-      if (dropP <= 0) return x;
+    const next = (): AttentionDropout | null => {
+      if (dropP <= 0) return null;
       if (replay) {
-        const mask = masks![k++];
-        return mask ? op.applyDropoutMask(g, x, mask, dropP) : x;
+        const s = sites![k++]!;
+        return {
+          p: dropP,
+          seed: s.seed,
+          apply: (x) => (s.mask ? op.applyDropoutMask(g, x, s.mask, dropP) : x),
+        };
       }
-      const { y, mask } = op.dropoutWithMask(
-        g,
-        x,
-        dropP,
-        deriveSeed(opts.dropoutSeed ?? 0, 'dropout', site++),
-      );
-      masks?.push(mask);
-      return y;
+      const seed = deriveSeed(opts.dropoutSeed ?? 0, 'dropout', site++);
+      return {
+        p: dropP,
+        seed,
+        apply: (x) => {
+          const { y, mask } = op.dropoutWithMask(g, x, dropP, seed);
+          sites?.push({ seed, mask });
+          return y;
+        },
+      };
     };
+    return { next, drop: (x: Tensor) => next()?.apply(x) ?? x };
   };
 
   const maskFull = g.constant(
@@ -240,7 +249,7 @@ export function gptForward(
     const tok = op.gather(g, w('transformer.wte.weight'), idx); // [B, T, C]
     const wpe = w('transformer.wpe.weight');
     const pos = T === cfg.blockSize ? wpe : op.slice(g, wpe, 0, 0, T); // [T, C]
-    return op.reshape(g, dropper(null, false)(op.add(g, tok, pos)), [-1, C]); // [N, C], N = B·T rows
+    return op.reshape(g, dropper(null, false).drop(op.add(g, tok, pos)), [-1, C]); // [N, C], N = B·T rows
   });
 
   for (let l = 0; l < cfg.nLayer; l++) {
@@ -254,9 +263,9 @@ export function gptForward(
       `${h}.mlp.c_proj.weight`,
     ];
     if (cfg.bias) names.push(...names.map((n) => n.replace(/weight$/, 'bias')));
-    const masks: (Tensor | null)[] = [];
+    const sites: { seed: number; mask: Tensor | null }[] = [];
     const block = (xs: readonly Tensor[], replay: boolean) => {
-      const drop = dropper(masks, replay);
+      const { next, drop } = dropper(sites, replay);
       const xin = xs[0]!;
       // x = x + attn(ln_1(x))
       const a = g.scope('attn', () => {
@@ -269,10 +278,8 @@ export function gptForward(
           Tensor,
           Tensor,
         ];
-        // att = softmax(q·kᵀ/√hs + causal mask)
-        let att = op.matmul(g, q, k, { transB: true, alpha: 1 / Math.sqrt(hs) }); // [B, H, T, T]
-        att = drop(op.softmax(g, op.add(g, att, mask), -1));
-        const y = op.matmul(g, att, v); // [B, H, T, hs]
+        // y = dropout(softmax(q·kᵀ/√hs + causal mask))·v
+        const y = causalSelfAttention(g, q, k, v, { scale: 1 / Math.sqrt(hs), mask, dropout: next() });
         const merged = op.reshape(g, op.transpose(g, y, [0, 2, 1, 3]), [-1, C]); // [N, C]
         return drop(op.linear(g, merged, w(`${h}.attn.c_proj.weight`), bias(`${h}.attn.c_proj.bias`)));
       });

@@ -195,6 +195,8 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
       const fused = await DawnSession.create(g);
       // elementwise chains are one kernel each (dawn/fusion.ts)
       expect(fused.dispatchCount).toBeLessThan(plain.dispatchCount);
+      // each layer's attention is one fused kernel (dawn/attentionFusion.ts)
+      expect(fused.dispatchLabels.filter((l) => l.startsWith('CausalAttention ')).length).toBe(model.nLayer);
       await fused.release();
     }
   }, 180_000);
@@ -225,6 +227,46 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
       maxDiff(dawn[TRAIN_IO.logits]!.data as Float32Array, cpu[TRAIN_IO.logits]!.data as Float32Array),
     ).toBeLessThan(1e-4);
   }, 120_000);
+
+  it('activation checkpointing: the recomputed blocks run the fused attention too, and the step equals the CPU', async () => {
+    const g = () =>
+      buildTrainGraph({
+        model,
+        train: trainConfig,
+        layout,
+        kind: 'step',
+        dropoutSeed: 99,
+        checkpointBlocks: true,
+        kernels: 'portable',
+      });
+    const [{ x, y }] = batches(1, 4);
+    const params = initParams(layout, 5);
+    const zeros = new Float32Array(layout.total);
+    const feeds = {
+      [TRAIN_IO.params]: new ort.Tensor('float32', params, [layout.total]),
+      [TRAIN_IO.m]: new ort.Tensor('float32', zeros, [layout.total]),
+      [TRAIN_IO.v]: new ort.Tensor('float32', zeros, [layout.total]),
+      [TRAIN_IO.idx]: new ort.Tensor('int32', x!, [B, T]),
+      [TRAIN_IO.targets]: new ort.Tensor('int32', y!, [B, T]),
+      [TRAIN_IO.lr]: new ort.Tensor('float32', Float32Array.of(3e-3), []),
+      [TRAIN_IO.step]: new ort.Tensor('float32', Float32Array.of(1), []),
+      [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', Uint32Array.of(1), []),
+    };
+    const cpu = await (await session(g(), 'cpu')).run(feeds);
+    const dawn = await DawnSession.create(g());
+    // forward, and again in the recomputed block; the backward once per layer (three passes)
+    const labels = dawn.dispatchLabels;
+    expect(labels.filter((l) => l.startsWith('CausalAttention ')).length).toBe(2 * model.nLayer);
+    expect(labels.filter((l) => l.startsWith('CausalAttentionGrad ')).length).toBe(3 * model.nLayer);
+    const out = await dawn.run(feeds);
+    await dawn.release();
+    const scalar = (r: Record<string, ort.Tensor>, n: string) => Number(r[n]!.data[0]);
+    expect(scalar(out, TRAIN_IO.loss)).toBeCloseTo(scalar(cpu, TRAIN_IO.loss), 4);
+    expect(scalar(out, TRAIN_IO.gradNorm)).toBeCloseTo(scalar(cpu, TRAIN_IO.gradNorm), 4);
+    const paramsOut = (r: Record<string, ort.Tensor>) => r[TRAIN_IO.paramsOut]!.data as Float32Array;
+    expect(maxDiff(paramsOut(out), paramsOut(cpu))).toBeLessThan(1e-4);
+    expect(maxDiff(paramsOut(out), params)).toBeGreaterThan(1e-4);
+  }, 180_000);
 
   it('gradient accumulation (2 micro-batches, the accumulator on the device) equals the CPU', async () => {
     const cpu = await runSteps('cpu', 2, 2);

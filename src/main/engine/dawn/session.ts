@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node';
 import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
+import { attentionFusionEnabled, FUSED_ATTENTION_DOMAIN, fuseAttention } from './attentionFusion.ts';
 import { fuseProductEpilogues } from './epilogueFusion.ts';
 import { fusionEnabled, isLinearIndex, planFusion, type FusionContext } from './fusion.ts';
 import { edgesOf, liveNodes } from './graphEdit.ts';
@@ -13,6 +14,7 @@ import {
   type KernelRequest,
   type KernelTensor,
 } from './kernel.ts';
+import { causalAttentionGradKernel, causalAttentionKernel } from './kernels/attention.ts';
 import { fusedKernel, productEpilogue, reductionPrologue, withPrologue } from './kernels/fused.ts';
 import { gemmKernelOf, matMulKernel, type GemmChoice } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
@@ -55,6 +57,13 @@ export function productPrecision(env: NodeJS.ProcessEnv = process.env): ProductP
   if (v === undefined || v === '' || v === 'f32') return 'f32';
   if (v === 'f16') return 'f16';
   throw new Error(`XAI_LINK_DAWN_PRECISION=${v}: use f32 or f16`);
+}
+
+export interface DawnSessionOptions {
+  readonly gpuOutputs?: readonly string[];
+  readonly rewrite?: boolean;
+  readonly attention?: boolean;
+  readonly precision?: ProductPrecision;
 }
 
 /** Where a tensor's bytes are: a buffer of the session, shared by views. */
@@ -183,6 +192,11 @@ export class DawnSession implements EngineSession {
   readonly #constantDispatches: Dispatch[];
   readonly #owned: GPUBuffer[];
   readonly #pool: BufferPool;
+  /**
+   * Bytes a run's kernels read and write if each reads its inputs and writes its outputs once (a model of the
+   * memory traffic: tiles read twice or kept in cache are not counted).
+   */
+  readonly trafficBytes: number;
   #constantsReady = false;
   #released = false;
   /** Runs are serialized: the staging buffers and input buffers are the session's. */
@@ -195,6 +209,7 @@ export class DawnSession implements EngineSession {
     dispatches: Dispatch[];
     constantDispatches: Dispatch[];
     owned: GPUBuffer[];
+    trafficBytes: number;
   }) {
     this.#dev = parts.dev;
     this.#inputs = parts.inputs;
@@ -202,6 +217,7 @@ export class DawnSession implements EngineSession {
     this.#dispatches = parts.dispatches;
     this.#constantDispatches = parts.constantDispatches;
     this.#owned = parts.owned;
+    this.trafficBytes = parts.trafficBytes;
     this.#pool = new BufferPool(parts.dev.device);
     this.inputNames = parts.inputs.map((i) => i.tensor.name);
     this.outputNames = parts.outputs.map((o) => o.tensor.name);
@@ -212,6 +228,11 @@ export class DawnSession implements EngineSession {
     return this.#dispatches.length;
   }
 
+  /** Each dispatch's label (the kernel, its first output and that output's shape), in run order. */
+  get dispatchLabels(): string[] {
+    return this.#dispatches.map((d) => d.label);
+  }
+
   /** Bytes of the device buffers the session holds (parameters, activations by the memory plan, staging). */
   get deviceBytes(): number {
     return this.#owned.reduce((sum, b) => sum + b.size, 0);
@@ -219,13 +240,34 @@ export class DawnSession implements EngineSession {
 
   /**
    * `rewrite` false runs every ONNX node as its own kernel (no fusion, nothing folded); by default the graph is
-   * rewritten unless XAI_LINK_DAWN_FUSION=0 (fusion.ts). `precision` 'f16' multiplies on the adapter's matrix
-   * units with f16 operands (kernels/matmulSubgroup.ts); by default XAI_LINK_DAWN_PRECISION, else 'f32'.
+   * rewritten unless XAI_LINK_DAWN_FUSION=0 (fusion.ts). `attention` false keeps a rewritten graph's attention
+   * unfused (by default fused unless XAI_LINK_DAWN_ATTENTION=0, attentionFusion.ts). `precision` 'f16' multiplies
+   * on the adapter's matrix units with f16 operands (kernels/matmulSubgroup.ts); by default XAI_LINK_DAWN_PRECISION,
+   * else 'f32'.
    */
-  static async create(
-    graph: Graph,
-    opts: { gpuOutputs?: readonly string[]; rewrite?: boolean; precision?: ProductPrecision } = {},
-  ): Promise<DawnSession> {
+  static async create(graph: Graph, opts: DawnSessionOptions = {}): Promise<DawnSession> {
+    const fusesAttention =
+      opts.attention === undefined &&
+      (opts.rewrite ?? fusionEnabled()) &&
+      attentionFusionEnabled() &&
+      graph.attentionSites.length > 0;
+    try {
+      return await DawnSession.#build(graph, opts);
+    } catch (e) {
+      // The fused attention kernels are the largest shaders the executor makes: should a driver refuse them, the
+      // step still runs, with the attention unfused, and says so (an explicit `attention` option is obeyed).
+      if (!fusesAttention) throw e;
+      const session = await DawnSession.#build(graph, { ...opts, attention: false });
+      session.attentionFallback = (e as Error).message.split('\n')[0]!;
+      console.warn(`the fused attention kernels failed (${session.attentionFallback}); running it unfused`);
+      return session;
+    }
+  }
+
+  /** Why this session runs its attention unfused although fusion was on (see create); null when it did not. */
+  attentionFallback: string | null = null;
+
+  static async #build(graph: Graph, opts: DawnSessionOptions): Promise<DawnSession> {
     const dev = await dawnDevice();
     const { device } = dev;
     const precision = opts.precision ?? productPrecision();
@@ -280,9 +322,21 @@ export class DawnSession implements EngineSession {
       const v = constantValues.get(t);
       return v?.length === 1 ? v[0]! : null;
     };
+    // Each causal self-attention runs as one kernel forward and one backward (attentionFusion.ts).
+    const rewrites = new Map<GraphNode, RewrittenNode>();
+    const withAttention =
+      optimise && (opts.attention ?? attentionFusionEnabled())
+        ? fuseAttention(program.nodes, program.attention).nodes
+        : program.nodes;
+    for (const n of withAttention)
+      if (n.domain === FUSED_ATTENTION_DOMAIN)
+        rewrites.set(n, {
+          label: n.opType,
+          kernel: n.opType === 'CausalAttention' ? causalAttentionKernel : causalAttentionGradKernel,
+        });
     const programNodes = optimise
       ? liveNodes(
-          foldScalesIntoProducts(foldTransposesIntoProducts(program.nodes, isOutput), isOutput, scalarOf),
+          foldScalesIntoProducts(foldTransposesIntoProducts(withAttention, isOutput), isOutput, scalarOf),
           program.outputs,
         )
       : program.nodes;
@@ -305,7 +359,6 @@ export class DawnSession implements EngineSession {
     // (prologueFusion.ts) or the product that feeds them (epilogueFusion.ts). Each node a rewrite made has its
     // own kernel builder and profile label; nodes nothing reads any more (a counter the kernels now compute)
     // are not run.
-    const rewrites = new Map<GraphNode, RewrittenNode>();
     let nodes = programNodes;
     if (optimise) {
       const { producer } = edgesOf(programNodes);
@@ -460,9 +513,11 @@ export class DawnSession implements EngineSession {
     }
     const dispatches: Dispatch[] = [];
     const constantDispatches: Dispatch[] = [];
+    let trafficBytes = 0;
     requests.forEach(({ node }, i) => {
-      const target = node.outputs.every((o) => constant.has(o)) ? constantDispatches : dispatches;
-      target.push(...built[i]!);
+      const once = node.outputs.every((o) => constant.has(o));
+      (once ? constantDispatches : dispatches).push(...built[i]!);
+      if (!once) for (const t of [...node.inputs, ...node.outputs]) if (t) trafficBytes += bytesOf(t);
     });
     const outputs = program.outputs.map((tensor) => {
       const gpu = gpuOutputs.has(tensor.name);
@@ -483,6 +538,7 @@ export class DawnSession implements EngineSession {
       dispatches,
       constantDispatches,
       owned,
+      trafficBytes,
     });
   }
 

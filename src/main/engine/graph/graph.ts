@@ -99,6 +99,27 @@ export interface GraphProgram {
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
   readonly initializers: readonly { readonly tensor: Tensor; readonly raw: Uint8Array }[];
+  /** The graph's causal self-attentions (graph/attention.ts), for a backend that runs each as one kernel. */
+  readonly attention: readonly AttentionSite[];
+}
+
+/**
+ * One causal self-attention y = dropout(softmax(scale·q·kᵀ + causal mask))·v of a portable graph, as its
+ * tensors: the graph holds it as ONNX nodes (what ONNX Runtime runs), and a backend with a fused attention
+ * kernel (dawn/attentionFusion.ts) replaces the nodes that produce `y` and, once differentiated, `dq`, `dk`
+ * and `dv` with its own.
+ */
+export interface AttentionSite {
+  /** [B, H, T, D] each. */
+  readonly q: Tensor;
+  readonly k: Tensor;
+  readonly v: Tensor;
+  readonly y: Tensor;
+  readonly scale: number;
+  /** The computed dropout mask's probability, site seed and step key (ops.ts hashDropoutMask); null: none. */
+  readonly dropout: { readonly p: number; readonly seed: number; readonly key: Tensor } | null;
+  /** Set when the backward pass is built: ∂L/∂y and the gradients it gives (null where none flows). */
+  grad: { dy: Tensor; dq: Tensor | null; dk: Tensor | null; dv: Tensor | null } | null;
 }
 
 /** A backward closure: gradients of the outputs (null where none flows) → gradients of the inputs. */
@@ -160,6 +181,8 @@ export class Graph {
   checkpointBarrier: Tensor | null = null;
   /** The per-step key of computed dropout masks (ops.ts hashDropoutMask), once a portable graph needs one. */
   dropoutKey: Tensor | null = null;
+  /** Causal self-attentions built into a portable graph (graph/attention.ts), in build order. */
+  readonly attentionSites: AttentionSite[] = [];
   #usesMicrosoftDomain = false;
 
   readonly kernels: KernelSet;
@@ -431,6 +454,7 @@ export class Graph {
       inputs: this.#inputs,
       outputs: this.#outputs,
       initializers: this.#initializers.filter(({ tensor }) => used.has(tensor)),
+      attention: this.attentionSites,
     };
   }
 

@@ -1,5 +1,5 @@
 /**
- * Our layout WGSL (Transpose, Concat, Split, Expand, Range, ConstantOfShape, Gather, GatherElements,
+ * Our layout WGSL (Transpose, Concat, Split, Slice, Expand, Range, ConstantOfShape, Gather, GatherElements,
  * ScatterElements) against ONNX Runtime's CPU provider: every form of the cpu-tiny census, plus the forms the
  * kernels handle beyond it (more inputs or outputs than one pass binds, other axes, negative indices).
  */
@@ -168,6 +168,35 @@ describe('Concat and Split match ONNX Runtime', () => {
   });
   it('9 outputs on an inner axis (two passes)', async () => {
     await expectSameAsOrt(split([2, 18, 4], -2, [1, 2, 3, 1, 2, 3, 1, 2, 3]));
+  });
+});
+
+describe('Slice matches ONNX Runtime', () => {
+  const slice = (
+    shape: number[],
+    out: number[],
+    starts: number[],
+    ends: number[],
+    axes?: number[],
+    steps?: number[],
+  ): NodeSpec => ({
+    opType: 'Slice',
+    inputs: [
+      floatInput(shape, 3),
+      int64Constant(starts),
+      int64Constant(ends),
+      ...(axes ? [int64Constant(axes)] : []),
+      ...(steps ? [int64Constant(steps)] : []),
+    ],
+    outputs: [{ dtype: 'float32', shape: out }],
+  });
+  it("the first element of each axis (activation checkpointing's ordering slice)", async () => {
+    await expectSameAsOrt(slice([4, 16, 32], [1, 1, 1], [0, 0, 0], [1, 1, 1]));
+  });
+  it('inner ranges, negative starts, named axes and steps', async () => {
+    await expectSameAsOrt(slice([6, 10, 7], [6, 4, 7], [3], [7], [1]));
+    await expectSameAsOrt(slice([6, 10, 7], [2, 10, 3], [-4, -3], [-2, 7], [0, 2]));
+    await expectSameAsOrt(slice([9, 8], [3, 3], [1, 0], [9, 8], [0, 1], [3, 3]));
   });
 });
 

@@ -27,7 +27,7 @@ import {
 
 /**
  * Layout operators: each output element is one input element, found by index arithmetic on static shapes
- * (Transpose, Concat, Split, Expand, Gather, GatherElements), or made from scalars (Range, ConstantOfShape), plus
+ * (Transpose, Concat, Split, Slice, Expand, Gather, GatherElements), or made from scalars (Range, ConstantOfShape), plus
  * ScatterElements. Where the innermost run of contiguous elements is a multiple of 4 long, a thread moves a vec4.
  */
 
@@ -267,6 +267,56 @@ const split: KernelGenerator = (req) => {
   );
   const whole = { binding: 0, type: x.type };
   return { passes: blockCopy(whole, parts, productOf(x.shape.slice(0, axis)), total * inner, 'split') };
+};
+
+/**
+ * Slice with starts, axes and steps known when the graph is compiled (ONNX's clamping of starts; the output's
+ * static shape gives the count): out[c] = x[start + c·step] per axis. Activation checkpointing slices one element
+ * of a gradient to order the recomputation (graph/autodiff.ts).
+ */
+const slice: KernelGenerator = (req) => {
+  const x = input(req, 0);
+  const out = req.outputs[0]!;
+  const rank = x.shape.length;
+  const known = (k: number) => (req.inputs[k] ? req.constants[k] : undefined);
+  const starts = known(1);
+  const axesGiven = known(3);
+  const stepsGiven = known(4);
+  if (!starts || axesGiven === null || stepsGiven === null)
+    throw new KernelUnsupported(req, 'starts, axes or steps computed at run time');
+  const begin = new Array<number>(rank).fill(0);
+  const step = new Array<number>(rank).fill(1);
+  starts.forEach((raw, j) => {
+    const axis = axisOf(axesGiven?.[j] ?? j, rank);
+    const by = stepsGiven?.[j] ?? 1;
+    if (axis === null) throw new KernelUnsupported(req, `axis ${axesGiven?.[j]} of rank ${rank}`);
+    if (by < 1) throw new KernelUnsupported(req, `step ${by}`);
+    const dim = x.shape[axis]!;
+    begin[axis] = Math.min(Math.max(raw < 0 ? raw + dim : raw, 0), dim);
+    step[axis] = by;
+  });
+  const n = numelOf(out.shape);
+  if (n === 0) return { passes: [] };
+  const strides = stridesOf(x.shape);
+  const base = begin.reduce((sum, b, d) => sum + b * strides[d]!, 0);
+  const { lines, coords } = coordinates(out.shape, 'i', 'c');
+  const outBinding = req.inputs.length;
+  return {
+    passes: [
+      perThreadPass({
+        bindings: [0, outBinding],
+        declarations: [storage(0, 'x', x.type, 'read'), storage(outBinding, 'out', out.type, 'read_write')],
+        threads: n,
+        body: [
+          ...lines,
+          `out[i] = x[${u32(base)} + ${offsetOf(
+            coords,
+            strides.map((s, d) => s * step[d]!),
+          )}];`,
+        ],
+      }),
+    ],
+  };
 };
 
 /** Expand: out = x broadcast to the output's static shape (the shape input is never bound). */
@@ -524,6 +574,7 @@ export const layoutKernels: Record<string, KernelGenerator> = {
   Transpose: transpose,
   Concat: concat,
   Split: split,
+  Slice: slice,
   Expand: expand,
   Range: range,
   ConstantOfShape: constantOfShape,

@@ -1,0 +1,122 @@
+/**
+ * Causal self-attention as fused kernels (attentionFusion.ts, kernels/attention.ts) against ONNX Runtime's CPU
+ * provider running the unfused graph, and against our executor with the attention left unfused: y and the
+ * gradients of q, k and v, with and without dropout, ragged and multi-tile sequences, several head sizes.
+ */
+import ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { causalMask } from '../gpt.ts';
+import { causalSelfAttention } from '../graph/attention.ts';
+import { gradients } from '../graph/autodiff.ts';
+import { Graph } from '../graph/graph.ts';
+import * as op from '../graph/ops.ts';
+import { DawnSession } from './session.ts';
+import { floats, type Feeds } from './testing/rewrites.ts';
+
+function attentionGraph(shape: [number, number, number, number], p: number) {
+  const [, , T, D] = shape;
+  const g = new Graph('attention', { kernels: 'portable' });
+  const [q, k, v] = ['q', 'k', 'v'].map((n) => g.input(n, 'float32', shape, { requiresGrad: true }));
+  const dyIn = g.input('dy', 'float32', shape);
+  const mask = g.constant(causalMask(T), [T, T], 'float32', 'causal_mask');
+  const seed = 0x5eed1234;
+  const dropout =
+    p > 0 ? { p, seed, apply: (x: ReturnType<typeof g.input>) => op.dropoutWithMask(g, x, p, seed).y } : null;
+  const y = causalSelfAttention(g, q!, k!, v!, { scale: 1 / Math.sqrt(D), mask, dropout });
+  g.output(y, 'y');
+  // L = Σ y ⊙ dy, so ∂L/∂y = dy
+  const loss = op.reduceSum(g, op.mul(g, y, dyIn), [0, 1, 2, 3], false);
+  const [dq, dk, dv] = gradients(g, loss, [q!, k!, v!]);
+  g.output(dq!, 'dq');
+  g.output(dk!, 'dk');
+  g.output(dv!, 'dv');
+  const feeds: Feeds = {
+    q: floats(shape, 1),
+    k: floats(shape, 2),
+    v: floats(shape, 3),
+    dy: floats(shape, 4),
+  };
+  if (p > 0) feeds.dropout_key = new ort.Tensor('uint32', Uint32Array.from([7]), []);
+  return { g, feeds };
+}
+
+async function runDawn(g: Graph, feeds: Feeds, attention: boolean) {
+  const session = await DawnSession.create(g, { rewrite: true, attention });
+  try {
+    const out = await session.run(feeds);
+    return { out, dispatches: session.dispatchCount, labels: session.dispatchLabels };
+  } finally {
+    await session.release();
+  }
+}
+
+/** max |got − want| / max(1, |want|). */
+function worst(got: ort.Tensor, want: ort.Tensor): number {
+  const a = got.data as Float32Array;
+  const b = want.data as Float32Array;
+  expect(a.length).toBe(b.length);
+  let w = 0;
+  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return w;
+}
+
+describe('fused causal self-attention on Dawn', () => {
+  it.each([
+    ['one tile, no dropout', [2, 3, 20, 8], 0],
+    ['ragged multi-workgroup sequence, dropout 0.3', [1, 2, 100, 16], 0.3],
+    ['head size 64 (two key tiles per 64 rows), dropout 0.1', [1, 2, 70, 64], 0.1],
+    ['head size 12, dropout 0.5', [1, 3, 65, 12], 0.5],
+  ] as const)('equals the unfused graph on the CPU: %s', async (_name, shape, p) => {
+    const { g, feeds } = attentionGraph([...shape], p);
+    const cpu = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
+    const want = await cpu.run(feeds);
+    await cpu.release();
+    const fused = await runDawn(g, feeds, true);
+    const unfused = await runDawn(g, feeds, false);
+    for (const name of ['y', 'dq', 'dk', 'dv']) {
+      expect(worst(fused.out[name]!, want[name]!), name).toBeLessThanOrEqual(2e-5);
+      expect(worst(unfused.out[name]!, want[name]!), name).toBeLessThanOrEqual(2e-5);
+    }
+    // the fused graph runs the attention as 1 + 3 passes; nothing else touches [B, H, T, T]
+    expect(fused.labels.filter((l) => l.startsWith('CausalAttention ')).length).toBe(1);
+    expect(fused.labels.filter((l) => l.startsWith('CausalAttentionGrad ')).length).toBe(3);
+    expect(fused.labels.filter((l) => / \[\d+,\d+,(\d+),\1\]$/.test(l))).toEqual([]);
+    expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+  });
+
+  it('dropout changes y where the mask drops (the fused kernel applies the mask, not just the scale)', async () => {
+    const withDrop = attentionGraph([1, 2, 40, 8], 0.5);
+    const without = attentionGraph([1, 2, 40, 8], 0);
+    const a = (await runDawn(withDrop.g, withDrop.feeds, true)).out.y!;
+    const b = (await runDawn(without.g, without.feeds, true)).out.y!;
+    expect(worst(a, b)).toBeGreaterThan(0.1);
+  });
+
+  it('a fused kernel that cannot be built falls back to the unfused attention, and says why', async () => {
+    const g = new Graph('attention', { kernels: 'portable' });
+    const shape = [1, 2, 8, 4];
+    const [q, k, v] = ['q', 'k', 'v'].map((n) => g.input(n, 'float32', shape));
+    const mask = g.constant(causalMask(8), [8, 8], 'float32');
+    // a scale the kernel generator refuses (NaN has no WGSL literal); the unfused graph computes NaN
+    g.output(causalSelfAttention(g, q!, k!, v!, { scale: NaN, mask, dropout: null }), 'y');
+    const session = await DawnSession.create(g);
+    try {
+      expect(session.attentionFallback).toMatch(/CausalAttention: a missing scale/);
+      expect(session.dispatchLabels.some((l) => l.startsWith('CausalAttention'))).toBe(false);
+    } finally {
+      await session.release();
+    }
+    await expect(DawnSession.create(g, { attention: true })).rejects.toThrow(/a missing scale/);
+  });
+
+  it('a head size the kernels do not take keeps the unfused nodes, and is still exact', async () => {
+    const { g, feeds } = attentionGraph([1, 2, 24, 6], 0.2);
+    const cpu = await ort.InferenceSession.create(g.encode(), { executionProviders: ['cpu'] });
+    const want = await cpu.run(feeds);
+    await cpu.release();
+    const run = await runDawn(g, feeds, true);
+    expect(run.labels.some((l) => l.startsWith('CausalAttention'))).toBe(false);
+    for (const name of ['y', 'dq', 'dk', 'dv'])
+      expect(worst(run.out[name]!, want[name]!), name).toBeLessThanOrEqual(2e-5);
+  });
+});
