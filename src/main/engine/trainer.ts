@@ -13,6 +13,7 @@ import type { CheckpointInfo, EvalMetric, MetricRecord, Sample, TrainMetric } fr
 import type { TokenDtype } from '../../shared/datasets/manifest.ts';
 import {
   activationBytes,
+  CHECKPOINTING_THRESHOLD_BYTES,
   usesActivationCheckpointing,
   checkConfigAgainstData,
   countParams,
@@ -38,6 +39,7 @@ import {
 import type { Precision } from '../../shared/engine/devices.ts';
 import { writeJsonAtomic } from '../util/atomicWrite.ts';
 import { collectGarbage } from './gc.ts';
+import { nvidiaFreeMemoryBytes } from '../system/systemStats.ts';
 import { generate } from './generate.ts';
 import { gptParamLayout, initParams, type ParamLayout } from './gpt.ts';
 import {
@@ -52,6 +54,8 @@ import type { KernelSet } from './graph/graph.ts';
 import { GPU_STATE_OUTPUTS, StepRunner } from './runner.ts';
 import { deriveSeed, Rng } from './rng.ts';
 import { TorchGenerator } from './torchRng.ts';
+
+const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);
 
 /**
  * The training loop (nanoGPT's train.py), usable in any thread: the worker (worker.ts) runs it off the
@@ -313,8 +317,17 @@ export class Trainer {
           ? deriveSeed(config.train.seed, 'dropout')
           : deriveSeed(config.train.seed, 'dropout', startStep);
       const train = { ...config.train, maxIters };
-      const checkpointBlocks = usesActivationCheckpointing(config, model);
-      const lean = activationBytes(model, config.train.batchSize) > LEAN_THRESHOLD_BYTES;
+      // "auto" checkpointing on a GPU whose free memory nvidia-smi reports: only what does not fit (config.ts)
+      const activations = activationBytes(model, config.train.batchSize);
+      const gpuFree =
+        o.device !== 'cpu' &&
+        config.train.activationCheckpointing === 'auto' &&
+        activations > CHECKPOINTING_THRESHOLD_BYTES
+          ? await nvidiaFreeMemoryBytes()
+          : null;
+      const checkpointBlocksOn = (device: DeviceName) =>
+        usesActivationCheckpointing(config, model, device === 'cpu' ? null : gpuFree);
+      const lean = activations > LEAN_THRESHOLD_BYTES;
       const stepGraph = (device: DeviceName) =>
         buildTrainGraph({
           model,
@@ -322,7 +335,7 @@ export class Trainer {
           layout,
           kind: 'step',
           dropoutSeed: dropoutSeedFor(kernelsFor(device)),
-          checkpointBlocks,
+          checkpointBlocks: checkpointBlocksOn(device),
           kernels: kernelsFor(device),
         });
       const accum = config.train.gradAccumSteps;
@@ -368,7 +381,7 @@ export class Trainer {
             // portable masks differ per micro-batch through the dropout key, not the seed
             dropoutSeed:
               kernels === 'portable' ? dropoutSeedFor(kernels) : deriveSeed(dropoutSeedFor(kernels), 'micro'),
-            checkpointBlocks,
+            checkpointBlocks: checkpointBlocksOn(device),
             kernels,
           }),
           { gpuOutputs: gpuState ? [TRAIN_IO.gradAccOut] : [] },
@@ -409,7 +422,11 @@ export class Trainer {
         layout,
         runner,
         factory: chosen.factory,
-        message: chosen.message,
+        message:
+          device !== 'cpu' && gpuFree !== null
+            ? `${chosen.message} Activation checkpointing ${checkpointBlocksOn(device) ? 'on' : 'off'}: a step's ` +
+              `activations take ${gib(activations)} GiB of the GPU's ${gib(gpuFree)} GiB free.`
+            : chosen.message,
         state: {
           step: startStep,
           batches,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCrashMatrix } from './crashMatrix.ts';
+import { claimAfterUnseenMint, runCrashMatrix } from './crashMatrix.ts';
 
 /**
  * The crash matrix in CI: 3 SIGKILLs at seeded moments for every operation (`npm run bench:crash` runs 20 per
@@ -30,4 +30,13 @@ describe('kill at any moment, lose nothing', () => {
       expect(row).toMatchObject({ kills: 3, recovered: 3, lost: 0 });
     }, 600_000);
   }
+});
+
+describe('the claim pipeline after a mint it sent but did not see', () => {
+  it('finds and records that mint on the next run: one token, no second claim, no verifier asked again', async () => {
+    const r = await claimAfterUnseenMint(join(dir, 'unseen-mint'));
+    expect(r.expected).toMatch(/^#1 model /);
+    expect(r.minted).toBe(r.expected);
+    expect(r.tokenId).toBe(1);
+  }, 300_000);
 });

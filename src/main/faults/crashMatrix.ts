@@ -678,6 +678,18 @@ class ClaimPipeline implements CrashOperation {
     return ms;
   }
 
+  get pipelinePath(): string {
+    return this.#pipeline;
+  }
+
+  get expected(): string {
+    return this.#expected;
+  }
+
+  minted(dataDir: string): Promise<string> {
+    return this.#minted(dataDir);
+  }
+
   async #minted(dataDir: string): Promise<string> {
     const { tokens } = await cliJson<{ tokens: MintedToken[] }>(dataDir, ['tokens', 'list']);
     return tokens
@@ -721,6 +733,35 @@ class ClaimPipeline implements CrashOperation {
       await cli(dataDir, ['chain', 'stop']);
     }
   }
+}
+
+/**
+ * The moment the crash matrix meets only by chance, made on purpose: an attempt of the claim pipeline that sent its
+ * mint and was stopped before it read the receipt (the token exists on chain, the claim record and the stage's
+ * outputs do not say so). The pipeline is run to the end, then made to forget its mint, then run again: it must find
+ * that mint and record it, not ask its verifiers again (they refuse a claim whose parent is no longer the lineage's
+ * best) nor mint twice. Returns the tokens before and after, and the token the rerun reports.
+ */
+export async function claimAfterUnseenMint(
+  workDir: string,
+): Promise<{ expected: string; minted: string; tokenId: number | null }> {
+  const op = new ClaimPipeline();
+  mkdirSync(workDir, { recursive: true });
+  await op.setup(workDir);
+  const dataDir = join(workDir, 'reference');
+  const cache = join(dataDir, 'pipelines', 'cache', 'claim');
+  for (const key of readdirSync(cache)) {
+    const id = readFileSync(join(cache, key, 'claim-id.txt'), 'utf8').trim();
+    rmSync(join(cache, key, 'outputs.json'));
+    const file = join(dataDir, 'claims', `${id}.json`);
+    const claim = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...claim, mint: null, status: 'signed' }));
+  }
+  const again = await cliJson<{ outputs: { claim: { tokenId: number | null } } }>(dataDir, [
+    'run',
+    op.pipelinePath,
+  ]);
+  return { expected: op.expected, minted: await op.minted(dataDir), tokenId: again.outputs.claim.tokenId };
 }
 
 export const CRASH_OPERATIONS: Record<string, () => CrashOperation> = {

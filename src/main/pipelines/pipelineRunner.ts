@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { getAddress } from 'viem';
 import { ApiError } from '../../shared/api/errors.ts';
 import { DATASET_FILES, datasetManifestSchema } from '../../shared/datasets/manifest.ts';
 import { configFromPreset, type RunConfig } from '../../shared/engine/config.ts';
@@ -616,18 +617,24 @@ export class PipelineRunner {
           await claims.evaluate(id, { signal: opts.signal, reuseReportCid: ev.evaluationCid });
         }
         progress(3, steps, 'steps', 'signing');
-        await claims.sign(id, s.trainer);
-        for (const [i, v] of s.verifiers.entries()) {
-          progress(4, steps, 'steps', `verifier ${i + 1} of ${s.verifiers.length} re-runs the evaluation`);
-          const { verdict } = await claims.attestLocally(id, v, { signal: opts.signal });
-          if (!verdict.ok)
-            throw new ApiError(
-              'FAILED_PRECONDITION',
-              `verifier ${i + 1} refused: ${verdict.refusal?.message ?? 'no reason given'}`,
-            );
+        c = await claims.sign(id, s.trainer);
+        // An earlier attempt may have sent the mint and been stopped before it saw the receipt: the verifiers
+        // would now refuse the claim (its parent is no longer the lineage's best), and submit records that mint.
+        if (!(await chain.isModelCidUsed(ev.modelCid))) {
+          const attested = new Set(c.attestations.map((a) => getAddress(a.verifier)));
+          for (const [i, v] of s.verifiers.entries()) {
+            if (attested.has(getAddress(await chain.addressOf(v)))) continue; // kept from an earlier attempt
+            progress(4, steps, 'steps', `verifier ${i + 1} of ${s.verifiers.length} re-runs the evaluation`);
+            const { verdict } = await claims.attestLocally(id, v, { signal: opts.signal });
+            if (!verdict.ok)
+              throw new ApiError(
+                'FAILED_PRECONDITION',
+                `verifier ${i + 1} refused: ${verdict.refusal?.message ?? 'no reason given'}`,
+              );
+          }
+          for (const a of s.attestations)
+            await claims.addAttestation(id, 'cid' in a ? a : { file: resolve(opts.baseDir, a.file) });
         }
-        for (const a of s.attestations)
-          await claims.addAttestation(id, 'cid' in a ? a : { file: resolve(opts.baseDir, a.file) });
         progress(5, steps, 'steps', 'submitting the claim');
         c = await claims.submit(id, submitter, { signal: opts.signal });
         progress(6, steps, 'steps', `minted token ${c.mint!.tokenId}`);

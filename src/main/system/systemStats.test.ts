@@ -6,6 +6,7 @@ import { systemStatsSchema } from '../../shared/api/system.ts';
 import {
   NVIDIA_SMI_ARGS,
   NVIDIA_SMI_NOT_FOUND,
+  nvidiaFreeMemoryBytes,
   parseNvidiaSmiCsv,
   SystemStatsSampler,
   type ExecFileFn,
@@ -176,6 +177,24 @@ function onPath(command: string): boolean {
     .split(delimiter)
     .some((dir) => dir !== '' && names.some((n) => existsSync(join(dir, n))));
 }
+
+describe('nvidiaFreeMemoryBytes', () => {
+  const answering =
+    (stdout: string): ExecFileFn =>
+    () =>
+      Promise.resolve({ stdout, stderr: '' });
+  it("the smallest GPU's free memory (total − used)", async () => {
+    const two = '0, NVIDIA H200, 0, 1000, 143771, 30\n1, NVIDIA L4, 5, 300, 23034, 40\n';
+    expect(await nvidiaFreeMemoryBytes(answering(two))).toBe((23034 - 300) * MIB);
+  });
+  it('null when nvidia-smi is missing, fails or reports no memory', async () => {
+    const missing: ExecFileFn = () =>
+      Promise.reject(Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' }));
+    expect(await nvidiaFreeMemoryBytes(missing)).toBeNull();
+    expect(await nvidiaFreeMemoryBytes(answering('No devices were found\n'))).toBeNull();
+    expect(await nvidiaFreeMemoryBytes(answering('0, GPU, 5, [N/A], [N/A], 40\n'))).toBeNull();
+  });
+});
 
 describe('SystemStatsSampler: GPU', () => {
   it('reports either GPU readings or a note saying why there are none', async () => {

@@ -72,6 +72,24 @@ const execFileAsync = promisify(execFile);
 const defaultExec: ExecFileFn = (file, args, options) =>
   execFileAsync(file, [...args], { ...options, encoding: 'utf8', windowsHide: true });
 
+/**
+ * The smallest free memory among the NVIDIA GPUs nvidia-smi lists (total − used), or null where it is absent, fails or
+ * reports no memory: what a training run may take there (trainer.ts decides activation checkpointing with it).
+ */
+export async function nvidiaFreeMemoryBytes(exec: ExecFileFn = defaultExec): Promise<number | null> {
+  try {
+    const { stdout } = await exec('nvidia-smi', NVIDIA_SMI_ARGS, { timeout: NVIDIA_SMI_TIMEOUT_MS });
+    const free = parseNvidiaSmiCsv(stdout).map((g) =>
+      g.memoryTotalBytes !== null && g.memoryUsedBytes !== null
+        ? g.memoryTotalBytes - g.memoryUsedBytes
+        : null,
+    );
+    return free.length > 0 && free.every((f) => f !== null) ? Math.min(...(free as number[])) : null;
+  } catch {
+    return null;
+  }
+}
+
 interface GpuResult {
   gpus: GpuReading[];
   note: string | null;

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  activationBytes,
   checkConfigAgainstData,
   configFromPreset,
   countParams,
   presets,
+  resolveModelConfig,
   runConfigSchema,
   runOverridesSchema,
+  usesActivationCheckpointing,
 } from './config.ts';
 import { learningRateAt } from './schedule.ts';
 
@@ -133,5 +136,25 @@ describe('learning-rate schedule (nanoGPT get_lr)', () => {
     expect(learningRateAt(t, 2000)).toBeCloseTo(1e-4, 12);
     expect(learningRateAt(t, 5000)).toBe(1e-4);
     expect(learningRateAt({ ...t, decayLr: false }, 1500)).toBe(1e-3);
+  });
+});
+
+describe('activation checkpointing', () => {
+  const baby = configFromPreset('baby');
+  const model = resolveModelConfig(baby, { vocabSize: 65 });
+  const GiB = 2 ** 30;
+  it('auto: above 1 GiB of activations, or half of a GPU whose free memory is known', () => {
+    expect(activationBytes(model, baby.train.batchSize)).toBeGreaterThan(3 * GiB);
+    expect(usesActivationCheckpointing(baby, model)).toBe(true);
+    expect(usesActivationCheckpointing(baby, model, 140 * GiB)).toBe(false); // an H200 holds it
+    expect(usesActivationCheckpointing(baby, model, 4 * GiB)).toBe(true); // a small GPU does not
+    const tiny = configFromPreset('cpu-tiny');
+    expect(usesActivationCheckpointing(tiny, resolveModelConfig(tiny, { vocabSize: 65 }))).toBe(false);
+  });
+  it('on and off are obeyed whatever the memory', () => {
+    const on = { ...baby, train: { ...baby.train, activationCheckpointing: 'on' as const } };
+    const off = { ...baby, train: { ...baby.train, activationCheckpointing: 'off' as const } };
+    expect(usesActivationCheckpointing(on, model, 140 * GiB)).toBe(true);
+    expect(usesActivationCheckpointing(off, model)).toBe(false);
   });
 });

@@ -96,7 +96,7 @@ export const trainConfigBaseSchema = z.strictObject({
   /**
    * Recompute each transformer block during the backward pass instead of storing its activations:
    * far less memory for about a third more compute. "auto" turns it on when the activations of a
-   * step would exceed 1 GiB.
+   * step would exceed 1 GiB, or, training on a GPU whose free memory is known (NVIDIA), half of it.
    */
   activationCheckpointing: z.enum(['auto', 'on', 'off']).default('auto'),
   seed: z
@@ -306,11 +306,20 @@ export function activationBytes(m: ResolvedModelConfig, batchSize: number): numb
 
 export const CHECKPOINTING_THRESHOLD_BYTES = 1 << 30;
 
-/** Whether the training graph recomputes blocks (see trainConfig.activationCheckpointing). */
-export function usesActivationCheckpointing(config: RunConfig, model: ResolvedModelConfig): boolean {
+/**
+ * Whether the training graph recomputes blocks (see trainConfig.activationCheckpointing). `gpuFreeBytes`: the free
+ * memory of the GPU the run trains on, where known. A GPU that holds the activations twice over need not pay a third
+ * more compute to save memory it has; the 1 GiB rule is for host memory, and for GPUs that do not say what they have.
+ */
+export function usesActivationCheckpointing(
+  config: RunConfig,
+  model: ResolvedModelConfig,
+  gpuFreeBytes: number | null = null,
+): boolean {
   const mode = config.train.activationCheckpointing;
   if (mode !== 'auto') return mode === 'on';
-  return activationBytes(model, config.train.batchSize) > CHECKPOINTING_THRESHOLD_BYTES;
+  const bytes = activationBytes(model, config.train.batchSize);
+  return gpuFreeBytes !== null ? bytes > gpuFreeBytes / 2 : bytes > CHECKPOINTING_THRESHOLD_BYTES;
 }
 
 /** Tokens processed per optimizer step. */
