@@ -271,16 +271,15 @@ export function gptForward(
       const a = g.scope('attn', () => {
         const hIn = op.layerNorm(g, xin, w(`${h}.ln_1.weight`), bias(`${h}.ln_1.bias`));
         const qkv = op.linear(g, hIn, w(`${h}.attn.c_attn.weight`), bias(`${h}.attn.c_attn.bias`)); // [N, 3C]
-        // [N, 3C] → [B, T, 3, H, hs] → [3, B, H, T, hs]: q, k, v per head in one transpose
-        const heads = op.transpose(g, op.reshape(g, qkv, [B, T, 3, H, hs]), [2, 0, 3, 1, 4]);
-        const [q, k, v] = op.split(g, heads, 0, [1, 1, 1]).map((t) => op.reshape(g, t, [B, H, T, hs])) as [
-          Tensor,
-          Tensor,
-          Tensor,
-        ];
-        // y = dropout(softmax(q·kᵀ/√hs + causal mask))·v
-        const y = causalSelfAttention(g, q, k, v, { scale: 1 / Math.sqrt(hs), mask, dropout: next() });
-        const merged = op.reshape(g, op.transpose(g, y, [0, 2, 1, 3]), [-1, C]); // [N, C]
+        // per head: dropout(softmax(q·kᵀ/√hs + causal mask))·v, the heads side by side again [N, C]
+        const merged = causalSelfAttention(g, qkv, {
+          batch: B,
+          seq: T,
+          heads: H,
+          scale: 1 / Math.sqrt(hs),
+          mask,
+          dropout: next(),
+        });
         return drop(op.linear(g, merged, w(`${h}.attn.c_proj.weight`), bias(`${h}.attn.c_proj.bias`)));
       });
       const x1 = op.add(g, xin, a);

@@ -5,10 +5,11 @@ import { attentionFits } from './kernels/attention.ts';
 /**
  * Each causal self-attention of the graph (graph/attention.ts records them as sites) runs as the fused kernels
  * of kernels/attention.ts: a CausalAttention node produces the site's y (and the row log-sum-exps the backward
- * needs), and where the graph is differentiated a CausalAttentionGrad node produces its dq, dk and dv. The
- * unfused nodes that made them (the products, the mask add, Softmax, the dropout hash, the softmax backward)
- * are then read by nothing and are not run (graphEdit.ts liveNodes): per layer and step that is every pass
- * over a [B, H, T, T] tensor.
+ * needs) from the packed qkv, and where the graph is differentiated a CausalAttentionGrad node produces its dqkv.
+ * The unfused nodes that made them (the head transposes and split, the products, the mask add, Softmax, the
+ * dropout hash, the softmax backward, and the concatenation and transposes of the backward) are then read by
+ * nothing and are not run (graphEdit.ts liveNodes): per layer and step that is every pass over a [B, H, T, T]
+ * tensor and every per-head copy of q, k, v and y.
  *
  * XAI_LINK_DAWN_ATTENTION=0 keeps the unfused nodes (to compare; `npm run bench:dawn-step` times both).
  */
@@ -31,60 +32,54 @@ export function fuseAttention(
   const before = new Map<GraphNode, GraphNode[]>(); // fused nodes to insert before an existing node
   let fused = 0;
   for (const site of sites) {
-    const shape = staticShape(site.q);
-    const same = (t: Tensor) => staticShape(t)?.join() === shape?.join();
-    if (!shape || !attentionFits(shape) || ![site.k, site.v, site.y].every(same)) continue;
+    const packed = staticShape(site.qkv);
+    const merged = staticShape(site.y);
+    if (!packed || !merged || typeof site.seq !== 'number' || packed.length !== 2 || merged.length !== 2)
+      continue;
+    const [rows, width] = packed as [number, number];
+    const t = site.seq;
+    const h = site.heads;
+    const c = width / 3;
+    if (rows % t !== 0 || c % h !== 0 || merged[0] !== rows || merged[1] !== c) continue;
+    if (!attentionFits([rows / t, h, t, c / h])) continue;
     const yNode = producer.get(site.y);
     const grad = site.grad;
-    const gradNodes = grad && [grad.dq, grad.dk, grad.dv].map((t) => (t ? producer.get(t) : undefined));
-    const withGrad =
-      grad !== null &&
-      gradNodes !== null &&
-      gradNodes.every((n) => n !== undefined && n.outputs.length === 1 && !replace.has(n)) &&
-      new Set(gradNodes).size === 3;
+    const gradNode = grad?.dqkv ? producer.get(grad.dqkv) : undefined;
+    const withGrad = gradNode !== undefined && gradNode.outputs.length === 1 && !replace.has(gradNode);
     if (!yNode && !withGrad) continue; // neither the forward nor the backward is run
     if (yNode && (yNode.outputs.length !== 1 || replace.has(yNode))) continue;
-    const [b, h, t] = shape as [number, number, number, number];
     const key = site.dropout ? [site.dropout.key] : [];
     const attributes = {
+      heads: { int: h },
+      seq: { int: t },
       scale: site.scale,
       p: site.dropout?.p ?? 0,
       seed: { int: site.dropout?.seed ?? 0 },
     };
-    const lse = new Tensor(`${site.y.name}.lse`, [b, h, t], 'float32');
+    const lse = new Tensor(`${site.y.name}.lse`, [rows / t, h, t], 'float32');
     const forward: GraphNode = {
       opType: 'CausalAttention',
       domain: FUSED_ATTENTION_DOMAIN,
-      inputs: [site.q, site.k, site.v, ...key],
+      inputs: [site.qkv, ...key],
       outputs: [site.y, lse],
       attributes,
     };
     if (withGrad) {
-      const backward: GraphNode = {
+      // in place of the node that made dqkv: after dy, before anything that reads it
+      replace.set(gradNode, {
         opType: 'CausalAttentionGrad',
         domain: FUSED_ATTENTION_DOMAIN,
-        inputs: [site.q, site.k, site.v, site.y, lse, grad.dy, ...key],
-        outputs: [grad.dq!, grad.dk!, grad.dv!],
+        inputs: [site.qkv, site.y, lse, grad!.dy, ...key],
+        outputs: [grad!.dqkv!],
         attributes,
-      };
-      // in place of the first of the nodes that made dq, dk and dv: after dy, before anything that reads them
-      const first = nodes.find((n) => gradNodes.includes(n))!;
-      replace.set(first, backward);
-      for (const n of gradNodes) if (n !== first) replace.set(n!, DROPPED);
+      });
       // a recomputed (checkpointed) block's forward may be read only by its backward
-      if (!yNode) before.set(first, [forward]);
+      if (!yNode) before.set(gradNode, [forward]);
     }
     if (yNode) replace.set(yNode, forward);
     fused++;
   }
   const out: GraphNode[] = [];
-  for (const n of nodes) {
-    out.push(...(before.get(n) ?? []));
-    const r = replace.get(n);
-    if (r !== DROPPED) out.push(r ?? n);
-  }
+  for (const n of nodes) out.push(...(before.get(n) ?? []), replace.get(n) ?? n);
   return { nodes: out, fused };
 }
-
-/** Marks an unfused node whose output the fused backward now makes. */
-const DROPPED: GraphNode = { opType: '', domain: '', inputs: [], outputs: [], attributes: {} };

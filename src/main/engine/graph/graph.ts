@@ -104,22 +104,22 @@ export interface GraphProgram {
 }
 
 /**
- * One causal self-attention y = dropout(softmax(scale·q·kᵀ + causal mask))·v of a portable graph, as its
- * tensors: the graph holds it as ONNX nodes (what ONNX Runtime runs), and a backend with a fused attention
- * kernel (dawn/attentionFusion.ts) replaces the nodes that produce `y` and, once differentiated, `dq`, `dk`
- * and `dv` with its own.
+ * One causal self-attention of a portable graph (graph/attention.ts): the packed projections qkv [B·T, 3C] in,
+ * y = dropout(softmax(scale·q·kᵀ + causal mask))·v per head out, its heads side by side [B·T, C]. The graph holds
+ * it as ONNX nodes (what ONNX Runtime runs); a backend with a fused attention kernel (dawn/attentionFusion.ts)
+ * replaces the nodes that produce `y` and, once differentiated, `dqkv` with its own.
  */
 export interface AttentionSite {
-  /** [B, H, T, D] each. */
-  readonly q: Tensor;
-  readonly k: Tensor;
-  readonly v: Tensor;
+  readonly qkv: Tensor;
   readonly y: Tensor;
+  readonly heads: number;
+  /** T: the sequence length (rows of qkv are B·T). */
+  readonly seq: Dim;
   readonly scale: number;
   /** The computed dropout mask's probability, site seed and step key (ops.ts hashDropoutMask); null: none. */
   readonly dropout: { readonly p: number; readonly seed: number; readonly key: Tensor } | null;
-  /** Set when the backward pass is built: ∂L/∂y and the gradients it gives (null where none flows). */
-  grad: { dy: Tensor; dq: Tensor | null; dk: Tensor | null; dv: Tensor | null } | null;
+  /** Set when the backward pass is built: ∂L/∂y and the gradient it gives qkv (null where none flows). */
+  grad: { dy: Tensor; dqkv: Tensor | null } | null;
 }
 
 /** A backward closure: gradients of the outputs (null where none flows) → gradients of the inputs. */

@@ -21,9 +21,12 @@ import { f32Literal } from './gemmProblem.ts';
  * hold four D-vectors per thread). The dropout mask is recomputed from the element's index in [B, H, T, T] with
  * the graph's hash, so it is the mask the unfused graph (and so the CPU) applies.
  *
- * Inputs: q, k, v [B, H, T, D] (D a multiple of 4, at most 128) and, with dropout, the step key (u32 scalar).
- * CausalAttention outputs y [B, H, T, D] and L [B, H, T]; CausalAttentionGrad reads q, k, v, y, L, dy (and the
- * key) and outputs dq, dk, dv, with D in a scratch buffer.
+ * Layout: q, k and v are read where a Linear wrote them, side by side in qkv [B·T, 3C] (head h of q is columns
+ * h·D … h·D + D − 1, of k C more, of v 2C more), and y is written with its heads side by side, [B·T, C]: the
+ * transposes and the split of the unfused graph are not run either.
+ * CausalAttention: qkv [, the dropout step key (u32 scalar)] → y [B·T, C], L [B, H, T]. CausalAttentionGrad: qkv,
+ * y, L, dy [, key] → dqkv [B·T, 3C], with D in a scratch buffer. Attributes: heads, seq (T), scale, p, seed. D must
+ * be a multiple of 4, at most 128.
  */
 
 /** Rows (threads) per workgroup. */
@@ -32,9 +35,12 @@ const ROWS = 64;
 const WORKGROUP_BYTES = 16384;
 
 interface AttentionShape {
-  readonly bh: number;
+  readonly b: number;
+  readonly h: number;
   readonly t: number;
+  /** D/4 and C/4: the head's and a row's vec4s. */
   readonly d4: number;
+  readonly c4: number;
   /** Rows of the other side staged per tile (two [BC, D] tiles fit the workgroup memory). */
   readonly bc: number;
   readonly scale: string;
@@ -44,24 +50,35 @@ interface AttentionShape {
 /** The largest head size the kernels take: each thread holds three D-vectors in registers. */
 export const MAX_HEAD_SIZE = 128;
 
-/** Whether q, k, v of this shape can run fused (the executor keeps the unfused graph otherwise). */
-export function attentionFits(shape: readonly number[]): boolean {
-  if (shape.length !== 4) return false;
-  const [b, h, t, d] = shape as [number, number, number, number];
-  return d % 4 === 0 && d <= MAX_HEAD_SIZE && b * h <= 65535 && Math.ceil(t / ROWS) <= 65535;
+/** Whether attention of this [B, H, T, D] can run fused (the executor keeps the unfused graph otherwise). */
+export function attentionFits([b, h, t, d]: readonly [number, number, number, number]): boolean {
+  return (
+    [b, h, t, d].every((n) => Number.isInteger(n) && n > 0) &&
+    d % 4 === 0 &&
+    d <= MAX_HEAD_SIZE &&
+    b * h <= 65535 &&
+    Math.ceil(t / ROWS) <= 65535
+  );
 }
 
 function shapeOf(req: KernelRequest): AttentionShape {
-  const q = req.inputs[0];
-  if (!q || !attentionFits(q.shape)) throw new KernelUnsupported(req, `q of shape [${q?.shape.join(', ')}]`);
-  const [b, h, t, d] = q.shape as [number, number, number, number];
+  const qkv = req.inputs[0];
+  const h = Number(req.attributes.heads);
+  const t = Number(req.attributes.seq);
+  const [rows, width] = qkv?.shape ?? [];
+  const b = rows !== undefined ? rows / t : NaN;
+  const d = width !== undefined ? width / 3 / h : NaN;
+  if (!qkv || qkv.shape.length !== 2 || !attentionFits([b, h, t, d]))
+    throw new KernelUnsupported(req, `qkv of shape [${qkv?.shape.join(', ')}] with ${h} heads of ${t} rows`);
   const p = Number(req.attributes.p ?? 0);
   const scale = Number(req.attributes.scale);
   if (!Number.isFinite(scale)) throw new KernelUnsupported(req, 'a missing scale');
   return {
-    bh: b * h,
+    b,
+    h,
     t,
     d4: d / 4,
+    c4: (h * d) / 4,
     bc: Math.min(ROWS, Math.floor(WORKGROUP_BYTES / (2 * d * 4))),
     scale: f32Literal(scale),
     dropout:
@@ -75,6 +92,15 @@ function shapeOf(req: KernelRequest): AttentionShape {
         : null,
   };
 }
+
+/**
+ * WGSL of the first vec4 of row `r` (sequence position) of the preamble's head: in qkv, of part 0 (q), 1 (k) or
+ * 2 (v); or in a [B·T, C] tensor (y, dy) for 'row'.
+ */
+const rowOf = (c: AttentionShape, part: 0 | 1 | 2 | 'row', r: string): string =>
+  part === 'row'
+    ? `(bIdx * ${c.t}u + ${r}) * ${c.c4}u + hIdx * ${c.d4}u`
+    : `(bIdx * ${c.t}u + ${r}) * ${3 * c.c4}u + ${part * c.c4}u + hIdx * ${c.d4}u`;
 
 const each = (n: number, line: (d: number) => string, sep = '\n  '): string =>
   Array.from({ length: n }, (_, d) => line(d)).join(sep);
@@ -101,11 +127,16 @@ fn maskWeight(index: u32) -> f32 {
   };
 }
 
-/** Code staging rows [t0, t0 + BC) of one or two [B, H, T, D] tensors into workgroup tiles (zeros past T). */
-function stageTiles(c: AttentionShape, pairs: readonly (readonly [string, string])[]): string {
-  const loads = pairs.map(([src]) => `var ${src}x = vec4<f32>(0.0);`).join(' ');
-  const reads = pairs.map(([src]) => `${src}x = ${src}[tileBase + r * ${c.d4}u + e % ${c.d4}u];`).join(' ');
-  const stores = pairs.map(([src, tile]) => `${tile}[e] = ${src}x;`).join(' ');
+/** Code staging rows [t0, t0 + BC) of the head from one or two tensors into workgroup tiles (zeros past T). */
+function stageTiles(
+  c: AttentionShape,
+  tiles: readonly { readonly tile: string; readonly src: string; readonly part: 0 | 1 | 2 | 'row' }[],
+): string {
+  const loads = tiles.map(({ tile }) => `var ${tile}x = vec4<f32>(0.0);`).join(' ');
+  const reads = tiles
+    .map(({ tile, src, part }) => `${tile}x = ${src}[${rowOf(c, part, 'r')} + e % ${c.d4}u];`)
+    .join(' ');
+  const stores = tiles.map(({ tile }) => `${tile}[e] = ${tile}x;`).join(' ');
   return `for (var e = lid; e < ${c.bc * c.d4}u; e += ${ROWS}u) {
       let r = t0 + e / ${c.d4}u;
       ${loads}
@@ -123,14 +154,15 @@ const binding = (n: number, name: string, type: string, access: 'read' | 'read_w
 const entry = `@compute @workgroup_size(${ROWS})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32)`;
 
-/** Preamble of a pass whose thread owns row `row0 + lid` of head `wg.y`. */
+/** Preamble of a pass whose thread owns row `row0 + lid` (its copy clamped into range: `ownRow`) of head `wg.y`. */
 const ownRow = (c: AttentionShape, mask: { init: string }) => `${mask.init}
   let bh = wg.y;
+  let bIdx = bh / ${c.h}u;
+  let hIdx = bh % ${c.h}u;
   let row0 = wg.x * ${ROWS}u;
   let own = row0 + lid;
   let live = own < ${c.t}u;
-  let ownAt = (bh * ${c.t}u + min(own, ${c.t - 1}u)) * ${c.d4}u;
-  let tileBase = bh * ${c.t * c.d4}u;`;
+  let ownRow = min(own, ${c.t - 1}u);`;
 
 /**
  * The walk of a query-row pass over the key tiles: keys up to the workgroup's last row (the tiles above the diagonal
@@ -139,8 +171,8 @@ const ownRow = (c: AttentionShape, mask: { init: string }) => `${mask.init}
 const keyTileWalk = (c: AttentionShape, body: string): string => `let end = min(${c.t}u, row0 + ${ROWS}u);
   for (var t0 = 0u; t0 < end; t0 += ${c.bc}u) {
     ${stageTiles(c, [
-      ['k', 'ks'],
-      ['v', 'vs'],
+      { tile: 'ks', src: 'qkv', part: 1 },
+      { tile: 'vs', src: 'qkv', part: 2 },
     ])}
     workgroupBarrier();
     if (live && own >= t0) {
@@ -153,24 +185,27 @@ const keyTileWalk = (c: AttentionShape, body: string): string => `let end = min(
     workgroupBarrier();
   }`;
 
-const workgroups = (c: AttentionShape): [number, number, number] => [Math.ceil(c.t / ROWS), c.bh, 1];
+const workgroups = (c: AttentionShape): [number, number, number] => [Math.ceil(c.t / ROWS), c.b * c.h, 1];
 
-/** Forward: bindings q 0, k 1, v 2, [key 3], then y, L. */
+/** Registers `${reg}0 …` holding the D-vector of the own row of a tensor (a part of qkv, or 'row' of y/dy). */
+const loadOwn = (c: AttentionShape, reg: string, src: string, part: 0 | 1 | 2 | 'row'): string =>
+  `let ${reg}At = ${rowOf(c, part, 'ownRow')};
+  ${each(c.d4, (d) => `let ${reg}${d} = ${src}[${reg}At + ${d}u];`)}`;
+
+/** Forward: bindings qkv 0, [key 1], then y, L. */
 function forwardPass(c: AttentionShape): KernelPass {
-  const key = c.dropout ? 3 : -1;
-  const y = c.dropout ? 4 : 3;
+  const key = c.dropout ? 1 : -1;
+  const y = c.dropout ? 2 : 1;
   const mask = maskCode(c, key);
   const weight = c.dropout ? `e * maskWeight((bh * ${c.t}u + own) * ${c.t}u + t0 + jj)` : 'e';
-  const code = `${binding(0, 'q', 'vec4<f32>')}
-${binding(1, 'k', 'vec4<f32>')}
-${binding(2, 'v', 'vec4<f32>')}
+  const code = `${binding(0, 'qkv', 'vec4<f32>')}
 ${binding(y, 'y', 'vec4<f32>', 'read_write')}
 ${binding(y + 1, 'lse', 'f32', 'read_write')}
 ${mask.declarations}
 ${tileDeclarations(c, ['ks', 'vs'])}
 ${entry} {
   ${ownRow(c, mask)}
-  ${each(c.d4, (d) => `let q${d} = q[ownAt + ${d}u];`)}
+  ${loadOwn(c, 'q', 'qkv', 0)}
   ${each(c.d4, (d) => `var o${d} = vec4<f32>(0.0);`)}
   var m = -3.0e38;
   var l = 0.0;
@@ -191,19 +226,20 @@ ${entry} {
   )}
   if (live) {
     let inv = 1.0 / l;
-    ${each(c.d4, (d) => `y[ownAt + ${d}u] = o${d} * inv;`, '\n    ')}
+    let yAt = ${rowOf(c, 'row', 'own')};
+    ${each(c.d4, (d) => `y[yAt + ${d}u] = o${d} * inv;`, '\n    ')}
     lse[bh * ${c.t}u + own] = m + log(l);
   }
 }`;
-  const bindings = [0, 1, 2, ...(c.dropout ? [key] : []), y, y + 1];
+  const bindings = [0, ...(c.dropout ? [key] : []), y, y + 1];
   return { code, workgroups: workgroups(c), bindings };
 }
 
-/** Bindings of the backward: q 0, k 1, v 2, y 3, L 4, dy 5, [key 6], then dq, dk, dv, then the scratch D. */
+/** Bindings of the backward: qkv 0, y 1, L 2, dy 3, [key 4], then dqkv, then the scratch D. */
 function gradBindings(c: AttentionShape) {
-  const key = c.dropout ? 6 : -1;
-  const dq = c.dropout ? 7 : 6;
-  return { key, dq, dk: dq + 1, dv: dq + 2, dScratch: dq + 3 };
+  const key = c.dropout ? 4 : -1;
+  const dqkv = c.dropout ? 5 : 4;
+  return { key, dqkv, dScratch: dqkv + 1 };
 }
 
 /** dq and D, by query rows: the forward's walk over the key tiles, with P recomputed from L. */
@@ -211,23 +247,21 @@ function dqPass(c: AttentionShape): KernelPass {
   const b = gradBindings(c);
   const mask = maskCode(c, b.key);
   const weight = c.dropout ? `maskWeight((bh * ${c.t}u + own) * ${c.t}u + t0 + jj)` : '1.0';
-  const code = `${binding(0, 'q', 'vec4<f32>')}
-${binding(1, 'k', 'vec4<f32>')}
-${binding(2, 'v', 'vec4<f32>')}
-${binding(3, 'y', 'vec4<f32>')}
-${binding(4, 'lse', 'f32')}
-${binding(5, 'dy', 'vec4<f32>')}
-${binding(b.dq, 'dq', 'vec4<f32>', 'read_write')}
+  const code = `${binding(0, 'qkv', 'vec4<f32>')}
+${binding(1, 'y', 'vec4<f32>')}
+${binding(2, 'lse', 'f32')}
+${binding(3, 'dy', 'vec4<f32>')}
+${binding(b.dqkv, 'dqkv', 'vec4<f32>', 'read_write')}
 ${binding(b.dScratch, 'dsum', 'f32', 'read_write')}
 ${mask.declarations}
 ${tileDeclarations(c, ['ks', 'vs'])}
 ${entry} {
   ${ownRow(c, mask)}
-  ${each(c.d4, (d) => `let q${d} = q[ownAt + ${d}u];`)}
-  ${each(c.d4, (d) => `let g${d} = dy[ownAt + ${d}u];`)}
+  ${loadOwn(c, 'q', 'qkv', 0)}
+  ${loadOwn(c, 'g', 'dy', 'row')}
   ${each(c.d4, (d) => `var a${d} = vec4<f32>(0.0);`)}
-  let rowL = lse[bh * ${c.t}u + min(own, ${c.t - 1}u)];
-  let rowD = ${each(c.d4, (d) => `dot(g${d}, y[ownAt + ${d}u])`, ' + ')};
+  let rowL = lse[bh * ${c.t}u + ownRow];
+  let rowD = ${each(c.d4, (d) => `dot(g${d}, y[gAt + ${d}u])`, ' + ')};
   ${keyTileWalk(
     c,
     `let p = exp((${dotRow(c, 'q', 'ks', 'at')}) * ${c.scale} - rowL);
@@ -236,11 +270,11 @@ ${entry} {
     ${each(c.d4, (d) => `a${d} = a${d} + ds * ks[at + ${d}u];`, '\n        ')}`,
   )}
   if (live) {
-    ${each(c.d4, (d) => `dq[ownAt + ${d}u] = a${d} * ${c.scale};`, '\n    ')}
+    ${each(c.d4, (d) => `dqkv[qAt + ${d}u] = a${d} * ${c.scale};`, '\n    ')}
     dsum[bh * ${c.t}u + own] = rowD;
   }
 }`;
-  const bindings = [0, 1, 2, 3, 4, 5, ...(c.dropout ? [b.key] : []), b.dq, b.dScratch];
+  const bindings = [0, 1, 2, 3, ...(c.dropout ? [b.key] : []), b.dqkv, b.dScratch];
   return { code, workgroups: workgroups(c), bindings };
 }
 
@@ -249,7 +283,6 @@ function keyRowPass(c: AttentionShape, which: 'dk' | 'dv'): KernelPass {
   const b = gradBindings(c);
   const mask = maskCode(c, b.key);
   const weight = c.dropout ? `maskWeight((bh * ${c.t}u + i) * ${c.t}u + own)` : '1.0';
-  const out = which === 'dk' ? b.dk : b.dv;
   const body =
     which === 'dv'
       ? // dvⱼ += Pᵢⱼ·wᵢⱼ·dyᵢ
@@ -261,25 +294,23 @@ function keyRowPass(c: AttentionShape, which: 'dk' | 'dv'): KernelPass {
         let dp = (${dotRow(c, 'v', 'gs', 'at')}) * ${weight};
         let ds = p * (dp - dsum[bh * ${c.t}u + i]);
         ${each(c.d4, (d) => `a${d} = a${d} + ds * qs[at + ${d}u];`, '\n        ')}`;
-  const code = `${binding(0, 'q', 'vec4<f32>')}
-${binding(4, 'lse', 'f32')}
-${binding(5, 'dy', 'vec4<f32>')}
-${binding(1, 'k', 'vec4<f32>')}
-${which === 'dk' ? binding(2, 'v', 'vec4<f32>') : ''}
+  const code = `${binding(0, 'qkv', 'vec4<f32>')}
+${binding(2, 'lse', 'f32')}
+${binding(3, 'dy', 'vec4<f32>')}
 ${which === 'dk' ? binding(b.dScratch, 'dsum', 'f32', 'read_write') : ''}
-${binding(out, 'grad', 'vec4<f32>', 'read_write')}
+${binding(b.dqkv, 'dqkv', 'vec4<f32>', 'read_write')}
 ${mask.declarations}
 ${tileDeclarations(c, ['qs', 'gs'])}
 ${entry} {
   ${ownRow(c, mask)}
-  ${each(c.d4, (d) => `let k${d} = k[ownAt + ${d}u];`)}
-  ${which === 'dk' ? each(c.d4, (d) => `let v${d} = v[ownAt + ${d}u];`) : ''}
+  ${loadOwn(c, 'k', 'qkv', 1)}
+  ${which === 'dk' ? loadOwn(c, 'v', 'qkv', 2) : ''}
   ${each(c.d4, (d) => `var a${d} = vec4<f32>(0.0);`)}
   // queries from the workgroup's first key row on: the tiles above the diagonal are skipped
   for (var t0 = row0; t0 < ${c.t}u; t0 += ${c.bc}u) {
     ${stageTiles(c, [
-      ['q', 'qs'],
-      ['dy', 'gs'],
+      { tile: 'qs', src: 'qkv', part: 0 },
+      { tile: 'gs', src: 'dy', part: 'row' },
     ])}
     workgroupBarrier();
     if (live) {
@@ -293,32 +324,24 @@ ${entry} {
     workgroupBarrier();
   }
   if (live) {
-    ${each(c.d4, (d) => `grad[ownAt + ${d}u] = a${d}${which === 'dk' ? ` * ${c.scale}` : ''};`, '\n    ')}
+    let outAt = ${rowOf(c, which === 'dk' ? 1 : 2, 'own')};
+    ${each(c.d4, (d) => `dqkv[outAt + ${d}u] = a${d}${which === 'dk' ? ` * ${c.scale}` : ''};`, '\n    ')}
   }
 }`;
-  const bindings = [
-    0,
-    1,
-    4,
-    5,
-    ...(which === 'dk' ? [2] : []),
-    ...(c.dropout ? [b.key] : []),
-    ...(which === 'dk' ? [b.dScratch] : []),
-    out,
-  ];
+  const bindings = [0, 2, 3, ...(c.dropout ? [b.key] : []), ...(which === 'dk' ? [b.dScratch] : []), b.dqkv];
   return { code, workgroups: workgroups(c), bindings };
 }
 
-/** CausalAttention: q, k, v [, key] → y, L. */
+/** CausalAttention: qkv [, key] → y, L. */
 export function causalAttentionKernel(req: KernelRequest): Kernel {
   return { passes: [forwardPass(shapeOf(req))] };
 }
 
-/** CausalAttentionGrad: q, k, v, y, L, dy [, key] → dq, dk, dv. */
+/** CausalAttentionGrad: qkv, y, L, dy [, key] → dqkv (its q, v and k thirds by the three passes). */
 export function causalAttentionGradKernel(req: KernelRequest): Kernel {
   const c = shapeOf(req);
   return {
     passes: [dqPass(c), keyRowPass(c, 'dv'), keyRowPass(c, 'dk')],
-    scratchBytes: [c.bh * c.t * 4],
+    scratchBytes: [c.b * c.h * c.t * 4],
   };
 }
