@@ -13,7 +13,6 @@ import type { CheckpointInfo, EvalMetric, MetricRecord, Sample, TrainMetric } fr
 import type { TokenDtype } from '../../shared/datasets/manifest.ts';
 import {
   activationBytes,
-  CHECKPOINTING_THRESHOLD_BYTES,
   usesActivationCheckpointing,
   checkConfigAgainstData,
   countParams,
@@ -317,12 +316,12 @@ export class Trainer {
           ? deriveSeed(config.train.seed, 'dropout')
           : deriveSeed(config.train.seed, 'dropout', startStep);
       const train = { ...config.train, maxIters };
-      // "auto" checkpointing on a GPU whose free memory nvidia-smi reports: only what does not fit (config.ts)
+      // "auto" checkpointing on a GPU whose free memory nvidia-smi reports: only what does not fit (config.ts);
+      // nvidia-smi is asked only when a GPU's memory could change the answer
       const activations = activationBytes(model, config.train.batchSize);
       const gpuFree =
         o.device !== 'cpu' &&
-        config.train.activationCheckpointing === 'auto' &&
-        activations > CHECKPOINTING_THRESHOLD_BYTES
+        usesActivationCheckpointing(config, model) !== usesActivationCheckpointing(config, model, Infinity)
           ? await nvidiaFreeMemoryBytes()
           : null;
       const checkpointBlocksOn = (device: DeviceName) =>

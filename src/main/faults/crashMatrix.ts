@@ -674,7 +674,7 @@ class ClaimPipeline implements CrashOperation {
     const started = performance.now();
     await cliJson(reference, ['run', this.#pipeline]);
     const ms = performance.now() - started;
-    this.#expected = await this.#minted(reference);
+    this.#expected = await this.minted(reference);
     return ms;
   }
 
@@ -686,11 +686,7 @@ class ClaimPipeline implements CrashOperation {
     return this.#expected;
   }
 
-  minted(dataDir: string): Promise<string> {
-    return this.#minted(dataDir);
-  }
-
-  async #minted(dataDir: string): Promise<string> {
+  async minted(dataDir: string): Promise<string> {
     const { tokens } = await cliJson<{ tokens: MintedToken[] }>(dataDir, ['tokens', 'list']);
     return tokens
       .map(
@@ -713,7 +709,7 @@ class ClaimPipeline implements CrashOperation {
       const again = await cliJson<{
         outputs: { claim: { tokenId: number | null; metadataCid: string | null } };
       }>(dataDir, ['run', this.#pipeline]);
-      const result = await this.#minted(dataDir);
+      const result = await this.minted(dataDir);
       const torn = visibleTempFiles(dataDir);
       const recovered = result === this.#expected && torn.length === 0 && again.outputs.claim.tokenId === 1;
       return {

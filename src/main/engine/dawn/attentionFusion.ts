@@ -16,21 +16,16 @@ import { attentionFits } from './kernels/attention.ts';
 export const attentionFusionEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
   env.XAI_LINK_DAWN_ATTENTION !== '0';
 
-/** The executor-only op types this rewrite makes (domain `xai.link`). */
-export const FUSED_ATTENTION_OPS = ['CausalAttention', 'CausalAttentionGrad'] as const;
+/** The domain of the executor-only nodes this rewrite makes (CausalAttention, CausalAttentionGrad). */
 export const FUSED_ATTENTION_DOMAIN = 'xai.link';
 
 const staticShape = (t: Tensor): number[] | null =>
   t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]) : null;
 
-export function fuseAttention(
-  nodes: readonly GraphNode[],
-  sites: readonly AttentionSite[],
-): { nodes: GraphNode[]; fused: number } {
+export function fuseAttention(nodes: readonly GraphNode[], sites: readonly AttentionSite[]): GraphNode[] {
   const { producer } = edgesOf(nodes);
   const replace = new Map<GraphNode, GraphNode>(); // an unfused node → the fused node taking its place
   const before = new Map<GraphNode, GraphNode[]>(); // fused nodes to insert before an existing node
-  let fused = 0;
   for (const site of sites) {
     const packed = staticShape(site.qkv);
     const merged = staticShape(site.y);
@@ -77,9 +72,6 @@ export function fuseAttention(
       if (!yNode) before.set(gradNode, [forward]);
     }
     if (yNode) replace.set(yNode, forward);
-    fused++;
   }
-  const out: GraphNode[] = [];
-  for (const n of nodes) out.push(...(before.get(n) ?? []), replace.get(n) ?? n);
-  return { nodes: out, fused };
+  return nodes.flatMap((n) => [...(before.get(n) ?? []), replace.get(n) ?? n]);
 }

@@ -246,18 +246,15 @@ export class DawnSession implements EngineSession {
    * else 'f32'.
    */
   static async create(graph: Graph, opts: DawnSessionOptions = {}): Promise<DawnSession> {
-    const fusesAttention =
-      opts.attention === undefined &&
-      (opts.rewrite ?? fusionEnabled()) &&
-      attentionFusionEnabled() &&
-      graph.attentionSites.length > 0;
+    const rewrite = opts.rewrite ?? fusionEnabled();
+    const attention = rewrite && (opts.attention ?? attentionFusionEnabled());
     try {
-      return await DawnSession.#build(graph, opts);
+      return await DawnSession.#build(graph, { ...opts, rewrite, attention });
     } catch (e) {
       // The fused attention kernels are the largest shaders the executor makes: should a driver refuse them, the
       // step still runs, with the attention unfused, and says so (an explicit `attention` option is obeyed).
-      if (!fusesAttention) throw e;
-      const session = await DawnSession.#build(graph, { ...opts, attention: false });
+      if (!attention || opts.attention !== undefined || graph.attentionSites.length === 0) throw e;
+      const session = await DawnSession.#build(graph, { ...opts, rewrite, attention: false });
       session.attentionFallback = (e as Error).message.split('\n')[0]!;
       console.warn(`the fused attention kernels failed (${session.attentionFallback}); running it unfused`);
       return session;
@@ -267,7 +264,11 @@ export class DawnSession implements EngineSession {
   /** Why this session runs its attention unfused although fusion was on (see create); null when it did not. */
   attentionFallback: string | null = null;
 
-  static async #build(graph: Graph, opts: DawnSessionOptions): Promise<DawnSession> {
+  /** `rewrite` and `attention` as create decided them. */
+  static async #build(
+    graph: Graph,
+    opts: DawnSessionOptions & { rewrite: boolean; attention: boolean },
+  ): Promise<DawnSession> {
     const dev = await dawnDevice();
     const { device } = dev;
     const precision = opts.precision ?? productPrecision();
@@ -315,7 +316,7 @@ export class DawnSession implements EngineSession {
 
     // Transposes and constant scales that only feed products are folded into them (transposeFolding.ts,
     // scaleFolding.ts); constant nodes are marked; views share their source's slot.
-    const optimise = opts.rewrite ?? fusionEnabled();
+    const optimise = opts.rewrite;
     const graphOutputs = new Set(program.outputs);
     const isOutput = (t: Tensor) => graphOutputs.has(t);
     const scalarOf = (t: Tensor) => {
@@ -324,10 +325,7 @@ export class DawnSession implements EngineSession {
     };
     // Each causal self-attention runs as one kernel forward and one backward (attentionFusion.ts).
     const rewrites = new Map<GraphNode, RewrittenNode>();
-    const withAttention =
-      optimise && (opts.attention ?? attentionFusionEnabled())
-        ? fuseAttention(program.nodes, program.attention).nodes
-        : program.nodes;
+    const withAttention = opts.attention ? fuseAttention(program.nodes, program.attention) : program.nodes;
     for (const n of withAttention)
       if (n.domain === FUSED_ATTENTION_DOMAIN)
         rewrites.set(n, {

@@ -283,14 +283,15 @@ function keyRowPass(c: AttentionShape, which: 'dk' | 'dv'): KernelPass {
   const b = gradBindings(c);
   const mask = maskCode(c, b.key);
   const weight = c.dropout ? `maskWeight((bh * ${c.t}u + i) * ${c.t}u + own)` : '1.0';
+  const probability = `let p = exp((${dotRow(c, 'k', 'qs', 'at')}) * ${c.scale} - lse[bh * ${c.t}u + i]);`;
   const body =
     which === 'dv'
       ? // dvⱼ += Pᵢⱼ·wᵢⱼ·dyᵢ
-        `let p = exp((${dotRow(c, 'k', 'qs', 'at')}) * ${c.scale} - lse[bh * ${c.t}u + i]);
+        `${probability}
         let pw = p * ${weight};
         ${each(c.d4, (d) => `a${d} = a${d} + pw * gs[at + ${d}u];`, '\n        ')}`
       : // dkⱼ += dSᵢⱼ·qᵢ,  dSᵢⱼ = Pᵢⱼ·(wᵢⱼ·(dyᵢ·vⱼ) − Dᵢ)
-        `let p = exp((${dotRow(c, 'k', 'qs', 'at')}) * ${c.scale} - lse[bh * ${c.t}u + i]);
+        `${probability}
         let dp = (${dotRow(c, 'v', 'gs', 'at')}) * ${weight};
         let ds = p * (dp - dsum[bh * ${c.t}u + i]);
         ${each(c.d4, (d) => `a${d} = a${d} + ds * qs[at + ${d}u];`, '\n        ')}`;
