@@ -11,14 +11,19 @@
  * Where the adapter multiplies f16 subgroup matrices (tensor cores), the rewritten step also runs with f16
  * products (`f16`, kernels/matmulSubgroup.ts) and the JSON gains `f16_speedup` and `f16_loss_delta`.
  * Each variant also reports its dispatches, the bytes its kernels read and write (each input and output once) and
- * its device memory; `--count-only` prints only those, without running (the full baby step on software Vulkan).
+ * its device memory; `--count-only` prints only those, without running (the full baby step on software Vulkan),
+ * with the kinds of kernel that move the most bytes in the default (fused) step.
  * Prints a line per variant, then one JSON line.
  */
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { configFromPreset, presetIdSchema, resolveModelConfig } from '../../src/shared/engine/config.ts';
 import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
-import { DawnSession, type ProductPrecision } from '../../src/main/engine/dawn/session.ts';
+import {
+  DawnSession,
+  type KernelTraffic,
+  type ProductPrecision,
+} from '../../src/main/engine/dawn/session.ts';
 import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
 import { buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
 import { Rng } from '../../src/main/engine/rng.ts';
@@ -66,6 +71,22 @@ const feeds = {
   [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([1]), []),
 };
 
+/** The kinds of kernel that move the most bytes (each node's kernel, e.g. "Gemm+(Mul,Add)", summed over nodes). */
+function printTrafficByKernel(kernels: readonly KernelTraffic[], top = 12): void {
+  const byKind = new Map<string, { nodes: number; dispatches: number; bytes: number }>();
+  for (const k of kernels) {
+    const kind = byKind.get(k.kernel) ?? { nodes: 0, dispatches: 0, bytes: 0 };
+    kind.nodes++;
+    kind.dispatches += k.dispatches;
+    kind.bytes += k.bytes;
+    byKind.set(k.kernel, kind);
+  }
+  for (const [kernel, k] of [...byKind].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top))
+    console.log(
+      `  ${(k.bytes / 1e9).toFixed(2).padStart(6)} GB  ${String(k.dispatches).padStart(3)} dispatches  ${String(k.nodes).padStart(3)}× ${kernel}`,
+    );
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const { adapter, subgroupMatrix } = await dawnDevice();
 const result: Record<string, unknown> = {
@@ -99,6 +120,7 @@ for (const [name, opts] of variants) {
     console.log(
       `${name}: ${counts.dispatches} dispatches, ${counts.traffic_gb} GB read + written, ${deviceMib} MiB on the device`,
     );
+    if (name === 'fused') printTrafficByKernel(session.kernelTraffic);
     await session.release();
     continue;
   }

@@ -11,7 +11,7 @@ import { gradients } from '../graph/autodiff.ts';
 import { Graph } from '../graph/graph.ts';
 import * as op from '../graph/ops.ts';
 import { DawnSession } from './session.ts';
-import { floats, type Feeds } from './testing/rewrites.ts';
+import { floats, worstRelativeError as worst, type Feeds } from './testing/rewrites.ts';
 
 /** Attention of H heads of D over sequences of T, B of them: qkv [B·T, 3·H·D] in, y [B·T, H·D] and dqkv out. */
 function attentionGraph([B, H, T, D]: [number, number, number, number], p: number, scale = 1 / Math.sqrt(D)) {
@@ -39,16 +39,6 @@ async function runDawn(g: Graph, feeds: Feeds, attention: boolean) {
   } finally {
     await session.release();
   }
-}
-
-/** max |got − want| / max(1, |want|). */
-function worst(got: ort.Tensor, want: ort.Tensor): number {
-  const a = got.data as Float32Array;
-  const b = want.data as Float32Array;
-  expect(a.length).toBe(b.length);
-  let w = 0;
-  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  return w;
 }
 
 describe('fused causal self-attention on Dawn', () => {

@@ -1,5 +1,5 @@
 import { Tensor, type AttentionSite, type GraphNode } from '../graph/graph.ts';
-import { edgesOf } from './graphEdit.ts';
+import { EXECUTOR_DOMAIN, edgesOf } from './graphEdit.ts';
 import { attentionFits } from './kernels/attention.ts';
 
 /**
@@ -15,9 +15,6 @@ import { attentionFits } from './kernels/attention.ts';
  */
 export const attentionFusionEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
   env.XAI_LINK_DAWN_ATTENTION !== '0';
-
-/** The domain of the executor-only nodes this rewrite makes (CausalAttention, CausalAttentionGrad). */
-export const FUSED_ATTENTION_DOMAIN = 'xai.link';
 
 const staticShape = (t: Tensor): number[] | null =>
   t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]) : null;
@@ -54,7 +51,7 @@ export function fuseAttention(nodes: readonly GraphNode[], sites: readonly Atten
     const lse = new Tensor(`${site.y.name}.lse`, [rows / t, h, t], 'float32');
     const forward: GraphNode = {
       opType: 'CausalAttention',
-      domain: FUSED_ATTENTION_DOMAIN,
+      domain: EXECUTOR_DOMAIN,
       inputs: [site.qkv, ...key],
       outputs: [site.y, lse],
       attributes,
@@ -63,7 +60,7 @@ export function fuseAttention(nodes: readonly GraphNode[], sites: readonly Atten
       // in place of the node that made dqkv: after dy, before anything that reads it
       replace.set(gradNode, {
         opType: 'CausalAttentionGrad',
-        domain: FUSED_ATTENTION_DOMAIN,
+        domain: EXECUTOR_DOMAIN,
         inputs: [site.qkv, site.y, lse, grad!.dy, ...key],
         outputs: [grad!.dqkv!],
         attributes,

@@ -1,13 +1,15 @@
 /**
  * Matrix products that apply their elementwise consumer as they store (epilogueFusion.ts, productEpilogue in
  * kernels/fused.ts) against ONNX Runtime's CPU provider and our executor node by node: vec4 and scalar stores,
- * ragged tiles, a broadcast operand in the epilogue, split K (the epilogue in the sum pass), and the products that
- * must keep their output (read twice, a graph output).
+ * ragged tiles, a broadcast operand in the epilogue, split K (the epilogue in the sum pass), a dropout mask the
+ * epilogue recomputes from the element's index and a uint32 key, and the products that must keep their output
+ * (read twice, a graph output).
  */
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor } from '../graph/graph.ts';
-import { floats, savedDispatches } from './testing/rewrites.ts';
+import { applyDropoutMask, hashDropoutMask } from '../graph/ops.ts';
+import { expectRewritesExact, floats, savedDispatches } from './testing/rewrites.ts';
 
 /** GELU as the graphs write it (x·½·(1 + erf(x/√2))): five nodes that fuse into one chain. */
 function gelu(g: Graph, x: Tensor): Tensor {
@@ -76,4 +78,33 @@ describe('matrix products with an elementwise epilogue', () => {
     const feeds = { a: floats([16, 12], 9), b: floats([12, 8], 10) };
     expect(await savedDispatches(g, feeds)).toBe(1); // only Mul → Sqrt fuse; both products store
   });
+
+  it.each([
+    ['vec4 stores', 64, 32, 48],
+    ['scalar stores, ragged tiles', 33, 20, 30],
+  ])(
+    "a Linear into dropout and a residual add recomputes the mask as it stores; the backward's copy too (%s)",
+    async (_name, rows, k, n) => {
+      const g = new Graph('linear_dropout', { kernels: 'portable' });
+      const x = g.input('x', 'float32', [rows, k]);
+      const w = g.input('w', 'float32', [n, k]);
+      const residual = g.input('residual', 'float32', [rows, n]);
+      const dy = g.input('dy', 'float32', [rows, n]);
+      const h = g.emit1('Gemm', [x, w], [rows, n], 'float32', { transB: { int: 1 } });
+      const mask = hashDropoutMask(g, [rows, n], 0.3, 11);
+      const dropped = applyDropoutMask(g, h, mask, 0.3);
+      g.output(g.emit1('Add', [residual, dropped], [rows, n], 'float32'), 'y');
+      g.output(applyDropoutMask(g, dy, mask, 0.3), 'dh'); // the backward's use of the same mask
+      const feeds = {
+        x: floats([rows, k], 7),
+        w: floats([n, k], 8),
+        residual: floats([rows, n], 9),
+        dy: floats([rows, n], 10),
+        dropout_key: new ort.Tensor('uint32', Uint32Array.of(3), []),
+      };
+      const { rewritten } = await expectRewritesExact(g, feeds, 1e-5);
+      // the key's scalar, the product with mask, dropout and add in its store, the backward's masked dy
+      expect(rewritten.dispatches).toBe(3);
+    },
+  );
 });

@@ -1,29 +1,45 @@
 import type { GraphNode } from '../graph/graph.ts';
 import { elementwiseChainOf, type FusedGroup, type FusionContext } from './fusion.ts';
-import { edgesOf, isOnnx, sameShape, spliceNodes } from './graphEdit.ts';
+import { EXECUTOR_DOMAIN, edgesOf, isOnnx, sameShape, spliceNodes } from './graphEdit.ts';
 import type { FusedMember, FusedSource } from './kernels/fused.ts';
 import { MAX_STORAGE_BUFFERS } from './kernels/perElement.ts';
+import { LAYER_NORM_GRAD } from './layerNormFusion.ts';
 
 /**
  * A matrix product whose result only feeds one elementwise kernel of the same shape (a Linear's output into
  * its residual add and dropout, attention scores into the causal mask) applies that kernel where it stores its
- * result (kernels/fused.ts productEpilogue): the product's output is never written or read back.
+ * result (kernels/fused.ts productEpilogue): the product's output is never written or read back. LayerNorm's
+ * input-gradient kernel (layerNormFusion.ts) takes an epilogue the same way: the residual stream's gradient
+ * that it is added to.
  */
 
 export interface ProductEpilogueNode {
   /** The node that replaces the product and its consumer (opType "ProductEpilogue"). */
   readonly node: GraphNode;
-  /** The product (MatMul or Gemm): its op type and attributes. */
+  /** The product (MatMul or Gemm) or LayerNormGrad: its op type and attributes. */
   readonly product: GraphNode;
   /** The elementwise members; the product's result is the source { leaf: node.inputs.length }. */
   readonly members: readonly FusedMember[];
 }
 
-/** A product binds A, B, C, its output and a split-K scratch buffer; the epilogue gets what is left. */
-export const MAX_EPILOGUE_LEAVES = MAX_STORAGE_BUFFERS - 5;
+/**
+ * The inputs a node that takes an epilogue binds before the epilogue's (its absent optional ones included), or
+ * null for any other node.
+ */
+function operandsOf(n: GraphNode): number | null {
+  if (n.outputs.length !== 1) return null;
+  if (isOnnx(n) && n.opType === 'MatMul') return 2;
+  if (isOnnx(n) && n.opType === 'Gemm') return 3; // C keeps its place (input 2)
+  if (n.domain === EXECUTOR_DOMAIN && n.opType === LAYER_NORM_GRAD) return 5;
+  return null;
+}
 
-const isProduct = (n: GraphNode) =>
-  (n.opType === 'MatMul' || n.opType === 'Gemm') && isOnnx(n) && n.outputs.length === 1;
+/**
+ * What is left for the epilogue's tensors: a product binds A, B, C, its output and a split-K scratch buffer;
+ * LayerNormGrad its five inputs and its output.
+ */
+const epilogueLeaves = (n: GraphNode, operands: number) =>
+  MAX_STORAGE_BUFFERS - operands - 1 - (n.opType === LAYER_NORM_GRAD ? 0 : 1);
 
 export function fuseProductEpilogues(
   nodes: readonly GraphNode[],
@@ -44,7 +60,7 @@ export function fuseProductEpilogues(
       .find(
         ({ t, p }) =>
           p !== undefined &&
-          isProduct(p) &&
+          operandsOf(p) !== null &&
           !absorbed.has(p) &&
           !ctx.fixed(t) &&
           t.dtype === 'float32' &&
@@ -53,13 +69,10 @@ export function fuseProductEpilogues(
       );
     if (!product) continue;
     const others = chain.leaves.filter((t) => t !== product.t);
-    if (others.length > MAX_EPILOGUE_LEAVES) continue;
     const g = product.p!;
-    // Gemm's optional C keeps its place (input 2), so the epilogue's tensors start after it
-    const operands = [
-      ...g.inputs,
-      ...new Array<null>(Math.max(0, (g.opType === 'Gemm' ? 3 : 2) - g.inputs.length)).fill(null),
-    ];
+    const count = operandsOf(g)!;
+    if (others.length > epilogueLeaves(g, count)) continue;
+    const operands = [...g.inputs, ...new Array<null>(Math.max(0, count - g.inputs.length)).fill(null)];
     const inputs = [...operands, ...others];
     const value = inputs.length;
     const remap = (s: FusedSource | null): FusedSource | null => {

@@ -1,8 +1,9 @@
 /**
  * Fused elementwise kernels (fusion.ts, kernels/fused.ts) against ONNX Runtime's CPU provider running the same
  * graph node by node, and against our executor with fusion off: the chains a training step has (GELU, the dropout
- * mask's integer hash, AdamW-like updates with scalar constants and broadcast operands), and the cases that must
- * not fuse (an intermediate read twice, a graph output, more operands than a kernel binds).
+ * mask's integer hash, AdamW-like updates with scalar constants and broadcast operands), the cases that must
+ * not fuse (an intermediate read twice, a graph output, more operands than a kernel binds), and the tensors two
+ * kernels recompute rather than one storing them (a dropout mask, GELU's Φ(x)).
  */
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -162,4 +163,58 @@ describe('fused elementwise kernels on Dawn', () => {
       expect(plain.deviceBytes).toBeGreaterThanOrEqual(rewritten.deviceBytes + n * 4);
     },
   );
+
+  it('a dropout mask applied forward and backward is recomputed by both kernels, never stored', async () => {
+    const shape = [8, 64, 48];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const g = new Graph('mask-twice', { kernels: 'portable' });
+    const x = g.input('x', 'float32', shape);
+    const dy = g.input('dy', 'float32', shape);
+    const mask = hashDropoutMask(g, shape, 0.2, 5);
+    g.output(applyDropoutMask(g, x, mask, 0.2), 'y');
+    g.output(applyDropoutMask(g, dy, mask, 0.2), 'dx');
+    const feeds = {
+      x: floats(shape, 40),
+      dy: floats(shape, 41),
+      dropout_key: new ort.Tensor('uint32', Uint32Array.of(9), []),
+    };
+    const { rewritten } = await expectRewritesExact(g, feeds, 1e-6);
+    // the key's scalar, then one kernel per application: no kernel writes the mask, no buffer holds it
+    expect(rewritten.dispatches).toBe(3);
+    // x, dy, y and dx, and the outputs' staging copies: six tensors of n floats; a stored mask would be a seventh
+    expect(rewritten.deviceBytes).toBeLessThan(7 * n * 4);
+  });
+
+  it("GELU's Φ(x), kept from the forward for the backward, is recomputed from x by both", async () => {
+    const shape = [16, 96];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const g = new Graph('gelu-both-ways', { kernels: 'portable' });
+    const x = g.input('x', 'float32', shape);
+    const dy = g.input('dy', 'float32', shape);
+    const f = (op: string, a: Tensor, b: Tensor) => g.emit1(op, [a, b], shape, 'float32');
+    const erf = g.emit1('Erf', [f('Mul', x, g.scalar(Math.SQRT1_2))], shape, 'float32');
+    const cdf = f('Add', f('Mul', erf, g.scalar(0.5)), g.scalar(0.5));
+    g.output(f('Mul', x, cdf), 'y');
+    const e = g.emit1('Exp', [f('Mul', f('Mul', x, g.scalar(-0.5)), x)], shape, 'float32');
+    const pdf = f('Mul', f('Mul', x, g.scalar(1 / Math.sqrt(2 * Math.PI))), e);
+    g.output(f('Mul', dy, f('Add', cdf, pdf)), 'dx');
+    const { rewritten } = await expectRewritesExact(g, { x: floats(shape, 42), dy: floats(shape, 43) }, 1e-6);
+    expect(rewritten.dispatches).toBe(2);
+    expect(rewritten.deviceBytes).toBeLessThan(7 * n * 4); // x, dy, y, dx and two staging copies: no Φ(x)
+  });
+
+  it('a tensor whose chain reads what its other reader does not bind is stored, not recomputed', async () => {
+    const g = new Graph('not-recomputed', { kernels: 'portable' });
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => g.input(name, 'float32', [256]));
+    const t = g.emit1('Exp', [g.emit1('Add', [a!, b!], [256], 'float32')], [256], 'float32');
+    g.output(g.emit1('Mul', [t, a!], [256], 'float32'), 'y1');
+    // recomputing t here would read a and b, which this kernel does not read: t is written once, read twice
+    g.output(g.emit1('Mul', [t, c!], [256], 'float32'), 'y2');
+    const { rewritten } = await expectRewritesExact(g, {
+      a: floats([256], 44),
+      b: floats([256], 45),
+      c: floats([256], 46),
+    });
+    expect(rewritten.dispatches).toBe(3);
+  });
 });

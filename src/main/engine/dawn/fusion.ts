@@ -11,13 +11,25 @@ import { kernelTypeOf, type KernelRequest } from './kernel.ts';
  * group's intermediate tensors are therefore never stored, and it runs where its last member ran, after
  * everything its inputs need. A group reads at most MAX_FUSED_LEAVES tensors (scalars known when the graph is compiled are
  * literals and bind nothing).
+ *
+ * A tensor that is also read outside the kernel is recomputed in it, not read, when the chain that makes it reads
+ * only what the kernel reads anyway (or single values, or the element's own index): recomputing costs arithmetic,
+ * which a memory-bound kernel has to spare, and reading costs bytes. The dropout mask a forward pass applies and its
+ * backward pass applies again is such a tensor (index and key only), and so is GELU's Φ(x), which both passes
+ * compute from x. When every reader recomputes it, it is never stored: no pass writes it, and no buffer holds it
+ * from the forward pass to the backward pass (the executor leaves unread nodes out).
  */
 
 export interface FusedGroup {
   /** The node that replaces the group in the executor's program (opType "FusedElementwise"). */
   readonly node: GraphNode;
-  /** The original nodes, in the order they compute; the last one's output is the group's. */
+  /**
+   * The original nodes, in the order they compute; the last one's output is the group's. Some may be recomputed
+   * copies: nodes that still run on their own for other readers (see `recomputed`).
+   */
   readonly nodes: readonly GraphNode[];
+  /** Members the kernel recomputes rather than absorbs: their outputs are read outside it too. */
+  readonly recomputed: ReadonlySet<GraphNode>;
   /** The kernel's members (requests from `requestOf`) and its inputs. */
   readonly members: readonly FusedMember[];
   readonly leaves: readonly Tensor[];
@@ -60,6 +72,40 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
       (t): t is Tensor => t !== null && scalar(t) === null && !(ctx.isLinearIndex(t) && sameShape(t, out)),
     );
 
+  /**
+   * The nodes (in computing order) that make `t`, of the kernel's output shape `out`, from tensors in `bound` (what
+   * the kernel already binds), single values and the element's index, with the single values it would newly bind; null when there are none, or
+   * when the chain would read another tensor or take more than MAX_RECOMPUTED nodes.
+   */
+  const recomputation = (
+    t: Tensor,
+    bound: ReadonlySet<Tensor>,
+    out: Tensor,
+  ): { nodes: GraphNode[]; reads: Tensor[] } | null => {
+    // a tensor broadcast into the kernel's shape is read per row or column: recomputing it per element is not cheaper
+    if (!sameShape(t, out)) return null;
+    const chain: GraphNode[] = [];
+    const extra = new Set<Tensor>();
+    const seen = new Set<Tensor>();
+    const visit = (u: Tensor): boolean => {
+      if (seen.has(u)) return true;
+      seen.add(u);
+      if (u !== t && bound.has(u)) return true;
+      if (scalar(u) !== null || (ctx.isLinearIndex(u) && sameShape(u, out))) return true;
+      if (u !== t && isSingleValue(u)) {
+        extra.add(u);
+        return true;
+      }
+      const p = producer.get(u);
+      if (!p || !fusable(p) || ctx.fixed(u) || !sameShape(u, out) || chain.length >= MAX_RECOMPUTED)
+        return false;
+      if (!p.inputs.every((i) => i === null || visit(i))) return false;
+      chain.push(p);
+      return true;
+    };
+    return visit(t) ? { nodes: chain, reads: [...extra] } : null;
+  };
+
   const assigned = new Set<GraphNode>();
   const groups = new Map<GraphNode, FusedGroup>();
   const replaced = new Map<GraphNode, GraphNode>(); // root → the group's node
@@ -89,6 +135,30 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
         assigned.add(p);
       }
     }
+    // Then the tensors it still reads that it could recompute from what it reads anyway (they stay where they
+    // are for their other readers; a recomputed chain is not absorbed, so no other group loses it).
+    const recomputed = new Set<GraphNode>();
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const t of leaves) {
+        const chain = recomputation(t, leaves, out);
+        if (!chain) continue;
+        const next = new Set(leaves);
+        next.delete(t);
+        for (const r of chain.reads) next.add(r);
+        for (const m of chain.nodes) next.delete(m.outputs[0]!);
+        if (next.size > MAX_FUSED_LEAVES) continue;
+        leaves = next;
+        for (const m of chain.nodes) {
+          if (inGroup.has(m)) continue;
+          members.push(m);
+          inGroup.add(m);
+          recomputed.add(m);
+        }
+        changed = true;
+        break;
+      }
+    }
     if (members.length === 1) continue;
     members.sort((a, b) => order.get(a)! - order.get(b)!);
     const leafList = [...leaves];
@@ -111,13 +181,22 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
       outputs: [out],
       attributes: {},
     };
-    const group = { node, nodes: members, members: fusedMembers, leaves: leafList };
+    const group = { node, nodes: members, recomputed, members: fusedMembers, leaves: leafList };
     groups.set(node, group);
     replaced.set(root, node);
-    for (const m of members) if (m !== root) absorbed.add(m);
+    for (const m of members) if (m !== root && !recomputed.has(m)) absorbed.add(m);
   }
   return { nodes: spliceNodes(nodes, absorbed, replaced), groups };
 }
+
+/**
+ * The most nodes a kernel recomputes for one tensor it would otherwise read: the dropout mask's hash, compare and
+ * select are 11, GELU's Φ 4.
+ */
+const MAX_RECOMPUTED = 16;
+
+/** A tensor of one element (a scalar computed on the device, such as a dropout site's key): bound, not streamed. */
+const isSingleValue = (t: Tensor): boolean => t.shape.every((d) => d === 1);
 
 /** An ONNX elementwise node with one output: what a fused kernel can compute. */
 const isElementwise = (n: GraphNode): boolean =>

@@ -2,6 +2,12 @@ import type { GraphNode, Tensor } from '../graph/graph.ts';
 
 /** What the executor's graph rewrites (fusion.ts and its siblings) share: the graph's edges and how to edit it. */
 
+/**
+ * The domain of nodes only the executor's rewrites make and only its kernels run (CausalAttention,
+ * CausalAttentionGrad, LayerNormGrad): never part of an ONNX model.
+ */
+export const EXECUTOR_DOMAIN = 'xai.link';
+
 /** A node of the standard ONNX domain. */
 export const isOnnx = (n: GraphNode): boolean => n.domain === '' || n.domain === 'ai.onnx';
 

@@ -2,10 +2,10 @@ import ort from 'onnxruntime-node';
 import type { EngineSession } from '../device.ts';
 import type { DType, Graph, GraphNode, Tensor } from '../graph/graph.ts';
 import { dawnDevice, type DawnDevice } from './device.ts';
-import { attentionFusionEnabled, FUSED_ATTENTION_DOMAIN, fuseAttention } from './attentionFusion.ts';
+import { attentionFusionEnabled, fuseAttention } from './attentionFusion.ts';
 import { fuseProductEpilogues } from './epilogueFusion.ts';
 import { fusionEnabled, isLinearIndex, planFusion, type FusionContext } from './fusion.ts';
-import { edgesOf, liveNodes } from './graphEdit.ts';
+import { EXECUTOR_DOMAIN, edgesOf, liveNodes } from './graphEdit.ts';
 import {
   attributeValue,
   kernelTypeOf,
@@ -18,6 +18,8 @@ import { causalAttentionGradKernel, causalAttentionKernel } from './kernels/atte
 import { fusedKernel, productEpilogue, reductionPrologue, withPrologue } from './kernels/fused.ts';
 import { gemmKernelOf, matMulKernel, type GemmChoice } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
+import { layerNormGradKernel } from './kernels/reduce.ts';
+import { fuseLayerNormGrads, LAYER_NORM_GRAD } from './layerNormFusion.ts';
 import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
@@ -30,7 +32,10 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
  * Compiled once per session:
  *  - views: Reshape, Squeeze, Unsqueeze, Flatten and Identity share their input's buffer (contiguous);
  *  - constant nodes (every input an initializer or another constant node: index ranges, masks) run once;
- *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored;
+ *  - elementwise chains of one shape are one kernel each (fusion.ts): their intermediates are never stored, and
+ *    a tensor other kernels read is recomputed by each from what it reads anyway where it can be;
+ *  - causal self-attention and LayerNorm's input gradient are fused kernels of their own (attentionFusion.ts,
+ *    layerNormFusion.ts);
  *  - a transpose of the last two axes that only feeds matrix products is read transposed by them instead, and a
  *    constant scale of their operand becomes a factor on their sums;
  *  - a matrix product whose result only feeds one elementwise kernel applies it as it stores (epilogueFusion.ts),
@@ -81,6 +86,13 @@ interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: readonly [number, number, number];
+}
+
+/** What one node of a run costs in dispatches and modelled memory traffic (DawnSession.kernelTraffic). */
+export interface KernelTraffic {
+  readonly kernel: string;
+  readonly dispatches: number;
+  readonly bytes: number;
 }
 
 /** A node one of the graph rewrites made: how to build its kernel, and what profiles call it. */
@@ -193,10 +205,11 @@ export class DawnSession implements EngineSession {
   readonly #owned: GPUBuffer[];
   readonly #pool: BufferPool;
   /**
-   * Bytes a run's kernels read and write if each reads its inputs and writes its outputs once (a model of the
-   * memory traffic: tiles read twice or kept in cache are not counted).
+   * Per node run (in run order): its kernel (the op, or what a rewrite made of it, e.g. "Gemm+(Mul,Add)"), its
+   * dispatches, and the bytes it reads and writes if it reads its inputs and writes its outputs once (a model of
+   * the memory traffic: tiles read twice or kept in cache are not counted).
    */
-  readonly trafficBytes: number;
+  readonly kernelTraffic: readonly KernelTraffic[];
   #constantsReady = false;
   #released = false;
   /** Runs are serialized: the staging buffers and input buffers are the session's. */
@@ -209,7 +222,7 @@ export class DawnSession implements EngineSession {
     dispatches: Dispatch[];
     constantDispatches: Dispatch[];
     owned: GPUBuffer[];
-    trafficBytes: number;
+    kernelTraffic: KernelTraffic[];
   }) {
     this.#dev = parts.dev;
     this.#inputs = parts.inputs;
@@ -217,10 +230,15 @@ export class DawnSession implements EngineSession {
     this.#dispatches = parts.dispatches;
     this.#constantDispatches = parts.constantDispatches;
     this.#owned = parts.owned;
-    this.trafficBytes = parts.trafficBytes;
+    this.kernelTraffic = parts.kernelTraffic;
     this.#pool = new BufferPool(parts.dev.device);
     this.inputNames = parts.inputs.map((i) => i.tensor.name);
     this.outputNames = parts.outputs.map((o) => o.tensor.name);
+  }
+
+  /** Bytes a run's kernels read and write (the sum of kernelTraffic). */
+  get trafficBytes(): number {
+    return this.kernelTraffic.reduce((sum, k) => sum + k.bytes, 0);
   }
 
   /** The number of kernel dispatches one run makes (constant nodes excluded). */
@@ -323,18 +341,23 @@ export class DawnSession implements EngineSession {
       const v = constantValues.get(t);
       return v?.length === 1 ? v[0]! : null;
     };
-    // Each causal self-attention runs as one kernel forward and one backward (attentionFusion.ts).
+    // Each causal self-attention runs as one kernel forward and one backward (attentionFusion.ts), each
+    // LayerNorm's input gradient as one row kernel (layerNormFusion.ts).
     const rewrites = new Map<GraphNode, RewrittenNode>();
     const withAttention = opts.attention ? fuseAttention(program.nodes, program.attention) : program.nodes;
-    for (const n of withAttention)
-      if (n.domain === FUSED_ATTENTION_DOMAIN)
-        rewrites.set(n, {
-          label: n.opType,
-          kernel: n.opType === 'CausalAttention' ? causalAttentionKernel : causalAttentionGradKernel,
-        });
+    const withFusedKernels = optimise
+      ? fuseLayerNormGrads(withAttention, program.layerNormGrads)
+      : withAttention;
+    const fusedKernels: Record<string, (req: KernelRequest) => Kernel> = {
+      CausalAttention: causalAttentionKernel,
+      CausalAttentionGrad: causalAttentionGradKernel,
+      [LAYER_NORM_GRAD]: (req) => layerNormGradKernel(req),
+    };
+    for (const n of withFusedKernels)
+      if (n.domain === EXECUTOR_DOMAIN) rewrites.set(n, { label: n.opType, kernel: fusedKernels[n.opType]! });
     const programNodes = optimise
       ? liveNodes(
-          foldScalesIntoProducts(foldTransposesIntoProducts(withAttention, isOutput), isOutput, scalarOf),
+          foldScalesIntoProducts(foldTransposesIntoProducts(withFusedKernels, isOutput), isOutput, scalarOf),
           program.outputs,
         )
       : program.nodes;
@@ -368,7 +391,9 @@ export class DawnSession implements EngineSession {
         requestOf,
       };
       const plan = planFusion(programNodes, ctx);
-      const intoReductions = fuseReductionPrologues(plan.nodes, plan.groups, ctx);
+      // a chain every reader now recomputes is read by nothing: out before it counts as a reader below
+      const planned = liveNodes(plan.nodes, program.outputs);
+      const intoReductions = fuseReductionPrologues(planned, plan.groups, ctx);
       const withEpilogues = fuseProductEpilogues(intoReductions.nodes, plan.groups, ctx);
       for (const [node, g] of plan.groups)
         rewrites.set(node, {
@@ -396,6 +421,7 @@ export class DawnSession implements EngineSession {
           kernel: (req) => {
             const product = { ...req, opType: e.product.opType };
             const post = productEpilogue(req.inputs, e.members);
+            if (product.opType === LAYER_NORM_GRAD) return layerNormGradKernel(product, post);
             return product.opType === 'Gemm'
               ? gemmKernelOf(product, productChoice, post)
               : matMulKernel(product, productChoice, post);
@@ -511,11 +537,18 @@ export class DawnSession implements EngineSession {
     }
     const dispatches: Dispatch[] = [];
     const constantDispatches: Dispatch[] = [];
-    let trafficBytes = 0;
+    const kernelTraffic: KernelTraffic[] = [];
     requests.forEach(({ node }, i) => {
       const once = node.outputs.every((o) => constant.has(o));
       (once ? constantDispatches : dispatches).push(...built[i]!);
-      if (!once) for (const t of [...node.inputs, ...node.outputs]) if (t) trafficBytes += bytesOf(t);
+      if (once) return;
+      let bytes = 0;
+      for (const t of [...node.inputs, ...node.outputs]) if (t) bytes += bytesOf(t);
+      kernelTraffic.push({
+        kernel: rewrites.get(node)?.label ?? node.opType,
+        dispatches: built[i]!.length,
+        bytes,
+      });
     });
     const outputs = program.outputs.map((tensor) => {
       const gpu = gpuOutputs.has(tensor.name);
@@ -536,7 +569,7 @@ export class DawnSession implements EngineSession {
       dispatches,
       constantDispatches,
       owned,
-      trafficBytes,
+      kernelTraffic,
     });
   }
 

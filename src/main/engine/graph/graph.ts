@@ -101,6 +101,23 @@ export interface GraphProgram {
   readonly initializers: readonly { readonly tensor: Tensor; readonly raw: Uint8Array }[];
   /** The graph's causal self-attentions (graph/attention.ts), for a backend that runs each as one kernel. */
   readonly attention: readonly AttentionSite[];
+  /** The input gradients of its LayerNorms (ops.ts layerNorm), for a backend that computes each in one kernel. */
+  readonly layerNormGrads: readonly LayerNormGradSite[];
+}
+
+/**
+ * The input gradient of one LayerNorm over the last axis (ops.ts layerNorm), ∂x = (1/σ)·(g − mean(g) − x̂ ⊙ mean(g ⊙ x̂))
+ * with g = dy ⊙ w and x̂ = (x − μ)/σ: the graph holds it as ONNX nodes (what ONNX Runtime runs), and a backend with
+ * a row kernel for it (dawn/layerNormFusion.ts) replaces the node that produces `dx`.
+ */
+export interface LayerNormGradSite {
+  readonly x: Tensor;
+  readonly w: Tensor;
+  /** The forward's row mean μ and 1/σ, [..., 1]. */
+  readonly mean: Tensor;
+  readonly invStd: Tensor;
+  readonly dy: Tensor;
+  readonly dx: Tensor;
 }
 
 /**
@@ -183,6 +200,8 @@ export class Graph {
   dropoutKey: Tensor | null = null;
   /** Causal self-attentions built into a portable graph (graph/attention.ts), in build order. */
   readonly attentionSites: AttentionSite[] = [];
+  /** LayerNorm input gradients built into a portable graph (ops.ts layerNorm), in build order. */
+  readonly layerNormGradSites: LayerNormGradSite[] = [];
   #usesMicrosoftDomain = false;
 
   readonly kernels: KernelSet;
@@ -455,6 +474,7 @@ export class Graph {
       outputs: this.#outputs,
       initializers: this.#initializers.filter(({ tensor }) => used.has(tensor)),
       attention: this.attentionSites,
+      layerNormGrads: this.layerNormGradSites,
     };
   }
 

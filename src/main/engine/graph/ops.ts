@@ -529,6 +529,7 @@ export function layerNorm(g: Graph, x: Tensor, w: Tensor, b: Tensor | null, eps 
       const meanG = reduceMean(g, gw, [-1], true);
       const meanGX = reduceMean(g, mul(g, gw, xhat), [-1], true);
       dx = mul(g, sub(g, sub(g, gw, meanG), mul(g, xhat, meanGX)), invStd);
+      if (g.portable) g.layerNormGradSites.push({ x, w, mean, invStd, dy: dy!, dx });
     }
     return b ? [dx, dw, db] : [dx, dw];
   });

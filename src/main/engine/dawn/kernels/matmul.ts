@@ -425,8 +425,9 @@ function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel
   };
 }
 
-const requireFloat = (req: KernelRequest) => {
-  if (req.inputs.some((i) => i && i.type !== 'f32') || req.outputs[0]?.type !== 'f32')
+/** The operands (A, B and Gemm's C) must be float32; an epilogue's tensors after them may be of any type. */
+const requireFloat = (req: KernelRequest, operands: number) => {
+  if (req.inputs.slice(0, operands).some((i) => i && i.type !== 'f32') || req.outputs[0]?.type !== 'f32')
     throw new KernelUnsupported(req, 'a product of non-float32 tensors');
 };
 
@@ -451,7 +452,7 @@ const stridesOf = (shape: readonly number[]): number[] => {
  * (scaleFolding.ts).
  */
 export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
-  requireFloat(req);
+  requireFloat(req, 2);
   const [ta, tb] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
   const transA = numberAttr(req, 'transA', 0) !== 0;
@@ -514,7 +515,7 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?:
 
 /** ONNX Gemm: Y = α·op(A)·op(B) + β·C, A and B of rank 2, C unidirectionally broadcast to [M, N]. */
 export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
-  requireFloat(req);
+  requireFloat(req, 3);
   const [ta, tb, tc] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
   if (ta.shape.length !== 2 || tb.shape.length !== 2)

@@ -2,6 +2,7 @@ import {
   KernelUnsupported,
   numelOf,
   spread,
+  type Epilogue,
   type Kernel,
   type KernelGenerator,
   type KernelPass,
@@ -410,6 +411,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 };
 
 /**
+ * A row of `len` held in registers by one workgroup: `wg` threads, `per` elements each (element `idx(j)` of the row
+ * is thread lid's j-th), and `perElement(body)`, the unrolled code of body(j) for each of them, guarded where the
+ * workgroup does not divide the row.
+ */
+function rowThreads(len: number): {
+  wg: number;
+  per: number;
+  idx: (j: number) => string;
+  perElement: (body: (j: number) => string) => string;
+} {
+  const wg = workgroupFor(len);
+  const per = Math.ceil(len / wg);
+  const idx = (j: number) => `lid + ${j * wg}u`;
+  const guard = (j: number) => ((j + 1) * wg > len ? `${idx(j)} < ${len}u` : '');
+  const perElement = (body: (j: number) => string) =>
+    Array.from({ length: per }, (_, j) => {
+      const g = guard(j);
+      return g ? `if (${g}) { ${body(j)} }` : `{ ${body(j)} }`;
+    }).join('\n  ');
+  return { wg, per, idx, perElement };
+}
+
+/**
  * LayerNormalization over the axes from `axis` on (ONNX, stash_type float):
  *   mean = Σx/n,  invStd = 1/√(Σ(x − mean)²/n + ε),  y = (x − mean)·invStd·scale + bias
  * Mean and InvStdDev are the optional second and third outputs (the normalized axes kept as 1s). The row
@@ -432,16 +456,8 @@ const layerNormalization: KernelGenerator = (req) => {
   const [yBinding, meanBinding, invBinding] = [nIn, nIn + 1, nIn + 2];
   const withMean = req.outputs.length > 1;
   const withInv = req.outputs.length > 2;
-  const wg = workgroupFor(len);
-  const per = Math.ceil(len / wg);
+  const { wg, per, idx, perElement } = rowThreads(len);
   const [gx, gy] = spread(rows);
-  const idx = (j: number) => `lid + ${j * wg}u`;
-  const guard = (j: number) => ((j + 1) * wg > len ? `${idx(j)} < ${len}u` : '');
-  const perElement = (body: (j: number) => string) =>
-    Array.from({ length: per }, (_, j) => {
-      const g = guard(j);
-      return g ? `if (${g}) { ${body(j)} }` : `{ ${body(j)} }`;
-    }).join('\n  ');
   const decls = [
     `@group(0) @binding(0) var<storage, read> x: array<f32>;`,
     `@group(0) @binding(1) var<storage, read> scale: array<f32>;`,
@@ -487,6 +503,63 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 `;
   return { passes: [{ code, workgroups: [gx, gy, 1], bindings }] };
 };
+
+/**
+ * LayerNorm's input gradient over the last axis, one workgroup per row (an executor-only node,
+ * dawn/layerNormFusion.ts, in place of the seven passes the graph spells it in):
+ *   g = dy ⊙ w,  x̂ = (x − μ)·(1/σ),  ∂x = (1/σ)·(g − Σg/n − x̂·Σ(g ⊙ x̂)/n)
+ * Inputs x [R, n], μ and 1/σ [R, 1] (the forward's extra outputs), w [n], dy [R, n]; the output ∂x [R, n], with
+ * `post` (a residual gradient added, epilogueFusion.ts) applied as it is stored. The row is read once into
+ * registers, both sums are fixed trees over the workgroup (deterministic), and the same expressions as the
+ * graph's nodes are evaluated in the same order per element.
+ */
+export function layerNormGradKernel(req: KernelRequest, post?: Epilogue): Kernel {
+  const [x, mean, invStd, w, dy] = req.inputs;
+  if (!x || !mean || !invStd || !w || !dy) throw new KernelUnsupported(req, 'a missing input');
+  if ([x, mean, invStd, w, dy].some((t) => t.type !== 'f32') || req.outputs[0]?.type !== 'f32')
+    throw new KernelUnsupported(req, 'a non-float32 tensor');
+  const len = x.shape.at(-1) ?? 1;
+  const rows = numelOf(x.shape) / len;
+  if (numelOf(w.shape) !== len || numelOf(dy.shape) !== rows * len)
+    throw new KernelUnsupported(req, `w [${w.shape.join(', ')}] or dy for rows of ${len}`);
+  if (numelOf(mean.shape) !== rows || numelOf(invStd.shape) !== rows)
+    throw new KernelUnsupported(req, 'row statistics of another shape');
+  const out = req.inputs.length;
+  const { wg, per, idx, perElement } = rowThreads(len);
+  const [gx, gy] = spread(rows);
+  const epilogue = post?.code(1);
+  const store = (v: string) => (epilogue ? `epilogue1(base + i, ${v})` : v);
+  const code = /* wgsl */ `
+// ∂x = (1/σ)·(g − Σg/n − x̂·Σ(g·x̂)/n), g = dy·w, x̂ = (x − μ)/σ; rows of ${len}
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> mean: array<f32>;
+@group(0) @binding(2) var<storage, read> invStd: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(${out}) var<storage, read_write> dx: array<f32>;
+${epilogue ? epilogue.declarations.join('\n') : ''}
+${workgroupReduce('rowSum', wg, (a, b) => `${a} + ${b}`)}
+
+@compute @workgroup_size(${wg}, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = ${groupIndex(gx)};
+  if (row >= ${rows}u) { return; }
+  let base = row * ${len}u;
+  let mu = mean[row];
+  let inv = invStd[row];
+  var gw: array<f32, ${per}>;
+  var xh: array<f32, ${per}>;
+  var sg = 0.0;
+  var sgx = 0.0;
+  ${perElement((j) => `let i = ${idx(j)}; gw[${j}] = dy[base + i] * w[i]; xh[${j}] = (x[base + i] - mu) * inv; sg += gw[${j}]; sgx += gw[${j}] * xh[${j}];`)}
+  let meanG = rowSum(sg, lid) / ${len}.0;
+  let meanGX = rowSum(sgx, lid) / ${len}.0;
+  ${perElement((j) => `let i = ${idx(j)}; dx[base + i] = ${store(`((gw[${j}] - meanG) - xh[${j}] * meanGX) * inv`)};`)}
+}
+`;
+  const bindings = [0, 1, 2, 3, 4, out, ...(epilogue?.bindings ?? [])];
+  return { passes: [{ code, workgroups: [gx, gy, 1], bindings }] };
+}
 
 export const reduceKernels: Record<string, KernelGenerator> = {
   ReduceSum: reduce('sum'),

@@ -21,6 +21,16 @@ export const floats = (shape: number[], seed: number): ort.Tensor =>
     shape,
   );
 
+/** max |got − want| / max(1, |want|) over two float tensors of the same length. */
+export function worstRelativeError(got: ort.Tensor, want: ort.Tensor): number {
+  const a = got.data as Float32Array;
+  const b = want.data as Float32Array;
+  expect(a.length).toBe(b.length);
+  let w = 0;
+  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return w;
+}
+
 /** One run of the graph on Dawn, rewritten or node by node. */
 export async function runOnDawn(
   g: Graph,
