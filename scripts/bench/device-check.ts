@@ -582,14 +582,18 @@ if (!skip.has('dawn')) {
 }
 
 // 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps):
-// as generated, with the K sum not blocked (fewer registers, less precise), without Dawn's bounds clamps, and
-// with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts; 2×2 and 4×4 fragments a subgroup)
+// as generated, with the K sum not blocked (fewer registers, less precise), without Dawn's bounds clamps, every
+// product forced to the 128×64 and 64×64 tiles (per product, against the generator's choice: what chooseTiling
+// should pick on this GPU), and with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts;
+// 2×2 and 4×4 fragments a subgroup)
 if (!skip.has('dawn')) {
   const products: Record<string, unknown> = {};
   for (const [name, args, env] of [
     ['default', [], {}],
     ['blocked_off', ['--blocked', 'off'], {}],
     ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
+    ['tile_8x4', ['--tile', '8x4'], {}],
+    ['tile_4x4', ['--tile', '4x4'], {}],
     ['f16', ['--precision', 'f16'], {}],
     ['f16_4x4', ['--precision', 'f16', '--fragments', '4x4'], {}],
   ] as const) {
