@@ -113,8 +113,13 @@ describe('activation checkpointing', () => {
 });
 
 describe('training step: clipping + AdamW', () => {
-  for (const clip of [1, 0.05, 0]) {
-    it(`matches PyTorch's clip_grad_norm_(${clip}) + AdamW update`, async () => {
+  for (const [clip, kernels] of [
+    [1, 'ort'],
+    [0.05, 'ort'],
+    [0, 'ort'],
+    [0.05, 'portable'],
+  ] as const) {
+    it(`matches PyTorch's clip_grad_norm_(${clip}) + AdamW update (${kernels} graph)`, async () => {
       const rng = new Rng(clip * 100 + 1);
       const params = initParams(layout, 9).map((v) => v * 10);
       const m = Float32Array.from({ length: P }, () => 0.01 * rng.normal());
@@ -126,9 +131,12 @@ describe('training step: clipping + AdamW', () => {
       const train = trainConfig({ clip });
       const grad = await gradient(params, x, y);
 
-      const s = await ort.InferenceSession.create(
-        buildTrainGraph({ model, train, layout, kind: 'step', dropoutSeed: 0 }).encode(),
-      );
+      const graph = buildTrainGraph({ model, train, layout, kind: 'step', dropoutSeed: 0, kernels });
+      // the CPU's graph sums Σg² per parameter tensor (clip_grad_norm_'s order); a GPU's reduces the flat
+      // gradient once (one reduction across the device instead of a kernel per tensor)
+      const sumSquares = graph.toModel().graph.nodes.filter((n) => n.opType === 'ReduceSumSquare');
+      expect(sumSquares.length).toBe(kernels === 'ort' ? layout.specs.length : 1);
+      const s = await ort.InferenceSession.create(graph.encode());
       const out = await s.run({
         [TRAIN_IO.params]: new ort.Tensor('float32', params, [P]),
         [TRAIN_IO.m]: new ort.Tensor('float32', m, [P]),

@@ -74,8 +74,8 @@ export function planFusion(nodes: readonly GraphNode[], ctx: FusionContext): Fus
 
   /**
    * The nodes (in computing order) that make `t`, of the kernel's output shape `out`, from tensors in `bound` (what
-   * the kernel already binds), single values and the element's index, with the single values it would newly bind; null when there are none, or
-   * when the chain would read another tensor or take more than MAX_RECOMPUTED nodes.
+   * the kernel already binds), single values and the element's index; with the single values it would newly bind.
+   * Null when the chain would read another tensor or take more than MAX_RECOMPUTED nodes.
    */
   const recomputation = (
     t: Tensor,
