@@ -23,23 +23,21 @@ export interface ProductEpilogueNode {
 }
 
 /**
- * The inputs a node that takes an epilogue binds before the epilogue's (its absent optional ones included), or
- * null for any other node.
+ * The nodes that take an epilogue, by op type: the inputs each binds before the epilogue's (absent optional ones
+ * included: Gemm's C keeps its place, input 2) and its other buffers (its output, and a product's split-K scratch).
+ * The epilogue's tensors get the storage bindings left.
  */
-function operandsOf(n: GraphNode): number | null {
-  if (n.outputs.length !== 1) return null;
-  if (isOnnx(n) && n.opType === 'MatMul') return 2;
-  if (isOnnx(n) && n.opType === 'Gemm') return 3; // C keeps its place (input 2)
-  if (n.domain === EXECUTOR_DOMAIN && n.opType === LAYER_NORM_GRAD) return 5;
-  return null;
-}
+const EPILOGUE_TAKERS: Readonly<Record<string, { domain: string; operands: number; own: number }>> = {
+  MatMul: { domain: '', operands: 2, own: 2 },
+  Gemm: { domain: '', operands: 3, own: 2 },
+  [LAYER_NORM_GRAD]: { domain: EXECUTOR_DOMAIN, operands: 5, own: 1 },
+};
 
-/**
- * What is left for the epilogue's tensors: a product binds A, B, C, its output and a split-K scratch buffer;
- * LayerNormGrad its five inputs and its output.
- */
-const epilogueLeaves = (n: GraphNode, operands: number) =>
-  MAX_STORAGE_BUFFERS - operands - 1 - (n.opType === LAYER_NORM_GRAD ? 0 : 1);
+const takerOf = (n: GraphNode) => {
+  const taker = Object.hasOwn(EPILOGUE_TAKERS, n.opType) ? EPILOGUE_TAKERS[n.opType] : undefined;
+  const domain = isOnnx(n) ? '' : n.domain;
+  return taker && taker.domain === domain && n.outputs.length === 1 ? taker : null;
+};
 
 export function fuseProductEpilogues(
   nodes: readonly GraphNode[],
@@ -60,7 +58,7 @@ export function fuseProductEpilogues(
       .find(
         ({ t, p }) =>
           p !== undefined &&
-          operandsOf(p) !== null &&
+          takerOf(p) !== null &&
           !absorbed.has(p) &&
           !ctx.fixed(t) &&
           t.dtype === 'float32' &&
@@ -70,8 +68,8 @@ export function fuseProductEpilogues(
     if (!product) continue;
     const others = chain.leaves.filter((t) => t !== product.t);
     const g = product.p!;
-    const count = operandsOf(g)!;
-    if (others.length > epilogueLeaves(g, count)) continue;
+    const { operands: count, own } = takerOf(g)!;
+    if (others.length > MAX_STORAGE_BUFFERS - count - own) continue;
     const operands = [...g.inputs, ...new Array<null>(Math.max(0, count - g.inputs.length)).fill(null)];
     const inputs = [...operands, ...others];
     const value = inputs.length;

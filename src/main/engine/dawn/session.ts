@@ -10,6 +10,7 @@ import {
   attributeValue,
   kernelTypeOf,
   numelOf,
+  type Epilogue,
   type Kernel,
   type KernelRequest,
   type KernelTensor,
@@ -296,6 +297,13 @@ export class DawnSession implements EngineSession {
           `subgroup size; ${dev.adapter} does not: train in f32 (unset XAI_LINK_DAWN_PRECISION)`,
       );
     const productChoice: GemmChoice = precision === 'f16' ? { subgroupMatrix: dev.subgroupMatrix! } : {};
+    // The kernels that may store through an elementwise epilogue (epilogueFusion.ts): the products, at this
+    // session's precision, and LayerNormGrad.
+    const epilogueTakers: Record<string, (req: KernelRequest, post?: Epilogue) => Kernel> = {
+      MatMul: (req, post) => matMulKernel(req, productChoice, post),
+      Gemm: (req, post) => gemmKernelOf(req, productChoice, post),
+      [LAYER_NORM_GRAD]: layerNormGradKernel,
+    };
     const program = graph.program();
     const owned: GPUBuffer[] = [];
     const newBuffer = (bytes: number): GPUBuffer => {
@@ -418,14 +426,11 @@ export class DawnSession implements EngineSession {
       for (const [node, e] of withEpilogues.epilogues)
         rewrites.set(node, {
           label: `${e.product.opType}+(${e.members.map((m) => m.request.opType).join(',')})`,
-          kernel: (req) => {
-            const product = { ...req, opType: e.product.opType };
-            const post = productEpilogue(req.inputs, e.members);
-            if (product.opType === LAYER_NORM_GRAD) return layerNormGradKernel(product, post);
-            return product.opType === 'Gemm'
-              ? gemmKernelOf(product, productChoice, post)
-              : matMulKernel(product, productChoice, post);
-          },
+          kernel: (req) =>
+            epilogueTakers[e.product.opType]!(
+              { ...req, opType: e.product.opType },
+              productEpilogue(req.inputs, e.members),
+            ),
         });
       nodes = liveNodes(withEpilogues.nodes, program.outputs);
     }
@@ -460,11 +465,9 @@ export class DawnSession implements EngineSession {
       if (isView(node)) continue;
       const rewrite = rewrites.get(node);
       const generate =
-        node.opType === 'MatMul'
-          ? (r: KernelRequest) => matMulKernel(r, productChoice)
-          : node.opType === 'Gemm'
-            ? (r: KernelRequest) => gemmKernelOf(r, productChoice)
-            : kernelGenerators[node.opType];
+        node.opType === 'MatMul' || node.opType === 'Gemm'
+          ? epilogueTakers[node.opType]
+          : kernelGenerators[node.opType];
       if (!rewrite && (!generate || (node.domain !== '' && node.domain !== 'ai.onnx')))
         throw new Error(`the WebGPU kernels have no ${node.domain ? `${node.domain}.` : ''}${node.opType}`);
       for (const o of node.outputs) {

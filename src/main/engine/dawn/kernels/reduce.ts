@@ -336,6 +336,42 @@ const reduce =
     return stridedReduceKernel(kind, runs, numel, src, dst, dst + 1);
   };
 
+/**
+ * A kernel of one workgroup per row of `len` (`rows` of them), the row held in registers: `wg` threads, `per`
+ * elements each (element `idx(j)` of the row is thread lid's j-th; `guard(j)` is the condition that it exists, or ''
+ * where the workgroup divides the row), `perElement(body)` the unrolled code of body(j) for each of them, guarded;
+ * `main` the entry point's opening (up to `row` and the row's first element `base`) and `workgroups` its grid.
+ */
+function rowThreads(
+  len: number,
+  rows: number,
+): {
+  wg: number;
+  per: number;
+  idx: (j: number) => string;
+  guard: (j: number) => string;
+  perElement: (body: (j: number) => string) => string;
+  main: string;
+  workgroups: [number, number, number];
+} {
+  const wg = workgroupFor(len);
+  const per = Math.ceil(len / wg);
+  const [gx, gy] = spread(rows);
+  const idx = (j: number) => `lid + ${j * wg}u`;
+  const guard = (j: number) => ((j + 1) * wg > len ? `${idx(j)} < ${len}u` : '');
+  const perElement = (body: (j: number) => string) =>
+    Array.from({ length: per }, (_, j) => {
+      const g = guard(j);
+      return g ? `if (${g}) { ${body(j)} }` : `{ ${body(j)} }`;
+    }).join('\n  ');
+  const main = `@compute @workgroup_size(${wg}, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = ${groupIndex(gx)};
+  if (row >= ${rows}u) { return; }
+  let base = row * ${len}u;`;
+  return { wg, per, idx, guard, perElement, main, workgroups: [gx, gy, 1] };
+}
+
 /** Softmax over one axis: y = exp(x − max) / Σ exp(x − max). */
 const softmax: KernelGenerator = (req) => {
   requireFloat(req);
@@ -348,11 +384,7 @@ const softmax: KernelGenerator = (req) => {
   const dst = req.inputs.length;
   if (inner === 1) {
     // The usual case, a contiguous last axis: one workgroup per row, the row held in registers.
-    const wg = workgroupFor(len);
-    const per = Math.ceil(len / wg);
-    const [gx, gy] = spread(rows);
-    const idx = (j: number) => `lid + ${j * wg}u`;
-    const guard = (j: number) => ((j + 1) * wg > len ? `${idx(j)} < ${len}u` : '');
+    const { wg, per, idx, guard, main, workgroups } = rowThreads(len, rows);
     const load = Array.from({ length: per }, (_, j) => {
       const g = guard(j);
       const read = `x[base + ${idx(j)}]`;
@@ -365,11 +397,7 @@ const softmax: KernelGenerator = (req) => {
 ${workgroupReduce('rowMax', wg, (a, b) => `max(${a}, ${b})`)}
 ${workgroupReduce('rowSum', wg, (a, b) => `${a} + ${b}`)}
 
-@compute @workgroup_size(${wg}, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = ${groupIndex(gx)};
-  if (row >= ${rows}u) { return; }
-  let base = row * ${len}u;
+${main}
   var v: array<f32, ${per}>;
   ${load.join('\n  ')}
   var m = v[0];
@@ -385,7 +413,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }).join('\n  ')}
 }
 `;
-    return { passes: [{ code, workgroups: [gx, gy, 1], bindings: [0, dst] }] };
+    return { passes: [{ code, workgroups, bindings: [0, dst] }] };
   }
   // Another axis: one thread per (outer, inner) pair walks the axis three times.
   const [gx, gy] = spread(Math.ceil(rows / 64));
@@ -411,29 +439,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 };
 
 /**
- * A row of `len` held in registers by one workgroup: `wg` threads, `per` elements each (element `idx(j)` of the row
- * is thread lid's j-th), and `perElement(body)`, the unrolled code of body(j) for each of them, guarded where the
- * workgroup does not divide the row.
- */
-function rowThreads(len: number): {
-  wg: number;
-  per: number;
-  idx: (j: number) => string;
-  perElement: (body: (j: number) => string) => string;
-} {
-  const wg = workgroupFor(len);
-  const per = Math.ceil(len / wg);
-  const idx = (j: number) => `lid + ${j * wg}u`;
-  const guard = (j: number) => ((j + 1) * wg > len ? `${idx(j)} < ${len}u` : '');
-  const perElement = (body: (j: number) => string) =>
-    Array.from({ length: per }, (_, j) => {
-      const g = guard(j);
-      return g ? `if (${g}) { ${body(j)} }` : `{ ${body(j)} }`;
-    }).join('\n  ');
-  return { wg, per, idx, perElement };
-}
-
-/**
  * LayerNormalization over the axes from `axis` on (ONNX, stash_type float):
  *   mean = Σx/n,  invStd = 1/√(Σ(x − mean)²/n + ε),  y = (x − mean)·invStd·scale + bias
  * Mean and InvStdDev are the optional second and third outputs (the normalized axes kept as 1s). The row
@@ -456,8 +461,7 @@ const layerNormalization: KernelGenerator = (req) => {
   const [yBinding, meanBinding, invBinding] = [nIn, nIn + 1, nIn + 2];
   const withMean = req.outputs.length > 1;
   const withInv = req.outputs.length > 2;
-  const { wg, per, idx, perElement } = rowThreads(len);
-  const [gx, gy] = spread(rows);
+  const { wg, per, idx, perElement, main, workgroups } = rowThreads(len, rows);
   const decls = [
     `@group(0) @binding(0) var<storage, read> x: array<f32>;`,
     `@group(0) @binding(1) var<storage, read> scale: array<f32>;`,
@@ -482,11 +486,7 @@ const layerNormalization: KernelGenerator = (req) => {
 ${decls.join('\n')}
 ${workgroupReduce('rowSum', wg, (a, b) => `${a} + ${b}`)}
 
-@compute @workgroup_size(${wg}, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = ${groupIndex(gx)};
-  if (row >= ${rows}u) { return; }
-  let base = row * ${len}u;
+${main}
   var v: array<f32, ${per}>;
   var s = 0.0;
   ${perElement((j) => `v[${j}] = x[base + ${idx(j)}]; s += v[${j}];`)}
@@ -501,7 +501,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 }
 `;
-  return { passes: [{ code, workgroups: [gx, gy, 1], bindings }] };
+  return { passes: [{ code, workgroups, bindings }] };
 };
 
 /**
@@ -525,8 +525,7 @@ export function layerNormGradKernel(req: KernelRequest, post?: Epilogue): Kernel
   if (numelOf(mean.shape) !== rows || numelOf(invStd.shape) !== rows)
     throw new KernelUnsupported(req, 'row statistics of another shape');
   const out = req.inputs.length;
-  const { wg, per, idx, perElement } = rowThreads(len);
-  const [gx, gy] = spread(rows);
+  const { wg, per, idx, perElement, main, workgroups } = rowThreads(len, rows);
   const epilogue = post?.code(1);
   const store = (v: string) => (epilogue ? `epilogue1(base + i, ${v})` : v);
   const code = /* wgsl */ `
@@ -540,11 +539,7 @@ export function layerNormGradKernel(req: KernelRequest, post?: Epilogue): Kernel
 ${epilogue ? epilogue.declarations.join('\n') : ''}
 ${workgroupReduce('rowSum', wg, (a, b) => `${a} + ${b}`)}
 
-@compute @workgroup_size(${wg}, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = ${groupIndex(gx)};
-  if (row >= ${rows}u) { return; }
-  let base = row * ${len}u;
+${main}
   let mu = mean[row];
   let inv = invStd[row];
   var gw: array<f32, ${per}>;
@@ -558,7 +553,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 `;
   const bindings = [0, 1, 2, 3, 4, out, ...(epilogue?.bindings ?? [])];
-  return { passes: [{ code, workgroups: [gx, gy, 1], bindings }] };
+  return { passes: [{ code, workgroups, bindings }] };
 }
 
 export const reduceKernels: Record<string, KernelGenerator> = {
