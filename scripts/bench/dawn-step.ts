@@ -8,6 +8,8 @@
  * dispatches per step. Dawn's bounds clamping is set when the process starts: run it with and without
  * XAI_LINK_DAWN_UNCHECKED=1 to see what the clamps cost (scripts/bench/device-check.ts does both). On a machine
  * without a GPU run it through `node scripts/webgpu/env.ts`; `--batch` shrinks the step there.
+ * On a GPU (where the products' tiles are tuned: productTuning.ts) the rewritten step also runs on the generator's
+ * own tiles (`untuned`) and the JSON gains `tuning_speedup`; the fused variant reports what the tuning did.
  * Where the adapter multiplies f16 subgroup matrices (tensor cores), the rewritten step also runs with f16
  * products (`f16`, kernels/matmulSubgroup.ts) and the JSON gains `f16_speedup` and `f16_loss_delta`.
  * Each variant also reports its dispatches, the bytes its kernels read and write (each input and output once) and
@@ -19,6 +21,7 @@ import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { configFromPreset, presetIdSchema, resolveModelConfig } from '../../src/shared/engine/config.ts';
 import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
+import { productTuningEnabled } from '../../src/main/engine/dawn/productTuning.ts';
 import {
   DawnSession,
   type KernelTraffic,
@@ -99,11 +102,17 @@ const result: Record<string, unknown> = {
 };
 // f16 products on the matrix units (tensor cores), where the adapter has them: the same rewritten graph.
 // The rewritten graph with its attention unfused too (attentionFusion.ts): what the fused kernels buy.
-const variants: [string, { rewrite: boolean; attention?: boolean; precision: ProductPrecision }][] = [
+const variants: [
+  string,
+  { rewrite: boolean; attention?: boolean; tune?: boolean; precision: ProductPrecision },
+][] = [
   ['fused', { rewrite: true, precision: 'f32' }],
   ['attention_unfused', { rewrite: true, attention: false, precision: 'f32' }],
   ['node_by_node', { rewrite: false, precision: 'f32' }],
 ];
+// The products on the generator's tiles instead of those timed on this GPU (productTuning.ts): what tuning buys.
+const tuned = productTuningEnabled(adapter);
+if (tuned) variants.push(['untuned', { rewrite: true, tune: false, precision: 'f32' }]);
 if (subgroupMatrix) variants.push(['f16', { rewrite: true, precision: 'f16' }]);
 else console.log(`f16 products: ${adapter} has no f16 subgroup matrices; skipped`);
 for (const [name, opts] of variants) {
@@ -114,6 +123,7 @@ for (const [name, opts] of variants) {
     device_mib: deviceMib,
     traffic_gb: Math.round(session.trafficBytes / 1e8) / 10,
     ...(session.attentionFallback ? { attention_fallback: session.attentionFallback } : {}),
+    ...(session.productTuning ? { tuning: session.productTuning } : {}),
   };
   if (countOnly) {
     result[name] = counts;
@@ -156,6 +166,11 @@ result.attention_speedup = Math.round((unfused.ms_per_step / fused.ms_per_step) 
 console.log(
   `fused is ${result.speedup}× node by node, and ${result.attention_speedup}× the same with attention unfused`,
 );
+if (result.untuned) {
+  const untuned = result.untuned as { ms_per_step: number };
+  result.tuning_speedup = Math.round((untuned.ms_per_step / fused.ms_per_step) * 100) / 100;
+  console.log(`the tuned product tiles are ${result.tuning_speedup}× the generator's own`);
+}
 if (result.f16) {
   const half = result.f16 as { ms_per_step: number; loss: number };
   result.f16_speedup = Math.round((fused.ms_per_step / half.ms_per_step) * 100) / 100;

@@ -36,6 +36,7 @@ import { Rng } from '../../src/main/engine/rng.ts';
 import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
 import { Trainer } from '../../src/main/engine/trainer.ts';
 import { summariseProfile } from '../../src/main/engine/profile.ts';
+import { readTuningCache } from '../../src/main/engine/dawn/productTuning.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +66,11 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
 };
+
+// Every Dawn session of the check, in this process and its children, shares one tile cache, which starts empty:
+// the first session times the products' tiles on this GPU (productTuning.ts), the report lists its choices.
+const tilesCache = join(work, 'product-tiles.json');
+process.env.XAI_LINK_DAWN_TUNING_CACHE = tilesCache;
 
 const preset = presetIdSchema.parse(values.preset);
 const baby = configFromPreset(preset);
@@ -563,8 +569,13 @@ if (!skip.has('dawn')) {
     try {
       const v = benchScript('scripts/bench/dawn-step.ts', ['--preset', preset, '--runs', '4'], {
         XAI_LINK_DAWN_UNCHECKED: unchecked,
-      }) as Record<string, { dispatches: number; ms_per_step: number; loss: number } | undefined>;
+      }) as Record<string, { dispatches: number; ms_per_step: number; loss: number } | undefined> & {
+        tuning_speedup?: number;
+      };
       variants[name] = v;
+      const tuning = v.untuned
+        ? `; untuned tiles ${v.untuned.ms_per_step} ms (tuned ${String(v.tuning_speedup)}×)`
+        : '; tiles not tuned on this adapter';
       const half = v.f16
         ? `; f16 products ${v.f16.ms_per_step} ms, loss ${v.f16.loss} against ${v.fused!.loss}`
         : '; f16 products: no f16 subgroup matrices on this adapter';
@@ -572,7 +583,7 @@ if (!skip.has('dawn')) {
         `dawn step, ${name}`,
         `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; attention unfused ` +
           `${v.attention_unfused!.dispatches} dispatches ${v.attention_unfused!.ms_per_step} ms; node by node ` +
-          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${half} (inputs fed from the host)`,
+          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${tuning}${half} (inputs fed from the host)`,
       );
     } catch (e) {
       fail(`dawn step, ${name}`, e);
@@ -581,19 +592,17 @@ if (!skip.has('dawn')) {
   summary.dawn_step = variants;
 }
 
-// 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps):
-// as generated, with the K sum not blocked (fewer registers, less precise), without Dawn's bounds clamps, every
-// product forced to the 128×64 and 64×64 tiles (per product, against the generator's choice: what chooseTiling
-// should pick on this GPU), and with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts;
-// 2×2 and 4×4 fragments a subgroup)
-if (!skip.has('dawn')) {
+// 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps, on
+// the generator's tiles): as generated, with the K sum not blocked (fewer registers, less precise), without
+// Dawn's bounds clamps, and with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts; 2×2
+// and 4×4 fragments a subgroup). Every tiling of every product was timed by the tuner: its table follows.
+
+if (!skip.has('dawn') && !skip.has('products')) {
   const products: Record<string, unknown> = {};
   for (const [name, args, env] of [
     ['default', [], {}],
     ['blocked_off', ['--blocked', 'off'], {}],
     ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
-    ['tile_8x4', ['--tile', '8x4'], {}],
-    ['tile_4x4', ['--tile', '4x4'], {}],
     ['f16', ['--precision', 'f16'], {}],
     ['f16_4x4', ['--precision', 'f16', '--fragments', '4x4'], {}],
   ] as const) {
@@ -609,6 +618,32 @@ if (!skip.has('dawn')) {
     }
   }
   summary.dawn_products = products;
+}
+
+// 5g. the tiles the tuner chose for this GPU, and what each tiling measured (ms per product)
+if (!skip.has('dawn')) {
+  try {
+    const { adapters } = await readTuningCache(tilesCache);
+    const tiles = Object.entries(adapters).flatMap(([adapter, products]) =>
+      Object.values(products).map((p) => ({ adapter, ...p })),
+    );
+    if (tiles.length === 0)
+      throw new Error(`no tuned products in ${tilesCache} (tuning off on this adapter?)`);
+    summary.dawn_tiles = tiles;
+    const names = [...new Set(tiles.flatMap((t) => Object.keys(t.ms)))].sort();
+    console.log(`\n| product (M×N×K) | chosen | generator's | ${names.join(' | ')} |`);
+    console.log(`| --- | --- | --- | ${names.map(() => '---:').join(' | ')} |`);
+    for (const t of tiles)
+      console.log(
+        `| ${t.shape} | ${t.tiling} | ${t.generator} | ${names.map((n) => t.ms[n]?.toFixed(4) ?? '—').join(' | ')} |`,
+      );
+    pass(
+      'dawn tiles',
+      `${tiles.length} products tuned, ${tiles.filter((t) => t.tiling !== t.generator).length} off the default`,
+    );
+  } catch (e) {
+    fail('dawn tiles', e);
+  }
 }
 
 // 6. PyTorch nanoGPT on the same GPU

@@ -1,6 +1,6 @@
 /**
  * npm run bench:kernels [-- --small | --full] [--reps N] [--only NAME] [--no-ort]
- *                          [--tile 8x8|8x4|4x4] [--splits N] [--blocked on|off]
+ *                          [--tile 8x8|8x4|4x8|4x4] [--splits N] [--blocked on|off]
  *                          [--precision f16 [--fragments 2x2|4x4]]
  *
  * GFLOP/s of our MatMul/Gemm kernel (src/main/engine/dawn/kernels/matmul.ts, on the Dawn device) and of
@@ -27,8 +27,14 @@ import { presets } from '../../src/shared/engine/config.ts';
 import { Graph } from '../../src/main/engine/graph/graph.ts';
 import { describeAdapter } from '../../src/main/engine/adapter.ts';
 import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
+import { kernelTimer } from '../../src/main/engine/dawn/kernelTiming.ts';
 import type { KernelRequest } from '../../src/main/engine/dawn/kernel.ts';
-import { gemmKernelOf, matMulKernel, type GemmChoice } from '../../src/main/engine/dawn/kernels/matmul.ts';
+import {
+  gemmKernelOf,
+  matMulKernel,
+  PRODUCT_TILINGS,
+  type GemmChoice,
+} from '../../src/main/engine/dawn/kernels/matmul.ts';
 import { randomFloats } from '../../src/main/engine/dawn/testing/runKernel.ts';
 
 const { values } = parseArgs({
@@ -122,7 +128,8 @@ const numel = (s: number[]) => s.reduce((x, y) => x * y, 1);
 
 /** Milliseconds per product of our kernel, by GPU timestamps when the device has them. */
 async function timeOurs(p: Product, reps: number): Promise<{ ms: number; clock: string; wallMs: number }> {
-  const { device, features } = await dawnDevice();
+  const dev = await dawnDevice();
+  const { device } = dev;
   const req = requestOf(p);
   const kernel = p.op === 'Gemm' ? gemmKernelOf(req, choice) : matMulKernel(req, choice);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -136,64 +143,15 @@ async function timeOurs(p: Product, reps: number): Promise<{ ms: number; clock: 
   buffers.push(device.createBuffer({ size: sized(numel(p.out) * 4), usage }));
   for (const bytes of kernel.scratchBytes ?? [])
     buffers.push(device.createBuffer({ size: sized(bytes), usage }));
-  const stages = kernel.passes.map((pass) => {
-    const pipeline = device.createComputePipeline({
-      layout: 'auto',
-      compute: { module: device.createShaderModule({ code: pass.code }), entryPoint: 'main' },
-    });
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: pass.bindings.map((binding) => ({ binding, resource: { buffer: buffers[binding]! } })),
-    });
-    return { pipeline, bindGroup, workgroups: pass.workgroups };
-  });
-  const timestamps = features.includes('timestamp-query');
-  const querySet = timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 }) : null;
-  const resolved = device.createBuffer({
-    size: 16,
-    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-  });
-  const readback = device.createBuffer({
-    size: 16,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const run = async (n: number): Promise<{ gpuMs: number | null; wallMs: number }> => {
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass(
-      querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
-    );
-    for (let i = 0; i < n; i++) {
-      for (const s of stages) {
-        pass.setPipeline(s.pipeline);
-        pass.setBindGroup(0, s.bindGroup);
-        pass.dispatchWorkgroups(...s.workgroups);
-      }
-    }
-    pass.end();
-    if (querySet) {
-      encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
-      encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
-    }
-    const t0 = performance.now();
-    device.queue.submit([encoder.finish()]);
-    let gpuMs: number | null = null;
-    if (querySet) {
-      await readback.mapAsync(GPUMapMode.READ);
-      const [begin, end] = new BigInt64Array(readback.getMappedRange().slice(0));
-      readback.unmap();
-      gpuMs = Number(end! - begin!) / 1e6;
-    } else await device.queue.onSubmittedWorkDone();
-    return { gpuMs, wallMs: performance.now() - t0 };
-  };
-  await run(1); // pipelines compiled, buffers touched
-  const r = await run(reps);
-  for (const b of [...buffers, resolved, readback]) b.destroy();
-  querySet?.destroy();
-  // Timestamps of 0 (an implementation that ignores them) fall back to the wall clock.
-  const wallMs = r.wallMs / reps;
-  return r.gpuMs && r.gpuMs > 0
-    ? { ms: r.gpuMs / reps, clock: 'gpu', wallMs }
-    : { ms: wallMs, clock: 'wall', wallMs };
+  const timer = await kernelTimer(dev, kernel, buffers, p.name);
+  try {
+    await timer.time(1); // pipelines compiled, buffers touched
+    const r = await timer.time(reps);
+    return { ms: r.ms, clock: r.clock, wallMs: r.wallMs };
+  } finally {
+    timer.destroy();
+    for (const b of buffers) b.destroy();
+  }
 }
 
 /** Milliseconds per product on ONNX Runtime's WebGPU provider: (1 + reps) copies minus one, over reps. */
@@ -256,11 +214,10 @@ async function timeOrt(p: Product, reps: number): Promise<number | null> {
   }
 }
 
-const tiles: Record<string, GemmChoice['tiling']> = {
-  '8x8': { rm: 8, rn: 8, bk: 8 },
-  '8x4': { rm: 8, rn: 4, bk: 8 },
-  '4x4': { rm: 4, rn: 4, bk: 16 },
-};
+// rows × columns per thread: the tilings the tuner chooses from (PRODUCT_TILINGS)
+const tiles: Record<string, GemmChoice['tiling']> = Object.fromEntries(
+  PRODUCT_TILINGS.map((t) => [`${t.rm}x${t.rn}`, t]),
+);
 if (values.tile && !tiles[values.tile]) throw new Error(`--tile: one of ${Object.keys(tiles).join(', ')}`);
 if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error('--precision: f32 or f16');
 const fragmentsArg = values.fragments?.match(/^([1-8])x([1-8])$/);

@@ -36,6 +36,8 @@ export interface Kernel {
   readonly passes: readonly KernelPass[];
   /** Sizes in bytes of the scratch buffers the passes use (bound after the outputs). */
   readonly scratchBytes?: readonly number[];
+  /** What the generator chose where it had a choice (a product's tile: "8x8x8"), for profiles. */
+  readonly variant?: string;
 }
 
 /**

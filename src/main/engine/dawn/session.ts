@@ -17,10 +17,17 @@ import {
 } from './kernel.ts';
 import { causalAttentionGradKernel, causalAttentionKernel } from './kernels/attention.ts';
 import { fusedKernel, productEpilogue, reductionPrologue, withPrologue } from './kernels/fused.ts';
-import { gemmKernelOf, matMulKernel, type GemmChoice } from './kernels/matmul.ts';
+import { gemmKernelOf, matMulKernel, productProblem, type GemmChoice } from './kernels/matmul.ts';
 import { kernelGenerators } from './kernels/index.ts';
 import { layerNormGradKernel } from './kernels/reduce.ts';
 import { fuseLayerNormGrads, LAYER_NORM_GRAD } from './layerNormFusion.ts';
+import { pipelineFor } from './pipelines.ts';
+import {
+  productTuningEnabled,
+  tuneProducts,
+  tuningCachePath,
+  type ProductTuningReport,
+} from './productTuning.ts';
 import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
@@ -41,6 +48,8 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
  *    constant scale of their operand becomes a factor on their sums;
  *  - a matrix product whose result only feeds one elementwise kernel applies it as it stores (epilogueFusion.ts),
  *    and a reduction computes the elementwise kernel that only feeds it where it reads (prologueFusion.ts);
+ *  - each f32 matrix product runs on the tile timed fastest for it on this GPU (productTuning.ts; the tiles give
+ *    the same bits);
  *  - memory: every other intermediate takes a buffer from a free list when it is produced and gives it back
  *    after its last reader (a liveness plan), so the step's peak is about what the live activations need;
  *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
@@ -70,6 +79,13 @@ export interface DawnSessionOptions {
   readonly rewrite?: boolean;
   readonly attention?: boolean;
   readonly precision?: ProductPrecision;
+  /**
+   * Time the tilings of the graph's f32 products on this GPU and run each on its fastest (productTuning.ts);
+   * by default on every adapter but a software one (XAI_LINK_DAWN_TUNE).
+   */
+  readonly tune?: boolean;
+  /** Where tuned tiles are cached (null: this process only); by default the platform's cache folder. */
+  readonly tuningCache?: string | null;
 }
 
 /** Where a tensor's bytes are: a buffer of the session, shared by views. */
@@ -151,28 +167,6 @@ function deviceArray(dtype: DType, data: ArrayLike<number | bigint>): TypedArray
   }
 }
 
-/** Pipelines by WGSL source, per device: sessions of one run share their kernels. */
-const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
-
-async function pipelineFor(device: GPUDevice, code: string, what: string): Promise<GPUComputePipeline> {
-  let cache = pipelineCache.get(device);
-  if (!cache) pipelineCache.set(device, (cache = new Map()));
-  let p = cache.get(code);
-  if (!p) {
-    p = device
-      .createComputePipelineAsync({
-        layout: 'auto',
-        compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
-      })
-      .catch((e: unknown) => {
-        cache.delete(code);
-        throw new Error(`WebGPU kernel for ${what} did not compile: ${(e as Error).message}`);
-      });
-    cache.set(code, p);
-  }
-  return p;
-}
-
 /** Buffers handed out with gpu-buffer outputs come back here when the tensor is disposed. */
 class BufferPool {
   readonly #free = new Map<number, GPUBuffer[]>();
@@ -211,6 +205,8 @@ export class DawnSession implements EngineSession {
    * the memory traffic: tiles read twice or kept in cache are not counted).
    */
   readonly kernelTraffic: readonly KernelTraffic[];
+  /** How the products' tiles were chosen (productTuning.ts); null when they were not tuned. */
+  readonly productTuning: ProductTuningReport | null;
   #constantsReady = false;
   #released = false;
   /** Runs are serialized: the staging buffers and input buffers are the session's. */
@@ -224,6 +220,7 @@ export class DawnSession implements EngineSession {
     constantDispatches: Dispatch[];
     owned: GPUBuffer[];
     kernelTraffic: KernelTraffic[];
+    productTuning: ProductTuningReport | null;
   }) {
     this.#dev = parts.dev;
     this.#inputs = parts.inputs;
@@ -232,6 +229,7 @@ export class DawnSession implements EngineSession {
     this.#constantDispatches = parts.constantDispatches;
     this.#owned = parts.owned;
     this.kernelTraffic = parts.kernelTraffic;
+    this.productTuning = parts.productTuning;
     this.#pool = new BufferPool(parts.dev.device);
     this.inputNames = parts.inputs.map((i) => i.tensor.name);
     this.outputNames = parts.outputs.map((o) => o.tensor.name);
@@ -296,7 +294,7 @@ export class DawnSession implements EngineSession {
         `f16 products need a GPU whose WebGPU adapter offers f16 subgroup matrices (tensor cores) with one ` +
           `subgroup size; ${dev.adapter} does not: train in f32 (unset XAI_LINK_DAWN_PRECISION)`,
       );
-    const productChoice: GemmChoice = precision === 'f16' ? { subgroupMatrix: dev.subgroupMatrix! } : {};
+    let productChoice: GemmChoice = precision === 'f16' ? { subgroupMatrix: dev.subgroupMatrix! } : {};
     // The kernels that may store through an elementwise epilogue (epilogueFusion.ts): the products, at this
     // session's precision, and LayerNormGrad.
     const epilogueTakers: Record<string, (req: KernelRequest, post?: Epilogue) => Kernel> = {
@@ -389,6 +387,8 @@ export class DawnSession implements EngineSession {
     // own kernel builder and profile label; nodes nothing reads any more (a counter the kernels now compute)
     // are not run.
     let nodes = programNodes;
+    /** Nodes a rewrite made that are products with an epilogue: the product's op. */
+    const productOps = new Map<GraphNode, string>();
     if (optimise) {
       const { producer } = edgesOf(programNodes);
       const ctx: FusionContext = {
@@ -423,7 +423,8 @@ export class DawnSession implements EngineSession {
             );
           },
         });
-      for (const [node, e] of withEpilogues.epilogues)
+      for (const [node, e] of withEpilogues.epilogues) {
+        productOps.set(node, e.product.opType);
         rewrites.set(node, {
           label: `${e.product.opType}+(${e.members.map((m) => m.request.opType).join(',')})`,
           kernel: (req) =>
@@ -432,7 +433,37 @@ export class DawnSession implements EngineSession {
               productEpilogue(req.inputs, e.members),
             ),
         });
+      }
       nodes = liveNodes(withEpilogues.nodes, program.outputs);
+    }
+    // Each f32 product on the tile measured fastest for it on this GPU (productTuning.ts).
+    let productTuning: ProductTuningReport | null = null;
+    if (precision === 'f32' && (opts.tune ?? productTuningEnabled(dev.adapter))) {
+      const problems = [];
+      for (const n of nodes) {
+        const op =
+          productOps.get(n) ??
+          (!rewrites.has(n) && (n.opType === 'MatMul' || n.opType === 'Gemm') ? n.opType : null);
+        if (!op || n.outputs.every((o) => constant.has(o))) continue;
+        try {
+          problems.push(productProblem({ ...requestOf(n), opType: op }));
+        } catch {
+          // a form the kernels do not take: building its kernel below says so
+        }
+      }
+      const tuned = await tuneProducts(
+        dev,
+        problems,
+        opts.tuningCache === undefined ? tuningCachePath() : opts.tuningCache,
+      );
+      productChoice = { ...productChoice, tilingFor: tuned.tilingFor };
+      productTuning = tuned.report;
+      const r = tuned.report;
+      if (r.timed > 0)
+        console.info(
+          `timed the tiles of ${r.timed} matrix products on ${r.adapter} in ${r.seconds.toFixed(1)} s ` +
+            `(${r.changed} of ${r.products} off the default)${r.cachePath ? `; cached in ${r.cachePath}` : ''}`,
+        );
     }
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));
@@ -513,7 +544,8 @@ export class DawnSession implements EngineSession {
         ];
         const what = `${node.opType} (${node.outputs[0]?.name})`;
         const op = rewrites.get(node)?.label ?? node.opType;
-        const label = `${op} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]`;
+        const variant = kernel.variant ? ` ${kernel.variant}` : '';
+        const label = `${op} ${node.outputs[0]?.name ?? ''} [${request.outputs[0]?.shape.join(',') ?? ''}]${variant}`;
         return Promise.all(
           kernel.passes.map(async (pass): Promise<Dispatch> => {
             const pipeline = await pipelineFor(device, pass.code, what);
@@ -573,6 +605,7 @@ export class DawnSession implements EngineSession {
       constantDispatches,
       owned,
       kernelTraffic,
+      productTuning,
     });
   }
 

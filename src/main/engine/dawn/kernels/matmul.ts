@@ -48,13 +48,32 @@ const tileCols = (t: Tiling) => THREADS * t.rn;
 
 const f = f32Literal;
 
+/**
+ * The tilings a product may run with (productTuning.ts times them on the user's GPU). They give the same bits:
+ * every thread sums its outputs' K in order, a long sum is split into blocks of SUM_BLOCK whatever the tile's K
+ * step, and where K is split across workgroups the slices are the problem's (chooseSplitK on the default tile,
+ * in multiples of SLICE_QUANTUM), not the tile's. So the tile is a matter of speed only. Each fits WebGPU's
+ * default 16 KiB of workgroup memory (two K steps of both operands' tiles).
+ */
+export const PRODUCT_TILINGS: readonly Tiling[] = [
+  { rm: 8, rn: 8, bk: 8 },
+  { rm: 8, rn: 4, bk: 8 },
+  { rm: 4, rn: 8, bk: 8 },
+  { rm: 4, rn: 4, bk: 16 },
+];
+/** Terms of K summed apart before they join an output's running sum (see `blocked` in productPass). */
+const SUM_BLOCK = 8;
+/** K slices of a split product are multiples of every tiling's K step. */
+const SLICE_QUANTUM = 16;
+
+/** "8x8x8": rows × columns per thread × K step. */
+export const tilingName = (t: Tiling): string => `${t.rm}x${t.rn}x${t.bk}`;
+
 /** Picks the tile: large tiles for large outputs (more reuse per load), small when large ones would idle SMs. */
-function chooseTiling(p: GemmProblem): Tiling {
+export function chooseTiling(p: GemmProblem): Tiling {
   const batch = numelOf(p.batch);
   const tiles = (t: Tiling) => Math.ceil(p.m / tileRows(t)) * Math.ceil(p.n / tileCols(t)) * batch;
-  const big: Tiling = { rm: 8, rn: 8, bk: 8 };
-  const tall: Tiling = { rm: 8, rn: 4, bk: 8 };
-  const small: Tiling = { rm: 4, rn: 4, bk: 16 };
+  const [big, tall, , small] = PRODUCT_TILINGS as [Tiling, Tiling, Tiling, Tiling];
   // A long K is split into enough slices to fill the GPU anyway (chooseSplitK), so it keeps the tile
   // that does the most arithmetic per value loaded (weight gradients: [C, 4C] outputs over K = B·T).
   const longK = p.k >= 1024;
@@ -158,7 +177,7 @@ function productPass(
   const bn = tileCols(t);
   const { bk } = t;
   const batch = numelOf(p.batch);
-  const kChunk = splits > 1 ? Math.ceil(p.k / splits / bk) * bk : p.k;
+  const kChunk = splits > 1 ? Math.ceil(p.k / splits / SLICE_QUANTUM) * SLICE_QUANTUM : p.k;
   const lastChunk = p.k - kChunk * (splits - 1);
   const steps = Math.ceil(kChunk / bk);
   const lastSteps = Math.ceil(lastChunk / bk);
@@ -210,26 +229,31 @@ function productPass(
   for (let r = 0; r < t.rm; r++)
     for (let u = 0; u < colGroups; u++) accDecl.push(`var ${acc(r, u)} = vec4<f32>(0.0);`);
   // Precision: one running sum over a long K loses ~√K·ε of it (at K = 1536, 3× the RMS error of ONNX
-  // Runtime's CPU GEMM against the exact sum, 5× in the worst output). Over long ranges each K step is summed
-  // apart and then added to the running sum (~√(K/BK)·ε), at the cost of a second set of accumulators.
+  // Runtime's CPU GEMM against the exact sum, 5× in the worst output). Over long ranges each SUM_BLOCK terms are
+  // summed apart and then added to the running sum (~√(K/SUM_BLOCK)·ε), at the cost of a second set of
+  // accumulators. The blocks do not follow the tile's K step, so that every tiling gives the same bits.
   const blocked = blockedChoice ?? kChunk >= 512;
   const sum = blocked ? (r: number, u: number) => `part${r}_${u}` : acc;
   const inner: string[] = [];
-  if (blocked)
-    for (let r = 0; r < t.rm; r++)
-      for (let u = 0; u < colGroups; u++) inner.push(`var ${sum(r, u)} = vec4<f32>(0.0);`);
-  for (let kk = 0; kk < bk; kk++) {
+  for (let block = 0; block < bk; block += SUM_BLOCK) {
     const lines: string[] = [];
-    for (let s = 0; s < t.rm / 4; s++) lines.push(`let a${s} = As[cur + ${kk * (bm / 4) + s * 16}u + ty];`);
-    for (let u = 0; u < colGroups; u++) lines.push(`let b${u} = Bs[curB + ${kk * (bn / 4) + u * 16}u + tx];`);
-    for (const [r, { s, i }] of rowsOf.entries())
+    if (blocked)
+      for (let r = 0; r < t.rm; r++)
+        for (let u = 0; u < colGroups; u++) lines.push(`var ${sum(r, u)} = vec4<f32>(0.0);`);
+    for (let kk = block; kk < block + SUM_BLOCK; kk++) {
+      for (let s = 0; s < t.rm / 4; s++)
+        lines.push(`let a${s}_${kk} = As[cur + ${kk * (bm / 4) + s * 16}u + ty];`);
       for (let u = 0; u < colGroups; u++)
-        lines.push(`${sum(r, u)} = fma(vec4<f32>(a${s}[${i}]), b${u}, ${sum(r, u)});`);
+        lines.push(`let b${u}_${kk} = Bs[curB + ${kk * (bn / 4) + u * 16}u + tx];`);
+      for (const [r, { s, i }] of rowsOf.entries())
+        for (let u = 0; u < colGroups; u++)
+          lines.push(`${sum(r, u)} = fma(vec4<f32>(a${s}_${kk}[${i}]), b${u}_${kk}, ${sum(r, u)});`);
+    }
+    if (blocked)
+      for (let r = 0; r < t.rm; r++)
+        for (let u = 0; u < colGroups; u++) lines.push(`${acc(r, u)} += ${sum(r, u)};`);
     inner.push(`{ ${lines.join(' ')} }`);
   }
-  if (blocked)
-    for (let r = 0; r < t.rm; r++)
-      for (let u = 0; u < colGroups; u++) inner.push(`${acc(r, u)} += ${sum(r, u)};`);
 
   // Epilogue: α·acc + β·C₀ into the output, or the raw sum into this split's scratch slice.
   const split = splits > 1;
@@ -401,27 +425,35 @@ export interface GemmChoice {
   readonly subgroupMatrix?: SubgroupMatrixShape;
   /** Fragments per subgroup of the matrix-unit kernel (default 2×2). */
   readonly fragments?: SubgroupFragments;
+  /** The tiling measured fastest for this problem on this GPU (productTuning.ts), when no `tiling` is forced. */
+  readonly tilingFor?: (p: GemmProblem) => Tiling | undefined;
 }
 
 /** The passes (and scratch) of one GEMM problem. */
-function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel {
+export function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel {
   const sm = choice.subgroupMatrix;
-  const tiling = choice.tiling ?? chooseTiling(p);
+  const tiling = choice.tiling ?? choice.tilingFor?.(p) ?? chooseTiling(p);
   const fragments = choice.fragments ?? DEFAULT_FRAGMENTS;
   const tile = sm
     ? subgroupTile(sm, fragments)
     : { bm: tileRows(tiling), bn: tileCols(tiling), bk: tiling.bk };
-  const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, tile.bm, tile.bn));
-  // Slices are whole K steps; rounding them up can leave fewer slices than asked for.
-  const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / tile.bk) * tile.bk));
+  // The split is the problem's (from its default tile), not the tile's: see PRODUCT_TILINGS.
+  const defaultTile = chooseTiling(p);
+  const [splitBm, splitBn] = sm ? [tile.bm, tile.bn] : [tileRows(defaultTile), tileCols(defaultTile)];
+  const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, splitBm, splitBn));
+  // Slices are whole K steps of every tiling (SLICE_QUANTUM); rounding them up can leave fewer than asked for.
+  const quantum = sm ? tile.bk : SLICE_QUANTUM;
+  const splits = Math.ceil(p.k / (Math.ceil(p.k / wanted / quantum) * quantum));
   const product = (slices: number, after?: Epilogue) =>
     sm
       ? subgroupProductPass(p, sm, fragments, slices, after)
       : productPass(p, tiling, slices, choice.blocked, after);
-  if (splits === 1) return { passes: [product(1, post)] };
+  const variant = `${sm ? `f16 ${fragments.fm}x${fragments.fn}` : tilingName(tiling)}${splits > 1 ? ` K/${splits}` : ''}`;
+  if (splits === 1) return { passes: [product(1, post)], variant };
   return {
     passes: [product(splits), splitSumPass(p, splits, post)],
     scratchBytes: [splits * p.m * p.n * numelOf(p.batch) * 4],
+    variant,
   };
 }
 
@@ -451,7 +483,7 @@ const stridesOf = (shape: readonly number[]): number[] => {
  * as the Transpose it replaced would have read it (transposeFolding.ts); and `alpha`, a factor on the product
  * (scaleFolding.ts).
  */
-export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
+export function matMulProblem(req: KernelRequest): GemmProblem {
   requireFloat(req, 2);
   const [ta, tb] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
@@ -493,28 +525,27 @@ export function matMulKernel(req: KernelRequest, choice: GemmChoice = {}, post?:
     bStrides = [];
   }
   const nIn = req.inputs.length;
-  return gemmKernel(
-    {
-      m,
-      n,
-      k,
-      transA,
-      transB,
-      alpha: numberAttr(req, 'alpha', 1),
-      beta: 0,
-      batch,
-      aBatchStrides: aStridesB,
-      bBatchStrides: bStrides,
-      bias: null,
-      bindings: { a: 0, b: 1, out: nIn, scratch: nIn + 1 },
-    },
-    choice,
-    post,
-  );
+  return {
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    alpha: numberAttr(req, 'alpha', 1),
+    beta: 0,
+    batch,
+    aBatchStrides: aStridesB,
+    bBatchStrides: bStrides,
+    bias: null,
+    bindings: { a: 0, b: 1, out: nIn, scratch: nIn + 1 },
+  };
 }
 
+export const matMulKernel = (req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel =>
+  gemmKernel(matMulProblem(req), choice, post);
+
 /** ONNX Gemm: Y = α·op(A)·op(B) + β·C, A and B of rank 2, C unidirectionally broadcast to [M, N]. */
-export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel {
+export function gemmProblem(req: KernelRequest): GemmProblem {
   requireFloat(req, 3);
   const [ta, tb, tc] = req.inputs;
   if (!ta || !tb) throw new KernelUnsupported(req, 'a missing operand');
@@ -537,25 +568,28 @@ export function gemmKernelOf(req: KernelRequest, choice: GemmChoice = {}, post?:
     bias = { binding: 2, rowStride: rows === 1 ? 0 : cols, colStride: cols === 1 ? 0 : 1 };
   }
   const nIn = req.inputs.length;
-  return gemmKernel(
-    {
-      m,
-      n,
-      k,
-      transA,
-      transB,
-      alpha,
-      beta,
-      batch: [],
-      aBatchStrides: [],
-      bBatchStrides: [],
-      bias,
-      bindings: { a: 0, b: 1, out: nIn, scratch: nIn + 1 },
-    },
-    choice,
-    post,
-  );
+  return {
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    alpha,
+    beta,
+    batch: [],
+    aBatchStrides: [],
+    bBatchStrides: [],
+    bias,
+    bindings: { a: 0, b: 1, out: nIn, scratch: nIn + 1 },
+  };
 }
+
+export const gemmKernelOf = (req: KernelRequest, choice: GemmChoice = {}, post?: Epilogue): Kernel =>
+  gemmKernel(gemmProblem(req), choice, post);
+
+/** The GEMM problem of a MatMul or Gemm node. */
+export const productProblem = (req: KernelRequest): GemmProblem =>
+  req.opType === 'Gemm' ? gemmProblem(req) : matMulProblem(req);
 
 export const matmulKernels: Record<string, KernelGenerator> = {
   MatMul: (req) => matMulKernel(req),
