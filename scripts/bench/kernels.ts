@@ -1,6 +1,7 @@
 /**
  * npm run bench:kernels [-- --small | --full] [--reps N] [--only NAME] [--no-ort]
- *                          [--tile 8x8|8x4|4x8|4x4] [--splits N] [--blocked on|off]
+ *                          [--tile 8x8x8|8x4x8|4x8x8|4x4x16|8x8x16|8x4x16] [--splits N]
+ *                          [--blocked on|off]
  *                          [--precision f16 [--fragments 2x2|4x4]]
  *
  * GFLOP/s of our MatMul/Gemm kernel (src/main/engine/dawn/kernels/matmul.ts, on the Dawn device) and of
@@ -33,6 +34,7 @@ import {
   gemmKernelOf,
   matMulKernel,
   PRODUCT_TILINGS,
+  tilingName,
   type GemmChoice,
 } from '../../src/main/engine/dawn/kernels/matmul.ts';
 import { randomFloats } from '../../src/main/engine/dawn/testing/runKernel.ts';
@@ -214,9 +216,9 @@ async function timeOrt(p: Product, reps: number): Promise<number | null> {
   }
 }
 
-// rows × columns per thread: the tilings the tuner chooses from (PRODUCT_TILINGS)
+// rows × columns per thread × K step: the tilings the tuner chooses from (PRODUCT_TILINGS)
 const tiles: Record<string, GemmChoice['tiling']> = Object.fromEntries(
-  PRODUCT_TILINGS.map((t) => [`${t.rm}x${t.rn}`, t]),
+  PRODUCT_TILINGS.map((t) => [tilingName(t), t]),
 );
 if (values.tile && !tiles[values.tile]) throw new Error(`--tile: one of ${Object.keys(tiles).join(', ')}`);
 if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error('--precision: f32 or f16');

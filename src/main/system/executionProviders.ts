@@ -118,10 +118,11 @@ async function probeDawn(
   done: (usable: boolean, detail: string) => ExecutionProviderReport,
 ): Promise<ExecutionProviderReport> {
   try {
-    const [{ DawnSession }, { dawnDevice }, { Graph }] = await Promise.all([
+    const [{ DawnSession }, { dawnDevice }, { Graph }, { productTilesStatus }] = await Promise.all([
       import('../engine/dawn/session.ts'),
       import('../engine/dawn/device.ts'),
       import('../engine/graph/graph.ts'),
+      import('../engine/dawn/productTuning.ts'),
     ]);
     const g = new Graph('probe', { kernels: 'portable' });
     const x = g.input('x', 'float32', [1, 4]);
@@ -143,7 +144,11 @@ async function probeDawn(
       ? `f16 matrix units (${sm.m}×${sm.n}×${sm.k} subgroup matrices): --precision f16 available`
       : 'no f16 matrix units: f32 only';
     return {
-      ...done(true, `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}; ${units}`),
+      ...done(
+        true,
+        `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}; ${units}; ` +
+          (await productTilesStatus(dev.adapter)),
+      ),
       precisions: sm ? ['f32', 'f16'] : ['f32'],
     };
   } catch (e) {

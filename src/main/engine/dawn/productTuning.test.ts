@@ -7,6 +7,7 @@ import { chooseTiling, tilingName } from './kernels/matmul.ts';
 import {
   describeProblem,
   fastestTiling,
+  productTilesStatus,
   productTuningEnabled,
   readTuningCache,
   tuningCachePath,
@@ -81,5 +82,21 @@ describe('product tuning: when, where, and which', () => {
     }
     expect(warn).toHaveBeenCalledTimes(3);
     expect(String(warn.mock.calls[0]![0])).toMatch(/bad\.json is not a tiling cache/);
+  });
+
+  it('says on the System page whether the tiles are tuned, and for how many products', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-tiles-'));
+    const env = { XAI_LINK_DAWN_TUNING_CACHE: join(dir, 'tiles.json') };
+    expect(await productTilesStatus('llvmpipe (LLVM 15)', env)).toMatch(/not tuned on a software adapter/);
+    expect(await productTilesStatus('NVIDIA H200', { ...env, XAI_LINK_DAWN_TUNE: '0' })).toMatch(/not tuned/);
+    expect(await productTilesStatus('NVIDIA H200', env)).toMatch(/timed on this GPU when it first trains/);
+    const entry = (tiling: string) => ({ shape: '1×1×1', tiling, generator: '4x4x16', ms: { [tiling]: 1 } });
+    await writeFile(
+      env.XAI_LINK_DAWN_TUNING_CACHE,
+      JSON.stringify({ version: 1, adapters: { 'NVIDIA H200': { a: entry('8x8x16'), b: entry('4x4x16') } } }),
+    );
+    expect(await productTilesStatus('NVIDIA H200', env)).toMatch(
+      /tuned on this GPU for 2 products, 1 off the default/,
+    );
   });
 });

@@ -15,7 +15,7 @@ import { chooseTiling, gemmKernel, PRODUCT_TILINGS, tilingName, type Tiling } fr
  * Which tile each matrix product runs with, measured on the user's GPU rather than guessed for all of them. The
  * best tile depends on the GPU (how many SMs or CUs, registers, shared memory, the compiler): one NVIDIA, AMD,
  * Intel or Apple GPU's best is another's worst. The first session on an adapter times every tiling of
- * PRODUCT_TILINGS on each distinct product of its graph (the bare product on zeroed buffers, GPU timestamps,
+ * PRODUCT_TILINGS on each distinct product of its graph (the bare product, GPU timestamps,
  * best of a few trials) and keeps the fastest; the choices are cached in a file per machine, so later runs start
  * at once. The tilings give the same bits (matmul.ts), so the choice changes speed only: a run resumed on
  * another machine, or after the cache was cleared, computes exactly what it would have.
@@ -154,18 +154,20 @@ async function timeTilings(dev: DawnDevice, p: GemmProblem): Promise<Record<stri
   const { device } = dev;
   const usage = GPUBufferUsage.STORAGE;
   const size = (elements: number) => Math.max(16, Math.ceil((elements * 4) / 16) * 16);
-  // zeros are as fast to multiply as anything (no denormals), and need no upload
+  // Operands of varied values rather than zeros: a GPU multiplying zeros draws less power and may clock higher
+  // than it will in training. Written where they are created (mapped), with no staging copy.
+  const filled = (elements: number): GPUBuffer => {
+    const buffer = device.createBuffer({ size: size(elements), usage, mappedAtCreation: true });
+    const values = new Float32Array(buffer.getMappedRange());
+    for (let i = 0; i < values.length; i++) values[i] = ((i * 37) % 251) / 251 - 0.5;
+    buffer.unmap();
+    return buffer;
+  };
   const aRows = p.transA ? p.k : p.m;
   const bRows = p.transB ? p.n : p.k;
   const operands = [
-    device.createBuffer({
-      size: size(operandElements(aRows, (p.m * p.k) / aRows, p.batch, p.aBatchStrides)),
-      usage,
-    }),
-    device.createBuffer({
-      size: size(operandElements(bRows, (p.k * p.n) / bRows, p.batch, p.bBatchStrides)),
-      usage,
-    }),
+    filled(operandElements(aRows, (p.m * p.k) / aRows, p.batch, p.aBatchStrides)),
+    filled(operandElements(bRows, (p.k * p.n) / bRows, p.batch, p.bBatchStrides)),
   ];
   const buffers: GPUBuffer[] = [...operands];
   if (bare.bias) {
@@ -315,6 +317,22 @@ async function tune(
       cachePath,
     },
   };
+}
+
+/** What `xai-link info` and the System page say about the product tiles on this adapter. */
+export async function productTilesStatus(
+  adapter: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  if (!productTuningEnabled(adapter, env))
+    return env.XAI_LINK_DAWN_TUNE === '0'
+      ? "matrix product tiles not tuned (XAI_LINK_DAWN_TUNE=0): the generator's guesses"
+      : 'matrix product tiles not tuned on a software adapter (XAI_LINK_DAWN_TUNE=1 tunes them)';
+  const path = tuningCachePath(env);
+  const entries = Object.values((await readTuningCache(path)).adapters[adapter] ?? {});
+  if (entries.length === 0) return 'matrix product tiles: timed on this GPU when it first trains';
+  const changed = entries.filter((e) => e.tiling !== e.generator).length;
+  return `matrix product tiles tuned on this GPU for ${entries.length} products, ${changed} off the default (${path})`;
 }
 
 /** Forgets this process's choices (tests: a second tuning then reads the file). */

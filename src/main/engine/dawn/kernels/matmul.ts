@@ -52,14 +52,18 @@ const f = f32Literal;
  * The tilings a product may run with (productTuning.ts times them on the user's GPU). They give the same bits:
  * every thread sums its outputs' K in order, a long sum is split into blocks of SUM_BLOCK whatever the tile's K
  * step, and where K is split across workgroups the slices are the problem's (chooseSplitK on the default tile,
- * in multiples of SLICE_QUANTUM), not the tile's. So the tile is a matter of speed only. Each fits WebGPU's
- * default 16 KiB of workgroup memory (two K steps of both operands' tiles).
+ * in multiples of SLICE_QUANTUM), not the tile's. So the tile is a matter of speed only. The first four fit
+ * WebGPU's default 16 KiB of workgroup memory (two K steps of both operands' tiles), and the generator picks among
+ * them; the large tiles' 16-deep K steps (half the barriers) need 24 and 32 KiB, which desktop GPUs have (a device
+ * without them cannot compile them, and the tuner passes them over).
  */
 export const PRODUCT_TILINGS: readonly Tiling[] = [
   { rm: 8, rn: 8, bk: 8 },
   { rm: 8, rn: 4, bk: 8 },
   { rm: 4, rn: 8, bk: 8 },
   { rm: 4, rn: 4, bk: 16 },
+  { rm: 8, rn: 8, bk: 16 },
+  { rm: 8, rn: 4, bk: 16 },
 ];
 /** Terms of K summed apart before they join an output's running sum (see `blocked` in productPass). */
 const SUM_BLOCK = 8;
