@@ -38,6 +38,8 @@ export interface EngineSession {
     fetches: ort.InferenceSession.FetchesType,
   ): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
+  /** What the run's log should say about how the session was built (tiles tuned, a fallback taken); or nothing. */
+  readonly note?: string | null;
 }
 
 export interface SessionFactory {
@@ -244,7 +246,8 @@ export async function selectDevice(
     attempts,
     message:
       describeChoice(best.factory.device, threads, attempts) +
-      (precision === 'f16' ? ' Matrix products in f16 on the GPU’s matrix units, summed in f32.' : ''),
+      (precision === 'f16' ? ' Matrix products in f16 on the GPU’s matrix units, summed in f32.' : '') +
+      (best.session.note ? ` ${best.session.note}` : ''),
   };
 }
 

@@ -80,6 +80,7 @@ describe('fused causal self-attention on Dawn', () => {
     const session = await DawnSession.create(g);
     try {
       expect(session.attentionFallback).toMatch(/CausalAttention(Grad)?: a missing scale/);
+      expect(session.note).toMatch(/^Attention runs unfused: CausalAttention(Grad)?: a missing scale/);
       expect(session.dispatchLabels.some((l) => l.startsWith('CausalAttention'))).toBe(false);
     } finally {
       await session.release();

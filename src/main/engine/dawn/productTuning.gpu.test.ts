@@ -14,6 +14,7 @@ import { dawnDevice } from './device.ts';
 import { PRODUCT_TILINGS, productProblem, tilingName } from './kernels/matmul.ts';
 import { forgetTunedProducts, productKey, readTuningCache, tuneProducts } from './productTuning.ts';
 import { DawnSession } from './session.ts';
+import { selectDevice } from '../device.ts';
 import { floats } from './testing/rewrites.ts';
 
 /** A Linear with a bias, an Erf (its epilogue), then a product by a second weight: two distinct products. */
@@ -45,7 +46,12 @@ async function runWith(
   const session = await DawnSession.create(g, opts);
   try {
     const out = await session.run(feeds);
-    return { y: out.y!.data as Float32Array, labels: session.dispatchLabels, report: session.productTuning };
+    return {
+      y: out.y!.data as Float32Array,
+      labels: session.dispatchLabels,
+      report: session.productTuning,
+      note: session.note,
+    };
   } finally {
     await session.release();
   }
@@ -64,6 +70,9 @@ describe('product tiles tuned on the device', () => {
     const cache = await tempCache();
     const tuned = await runWith(g, feeds, { tune: true, tuningCache: cache });
     expect(tuned.report).toMatchObject({ products: 2, timed: 2, cachePath: cache });
+    expect(tuned.note).toMatch(
+      /^Matrix product tiles tuned for this GPU: 2 products, [0-2] off the default \(2 timed now/,
+    );
     const file = await readTuningCache(cache);
     const { adapter } = await dawnDevice();
     const entries = Object.values(file.adapters[adapter]!);
@@ -81,6 +90,7 @@ describe('product tiles tuned on the device', () => {
 
     const untuned = await runWith(g, feeds, { tune: false });
     expect(untuned.report).toBeNull();
+    expect(untuned.note).toBeNull();
     expect(bitsOf(tuned.y).equals(bitsOf(untuned.y))).toBe(true);
   });
 
@@ -96,6 +106,7 @@ describe('product tiles tuned on the device', () => {
     await writeFile(cache, JSON.stringify(file));
     const again = await runWith(g, feeds, { tune: true, tuningCache: cache });
     expect(again.report).toMatchObject({ products: 2, timed: 0, changed: 2 });
+    expect(again.note).toMatch(/2 products, 2 off the default \(from the cache\)/);
     const productLabels = again.labels.filter((l) => /^(Gemm|MatMul)/.test(l));
     expect(productLabels.map((l) => l.split(' ').at(-1))).toEqual(['4x8x8', '4x8x8']);
     const untuned = await runWith(g, feeds, { tune: false });
@@ -153,5 +164,27 @@ describe('product tiles tuned on the device', () => {
     const both = await Promise.all([tuneProducts(dev, [p], null), tuneProducts(dev, [p], null)]);
     expect(both.map((t) => t.report.timed)).toEqual([1, 0]);
     expect(both[1].tilingFor(p)).toEqual(both[0].tilingFor(p));
+  });
+
+  it("the run's first log line says the tiles were tuned", async () => {
+    const { g, feeds } = twoProducts();
+    const saved = { ...process.env };
+    process.env.XAI_LINK_DAWN_TUNE = '1';
+    process.env.XAI_LINK_DAWN_TUNING_CACHE = await tempCache();
+    try {
+      const chosen = await selectDevice('dawn', {
+        probeModel: () => g,
+        probeRun: async (s) => void (await s.run(feeds)),
+      });
+      try {
+        expect(chosen.message).toMatch(
+          /^Training on WebGPU \(engine kernels\)\. Matrix product tiles tuned for this GPU: 2 products/,
+        );
+      } finally {
+        await chosen.session.release();
+      }
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -281,6 +281,19 @@ export class DawnSession implements EngineSession {
   /** Why this session runs its attention unfused although fusion was on (see create); null when it did not. */
   attentionFallback: string | null = null;
 
+  /** For the run's log: how the products' tiles were chosen, and a fallback to unfused attention. */
+  get note(): string | null {
+    const parts: string[] = [];
+    const t = this.productTuning;
+    if (t)
+      parts.push(
+        `Matrix product tiles tuned for this GPU: ${t.products} products, ${t.changed} off the default ` +
+          `(${t.timed > 0 ? `${t.timed} timed now, in ${t.seconds.toFixed(1)} s` : 'from the cache'}).`,
+      );
+    if (this.attentionFallback) parts.push(`Attention runs unfused: ${this.attentionFallback}.`);
+    return parts.length > 0 ? parts.join(' ') : null;
+  }
+
   /** `rewrite` and `attention` as create decided them. */
   static async #build(
     graph: Graph,
