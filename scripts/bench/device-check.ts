@@ -593,14 +593,15 @@ if (!skip.has('dawn')) {
 }
 
 // 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps, on
-// the generator's tiles): as generated, with the K sum not blocked (fewer registers, less precise), without
-// Dawn's bounds clamps, and with f16 operands on the matrix units (tensor cores: kernels/matmulSubgroup.ts; 2×2
-// and 4×4 fragments a subgroup). Every tiling of every product was timed by the tuner: its table follows.
-
+// the generator's tiles unless said): as generated, on the tuned tiles, with the K sum not blocked (fewer
+// registers, less precise), without Dawn's bounds clamps, and with f16 operands on the matrix units (tensor
+// cores: kernels/matmulSubgroup.ts; 2×2 and 4×4 fragments a subgroup). Every tiling of every product was timed
+// by the tuner: its table follows.
 if (!skip.has('dawn') && !skip.has('products')) {
   const products: Record<string, unknown> = {};
   for (const [name, args, env] of [
     ['default', [], {}],
+    ['tuned', ['--tuned'], {}],
     ['blocked_off', ['--blocked', 'off'], {}],
     ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
     ['f16', ['--precision', 'f16'], {}],

@@ -1,7 +1,7 @@
 /**
  * npm run bench:kernels [-- --small | --full] [--reps N] [--only NAME] [--no-ort]
  *                          [--tile 8x8x8|8x4x8|4x8x8|4x4x16|8x8x16|8x4x16] [--splits N]
- *                          [--blocked on|off]
+ *                          [--blocked on|off] [--tuned]
  *                          [--precision f16 [--fragments 2x2|4x4]]
  *
  * GFLOP/s of our MatMul/Gemm kernel (src/main/engine/dawn/kernels/matmul.ts, on the Dawn device) and of
@@ -18,6 +18,8 @@
  * uploads and the download. Prints a table, then one JSON line: per shape and for the whole step
  * (products weighted by how often a step runs them).
  *
+ * --tuned runs each product on the tile the tuner measured fastest on this GPU (src/main/engine/dawn/productTuning.ts,
+ * timing the ones its cache does not have yet), as training does; without it, the generator's own tile.
  * --precision f16 times our products on the adapter's matrix units instead (f16 operands, f32 sums:
  * kernels/matmulSubgroup.ts), where its WebGPU adapter offers f16 subgroup matrices (tensor cores);
  * --fragments sets how many fragments each subgroup owns (its tile: 2x2 by default).
@@ -34,9 +36,11 @@ import {
   gemmKernelOf,
   matMulKernel,
   PRODUCT_TILINGS,
+  productProblem,
   tilingName,
   type GemmChoice,
 } from '../../src/main/engine/dawn/kernels/matmul.ts';
+import { tuneProducts, tuningCachePath } from '../../src/main/engine/dawn/productTuning.ts';
 import { randomFloats } from '../../src/main/engine/dawn/testing/runKernel.ts';
 
 const { values } = parseArgs({
@@ -52,6 +56,8 @@ const { values } = parseArgs({
     blocked: { type: 'string' },
     precision: { type: 'string', default: 'f32' },
     fragments: { type: 'string' },
+    // each product on the tile the tuner times fastest on this GPU (productTuning.ts, its cache), as training does
+    tuned: { type: 'boolean', default: false },
   },
 });
 
@@ -231,7 +237,9 @@ if (values.precision === 'f16' && !subgroupMatrix) {
   console.error(`--precision f16: ${adapter} offers no f16 subgroup matrices (tensor cores) to WebGPU`);
   process.exit(1);
 }
-const choice: GemmChoice = {
+if (values.tuned && (values.tile || values.precision === 'f16'))
+  throw new Error('--tuned: f32 products, without --tile');
+let choice: GemmChoice = {
   ...(values.tile ? { tiling: tiles[values.tile] } : {}),
   ...(values.splits ? { splits: Number(values.splits) } : {}),
   ...(values.blocked ? { blocked: values.blocked === 'on' } : {}),
@@ -243,11 +251,26 @@ const small = values.small || (software && !values.full);
 const [batch, context] = small ? [2, 64] : [presets.baby.train.batchSize!, presets.baby.model.blockSize!];
 const reps = Number(values.reps ?? (small ? 3 : 20));
 const products = stepProducts(batch, context).filter((p) => !values.only || p.name.includes(values.only));
+if (values.tuned) {
+  const tuning = await tuneProducts(
+    await dawnDevice(),
+    products.map((p) => productProblem(requestOf(p))),
+    tuningCachePath(),
+  );
+  choice = { ...choice, tilingFor: tuning.tilingFor };
+  const r = tuning.report;
+  console.log(
+    `tuned tiles: ${r.products} products, ${r.changed} off the default (${r.timed} timed now, ${r.seconds.toFixed(1)} s)`,
+  );
+}
 const ortAdapter = values['no-ort'] ? null : await describeAdapter();
 console.log(`ours: Dawn on ${adapter}; ONNX Runtime WebGPU: ${ortAdapter ?? 'skipped'}`);
 console.log(
   `baby step products at batch ${batch} × context ${context}, ${reps} reps each` +
-    (Object.keys(choice).length ? `; our kernel forced to ${JSON.stringify(choice)}` : '') +
+    (values.tuned ? '; our kernel on the tuned tiles' : '') +
+    (Object.keys(choice).some((k) => k !== 'tilingFor')
+      ? `; our kernel forced to ${JSON.stringify(choice)}`
+      : '') +
     '\n',
 );
 const pad = (s: string | number, n: number) => String(s).padStart(n);
@@ -311,6 +334,7 @@ console.log(
     reps,
     precision: values.precision,
     choice,
+    tuned: values.tuned,
     step_gflop: +(stepFlops / 1e9).toFixed(2),
     ours_step_ms: +oursStep.toFixed(3),
     ours_step_gflops: stepGflops(oursStep),
