@@ -125,6 +125,7 @@ for (const [name, opts] of variants) {
     ...(session.attentionFallback ? { attention_fallback: session.attentionFallback } : {}),
     ...(session.productTuning ? { tuning: session.productTuning } : {}),
   };
+  if (session.note) console.log(`${name}: ${session.note}`);
   if (countOnly) {
     result[name] = counts;
     console.log(

@@ -35,12 +35,16 @@ import type { KernelRequest } from '../../src/main/engine/dawn/kernel.ts';
 import {
   gemmKernelOf,
   matMulKernel,
-  PRODUCT_TILINGS,
   productProblem,
-  tilingName,
+  tilingByName,
   type GemmChoice,
 } from '../../src/main/engine/dawn/kernels/matmul.ts';
-import { tuneProducts, tuningCachePath } from '../../src/main/engine/dawn/productTuning.ts';
+import {
+  describeTuning,
+  isSoftwareAdapter,
+  tuneProducts,
+  tuningCachePath,
+} from '../../src/main/engine/dawn/productTuning.ts';
 import { randomFloats } from '../../src/main/engine/dawn/testing/runKernel.ts';
 
 const { values } = parseArgs({
@@ -223,10 +227,8 @@ async function timeOrt(p: Product, reps: number): Promise<number | null> {
 }
 
 // rows × columns per thread × K step: the tilings the tuner chooses from (PRODUCT_TILINGS)
-const tiles: Record<string, GemmChoice['tiling']> = Object.fromEntries(
-  PRODUCT_TILINGS.map((t) => [tilingName(t), t]),
-);
-if (values.tile && !tiles[values.tile]) throw new Error(`--tile: one of ${Object.keys(tiles).join(', ')}`);
+if (values.tile && !tilingByName.has(values.tile))
+  throw new Error(`--tile: one of ${[...tilingByName.keys()].join(', ')}`);
 if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error('--precision: f32 or f16');
 const fragmentsArg = values.fragments?.match(/^([1-8])x([1-8])$/);
 if (values.fragments && (!fragmentsArg || values.precision !== 'f16'))
@@ -239,38 +241,33 @@ if (values.precision === 'f16' && !subgroupMatrix) {
 }
 if (values.tuned && (values.tile || values.precision === 'f16'))
   throw new Error('--tuned: f32 products, without --tile');
-let choice: GemmChoice = {
-  ...(values.tile ? { tiling: tiles[values.tile] } : {}),
+const forced: GemmChoice = {
+  ...(values.tile ? { tiling: tilingByName.get(values.tile)! } : {}),
   ...(values.splits ? { splits: Number(values.splits) } : {}),
   ...(values.blocked ? { blocked: values.blocked === 'on' } : {}),
   ...(values.precision === 'f16' ? { subgroupMatrix: subgroupMatrix! } : {}),
   ...(fragments ? { fragments } : {}),
 };
-const software = /llvmpipe|lavapipe|swiftshader/i.test(adapter);
-const small = values.small || (software && !values.full);
+const small = values.small || (isSoftwareAdapter(adapter) && !values.full);
 const [batch, context] = small ? [2, 64] : [presets.baby.train.batchSize!, presets.baby.model.blockSize!];
 const reps = Number(values.reps ?? (small ? 3 : 20));
 const products = stepProducts(batch, context).filter((p) => !values.only || p.name.includes(values.only));
+let choice = forced;
 if (values.tuned) {
   const tuning = await tuneProducts(
     await dawnDevice(),
     products.map((p) => productProblem(requestOf(p))),
     tuningCachePath(),
   );
-  choice = { ...choice, tilingFor: tuning.tilingFor };
-  const r = tuning.report;
-  console.log(
-    `tuned tiles: ${r.products} products, ${r.changed} off the default (${r.timed} timed now, ${r.seconds.toFixed(1)} s)`,
-  );
+  choice = { ...forced, tilingFor: tuning.tilingFor };
+  console.log(describeTuning(tuning.report));
 }
 const ortAdapter = values['no-ort'] ? null : await describeAdapter();
 console.log(`ours: Dawn on ${adapter}; ONNX Runtime WebGPU: ${ortAdapter ?? 'skipped'}`);
 console.log(
   `baby step products at batch ${batch} × context ${context}, ${reps} reps each` +
     (values.tuned ? '; our kernel on the tuned tiles' : '') +
-    (Object.keys(choice).some((k) => k !== 'tilingFor')
-      ? `; our kernel forced to ${JSON.stringify(choice)}`
-      : '') +
+    (Object.keys(forced).length ? `; our kernel forced to ${JSON.stringify(forced)}` : '') +
     '\n',
 );
 const pad = (s: string | number, n: number) => String(s).padStart(n);
@@ -333,7 +330,7 @@ console.log(
     context,
     reps,
     precision: values.precision,
-    choice,
+    choice: forced,
     tuned: values.tuned,
     step_gflop: +(stepFlops / 1e9).toFixed(2),
     ours_step_ms: +oursStep.toFixed(3),

@@ -9,7 +9,14 @@ import type { DawnDevice } from './device.ts';
 import { numelOf } from './kernel.ts';
 import type { GemmProblem } from './kernels/gemmProblem.ts';
 import { kernelTimer } from './kernelTiming.ts';
-import { chooseTiling, gemmKernel, PRODUCT_TILINGS, tilingName, type Tiling } from './kernels/matmul.ts';
+import {
+  chooseTiling,
+  gemmKernel,
+  PRODUCT_TILINGS,
+  tilingByName,
+  tilingName,
+  type Tiling,
+} from './kernels/matmul.ts';
 
 /**
  * Which tile each matrix product runs with, measured on the user's GPU rather than guessed for all of them. The
@@ -80,19 +87,18 @@ export async function readTuningCache(path: string): Promise<TuningFile> {
       console.warn(`product tiles: cannot read ${path} (${(e as Error).message}); tuning again`);
     return { version: 1, adapters: {} };
   }
-  let parsed: ReturnType<typeof tuningFile.safeParse>;
+  const damaged = (why: string) => {
+    console.warn(`product tiles: ${path} is not a tiling cache (${why}); tuning again`);
+    return { version: 1 as const, adapters: {} };
+  };
+  let json: unknown;
   try {
-    parsed = tuningFile.safeParse(JSON.parse(text));
+    json = JSON.parse(text);
   } catch (e) {
-    parsed = { success: false, error: e as z.ZodError } as ReturnType<typeof tuningFile.safeParse>;
+    return damaged((e as Error).message);
   }
-  if (!parsed.success) {
-    console.warn(
-      `product tiles: ${path} is not a tiling cache (${parsed.error.message.split('\n')[0]}); tuning again`,
-    );
-    return { version: 1, adapters: {} };
-  }
-  return parsed.data;
+  const parsed = tuningFile.safeParse(json);
+  return parsed.success ? parsed.data : damaged(parsed.error.message.split('\n')[0]!);
 }
 
 /** The problem as the tuner times it: its own bindings, α = 1 and β = 1 (neither changes the cost). */
@@ -101,8 +107,6 @@ function bareProblem(p: GemmProblem): GemmProblem {
   const out = bias ? 3 : 2;
   return { ...p, alpha: 1, beta: bias ? 1 : 0, bias, bindings: { a: 0, b: 1, out, scratch: out + 1 } };
 }
-
-const byName = new Map(PRODUCT_TILINGS.map((t) => [tilingName(t), t]));
 
 /**
  * A product's identity for the cache: a digest of its candidates' WGSL, so that a change to the generator (or to
@@ -216,7 +220,7 @@ export function fastestTiling(p: GemmProblem, ms: Record<string, number>): Tilin
   let best: [string, number] | null = null;
   for (const [name, t] of Object.entries(ms)) if (!best || t < best[1]) best = [name, t];
   if (!best || (mine !== undefined && best[1] > MARGIN * mine)) return fallback;
-  return byName.get(best[0]) ?? fallback;
+  return tilingByName.get(best[0]) ?? fallback;
 }
 
 export interface ProductTuningReport {
@@ -273,7 +277,8 @@ async function tune(
   let missing = [...distinct.keys()].filter((k) => !known.has(memo(k)));
   if (missing.length > 0 && cachePath) {
     const cached = (await readTuningCache(cachePath)).adapters[dev.adapter] ?? {};
-    for (const k of missing) if (cached[k] && byName.has(cached[k].tiling)) known.set(memo(k), cached[k]);
+    for (const k of missing)
+      if (cached[k] && tilingByName.has(cached[k].tiling)) known.set(memo(k), cached[k]);
     missing = missing.filter((k) => !known.has(memo(k)));
   }
   const fresh: Record<string, TunedProduct> = {};
@@ -302,7 +307,7 @@ async function tune(
   }
   const tilingFor = (p: GemmProblem): Tiling | undefined => {
     const entry = known.get(memo(productKey(p)));
-    return entry ? byName.get(entry.tiling) : undefined;
+    return entry ? tilingByName.get(entry.tiling) : undefined;
   };
   let changed = 0;
   for (const [k, p] of distinct) if (known.get(memo(k))!.tiling !== tilingName(chooseTiling(p))) changed++;
@@ -318,6 +323,11 @@ async function tune(
     },
   };
 }
+
+/** A run's log line about its tiles (DawnSession.note, bench:kernels --tuned). */
+export const describeTuning = (r: ProductTuningReport): string =>
+  `Matrix product tiles tuned for this GPU: ${r.products} products, ${r.changed} off the default ` +
+  `(${r.timed > 0 ? `${r.timed} timed now, in ${r.seconds.toFixed(1)} s` : 'from the cache'}).`;
 
 /** What `xai-link info` and the System page say about the product tiles on this adapter. */
 export async function productTilesStatus(

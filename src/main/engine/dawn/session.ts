@@ -23,6 +23,7 @@ import { layerNormGradKernel } from './kernels/reduce.ts';
 import { fuseLayerNormGrads, LAYER_NORM_GRAD } from './layerNormFusion.ts';
 import { pipelineFor } from './pipelines.ts';
 import {
+  describeTuning,
   productTuningEnabled,
   tuneProducts,
   tuningCachePath,
@@ -284,12 +285,7 @@ export class DawnSession implements EngineSession {
   /** For the run's log: how the products' tiles were chosen, and a fallback to unfused attention. */
   get note(): string | null {
     const parts: string[] = [];
-    const t = this.productTuning;
-    if (t)
-      parts.push(
-        `Matrix product tiles tuned for this GPU: ${t.products} products, ${t.changed} off the default ` +
-          `(${t.timed > 0 ? `${t.timed} timed now, in ${t.seconds.toFixed(1)} s` : 'from the cache'}).`,
-      );
+    if (this.productTuning) parts.push(describeTuning(this.productTuning));
     if (this.attentionFallback) parts.push(`Attention runs unfused: ${this.attentionFallback}.`);
     return parts.length > 0 ? parts.join(' ') : null;
   }
@@ -400,8 +396,8 @@ export class DawnSession implements EngineSession {
     // own kernel builder and profile label; nodes nothing reads any more (a counter the kernels now compute)
     // are not run.
     let nodes = programNodes;
-    /** Nodes a rewrite made that are products with an epilogue: the product's op. */
-    const productOps = new Map<GraphNode, string>();
+    /** Nodes a rewrite made that store through an epilogue: the op whose kernel they run (a product or LayerNormGrad). */
+    const epilogueOps = new Map<GraphNode, string>();
     if (optimise) {
       const { producer } = edgesOf(programNodes);
       const ctx: FusionContext = {
@@ -437,7 +433,7 @@ export class DawnSession implements EngineSession {
           },
         });
       for (const [node, e] of withEpilogues.epilogues) {
-        productOps.set(node, e.product.opType);
+        epilogueOps.set(node, e.product.opType);
         rewrites.set(node, {
           label: `${e.product.opType}+(${e.members.map((m) => m.request.opType).join(',')})`,
           kernel: (req) =>
@@ -454,10 +450,8 @@ export class DawnSession implements EngineSession {
     if (precision === 'f32' && (opts.tune ?? productTuningEnabled(dev.adapter))) {
       const problems = [];
       for (const n of nodes) {
-        const op =
-          productOps.get(n) ??
-          (!rewrites.has(n) && (n.opType === 'MatMul' || n.opType === 'Gemm') ? n.opType : null);
-        if (!op || n.outputs.every((o) => constant.has(o))) continue;
+        const op = epilogueOps.get(n) ?? (rewrites.has(n) ? null : n.opType);
+        if ((op !== 'MatMul' && op !== 'Gemm') || n.outputs.every((o) => constant.has(o))) continue;
         try {
           problems.push(productProblem({ ...requestOf(n), opType: op }));
         } catch {
@@ -471,12 +465,6 @@ export class DawnSession implements EngineSession {
       );
       productChoice = { ...productChoice, tilingFor: tuned.tilingFor };
       productTuning = tuned.report;
-      const r = tuned.report;
-      if (r.timed > 0)
-        console.info(
-          `timed the tiles of ${r.timed} matrix products on ${r.adapter} in ${r.seconds.toFixed(1)} s ` +
-            `(${r.changed} of ${r.products} off the default)${r.cachePath ? `; cached in ${r.cachePath}` : ''}`,
-        );
     }
     // Last reader of each slot (views extend their source's life).
     const order = new Map<GraphNode, number>(nodes.map((n, i) => [n, i]));

@@ -73,6 +73,11 @@ const SLICE_QUANTUM = 16;
 /** "8x8x8": rows × columns per thread × K step. */
 export const tilingName = (t: Tiling): string => `${t.rm}x${t.rn}x${t.bk}`;
 
+/** PRODUCT_TILINGS by name (tilingName). */
+export const tilingByName: ReadonlyMap<string, Tiling> = new Map(
+  PRODUCT_TILINGS.map((t) => [tilingName(t), t]),
+);
+
 /** Picks the tile: large tiles for large outputs (more reuse per load), small when large ones would idle SMs. */
 export function chooseTiling(p: GemmProblem): Tiling {
   const batch = numelOf(p.batch);
@@ -436,13 +441,13 @@ export interface GemmChoice {
 /** The passes (and scratch) of one GEMM problem. */
 export function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue): Kernel {
   const sm = choice.subgroupMatrix;
-  const tiling = choice.tiling ?? choice.tilingFor?.(p) ?? chooseTiling(p);
+  const defaultTile = chooseTiling(p);
+  const tiling = choice.tiling ?? choice.tilingFor?.(p) ?? defaultTile;
   const fragments = choice.fragments ?? DEFAULT_FRAGMENTS;
   const tile = sm
     ? subgroupTile(sm, fragments)
     : { bm: tileRows(tiling), bn: tileCols(tiling), bk: tiling.bk };
   // The split is the problem's (from its default tile), not the tile's: see PRODUCT_TILINGS.
-  const defaultTile = chooseTiling(p);
   const [splitBm, splitBn] = sm ? [tile.bm, tile.bn] : [tileRows(defaultTile), tileCols(defaultTile)];
   const wanted = Math.max(1, choice.splits ?? chooseSplitK(p, splitBm, splitBn));
   // Slices are whole K steps of every tiling (SLICE_QUANTUM); rounding them up can leave fewer than asked for.
