@@ -5,24 +5,27 @@
 #   bash scripts/device-check.sh                      # baby preset, 200 steps (capped at 90 s on WebGPU, 60 s on Dawn)
 #   bash scripts/device-check.sh --steps 100 --skip torch
 #
-# What it does (scripts/bench/device-check.ts): ONNX Runtime's placement report for the training graph on
-# WebGPU (nodes left on the CPU, copies), one step with dropout on WebGPU against the CPU (1e-4), the baby
-# preset (nanoGPT's shakespeare_char model) trained on WebGPU with its state on the device and on the engine's
-# CPU path, the WebGPU provider's options timed, an ONNX Runtime profile of the step, the engine's own kernels
-# (Dawn: the baby step rewritten and node by node, its products alone, with and without bounds clamps, and with
-# f16 products on the tensor cores where the adapter offers f16 subgroup matrices), and
-# PyTorch nanoGPT on the same GPU with the same batch and steps (fp32 eager with TF32 as train.py sets it;
-# bf16 + torch.compile, its defaults). Prints PASS / FAIL lines, a table and one JSON line; with $OUT set, the log, the JSON and the
-# profile are written there too. Exit status 0 when nothing failed.
+# What it does (scripts/bench/device-check.ts), the headline figures first: ONNX Runtime's
+# placement report for the training graph on WebGPU (nodes left on the CPU, copies), one step with dropout on WebGPU
+# against the CPU (1e-4), the baby preset (nanoGPT's shakespeare_char model) trained on WebGPU with its state on the
+# device, on the engine's own kernels (Dawn) and on the engine's CPU path, and PyTorch nanoGPT on the same GPU with
+# the same batch and steps (fp32 eager with TF32 as train.py sets it; bf16 + torch.compile, its defaults). Then the
+# diagnostics, each only if its time is left before the deadline (else a SKIP line): the Dawn step rewritten, node
+# by node, on untuned tiles and with f16 products on the tensor cores where the adapter offers f16 subgroup
+# matrices; its products alone (with and without bounds clamps, blocked K sums, f16); the tiles tuned for this GPU;
+# GPU timestamps per kernel; the WebGPU provider's options, the step's pieces alone and its profile.
+# Prints PASS / FAIL / SKIP lines stamped with the seconds since the start, a table and one JSON line; with $OUT set,
+# the log, the JSON and the profile are written there too. Exit status 0 when nothing failed.
 #
 # Expects:
 #   - Node 22 and onnxruntime-node: node_modules (node_modules/.bin/node), or, on a machine without the
-#     project's node_modules, .device/runtime.tar.xz (a Node 22 binary with onnxruntime-node, onnxruntime-common
-#     and zod, made by scripts/device-runtime.sh), unpacked to /tmp.
-#   - WebGPU (Dawn inside onnxruntime-node) runs on Vulkan: the Vulkan loader (libvulkan1) and the NVIDIA driver's
-#     ICD. Where the loader is missing, .deb files of it and the GL/X11 client libraries the NVIDIA ICD needs
-#     may be placed in .gl/ (libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 libx11-6 libxext6
-#     libxcb1 libxau6 libxdmcp6 libbsd0 libmd0 libx11-xcb1 libx11-data): they are unpacked into /.
+#     project's node_modules, .device/runtime.tar.xz (a Node 22 binary with onnxruntime-node, onnxruntime-common,
+#     zod and webgpu), unpacked to /tmp.
+#   - WebGPU (Dawn inside onnxruntime-node and the webgpu package) runs on Vulkan: the Vulkan loader (libvulkan1) and
+#     the NVIDIA driver's ICD. Where the loader is missing, the .deb files in .gl/ (the loader and the GL/X11 client
+#     libraries the NVIDIA ICD needs) are unpacked into /.
+#     `bash scripts/device-prepare.sh` makes both .device/ and .gl/ on a machine with the project's node_modules
+#     and apt; the device tool carries them (carry: [".device", ".gl"]).
 #   - python3 with PyTorch (CUDA) and numpy for the comparison; without it those rows FAIL and the rest runs.
 set -u
 cd "$(dirname "$0")/.."

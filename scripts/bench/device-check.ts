@@ -8,11 +8,16 @@
  *  3b. baby with the engine's own WebGPU kernels (the `dawn` device: tiled matrix products on Dawn), state on
  *     the device: up to --steps steps or --dawn-seconds;
  *  4. baby on the engine's CPU path (every core), a few steps: tokens/s;
- *  5. a WebGPU profile of the baby step (ONNX Runtime's profiler): the nodes that take the time; the same step
- *     on Dawn with GPU timestamps per kernel, and fused against node by node (XAI_LINK_DAWN_FUSION=0);
- *  6. PyTorch nanoGPT on the same GPU, same batch and steps: fp32 eager with TF32 (train.py's flags),
- *     and bf16 autocast + torch.compile (train.py's defaults).
- * Prints PASS / FAIL lines, a table and, last, one JSON line with every figure. Exit 0 when nothing failed.
+ *  5. PyTorch nanoGPT on the same GPU, same batch and steps: fp32 eager with TF32 (train.py's flags),
+ *     and bf16 autocast + torch.compile (train.py's defaults);
+ *  6. the engine's kernels (Dawn) taken apart: the step fused, attention unfused, node by node, on the generator's
+ *     tiles, with f16 products; its products alone; the tiles tuned for this GPU; GPU timestamps per kernel;
+ *  7. ONNX Runtime's WebGPU provider taken apart: its options, the step's pieces alone, its profiler.
+ * The figures the speed targets are about (1–5) come first. Every part from 5 on starts only if the time it
+ * needs is left before --deadline (seconds from the start; the shell script's own timeout is 15 s later),
+ * and says SKIP otherwise, so a slow GPU still ends with the table and the JSON line rather than being killed.
+ * Prints PASS / FAIL / SKIP lines stamped with the seconds since the start, a table and, last, one JSON line with
+ * every figure. Exit 0 when nothing failed.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +52,7 @@ const { values } = parseArgs({
     'cpu-steps': { type: 'string', default: '8' },
     'cpu-seconds': { type: 'string', default: '60' },
     'torch-seconds': { type: 'string', default: '200' },
+    deadline: { type: 'string', default: '455' },
     out: { type: 'string' },
     skip: { type: 'string', default: '' },
   },
@@ -57,11 +63,32 @@ const work = mkdtempSync(join(tmpdir(), 'xai-device-check-'));
 const dataDir = shakespeareCharDataset(work);
 const summary: Record<string, unknown> = { node: process.version, ort: ort.env.versions?.common };
 let failures = 0;
-const pass = (what: string, detail = '') => console.log(`PASS ${what}${detail ? `: ${detail}` : ''}`);
+const startedAt = performance.now();
+const deadline = Number(values.deadline);
+/** Seconds since the check started, and seconds left before --deadline. */
+const elapsed = () => (performance.now() - startedAt) / 1000;
+const left = () => deadline - elapsed();
+const stamp = () => `[${elapsed().toFixed(0).padStart(3)} s]`;
+const pass = (what: string, detail = '') =>
+  console.log(`PASS ${stamp()} ${what}${detail ? `: ${detail}` : ''}`);
 const fail = (what: string, why: unknown) => {
   failures++;
-  console.log(`FAIL ${what}: ${why instanceof Error ? why.message.split('\n')[0] : String(why)}`);
+  console.log(`FAIL ${stamp()} ${what}: ${why instanceof Error ? why.message.split('\n')[0] : String(why)}`);
 };
+const skipped: Record<string, string> = {};
+/**
+ * Whether a part of the check that needs about `needs` seconds on a GPU should start: not when --skip names it,
+ * and not when less than that is left before the deadline (said as a SKIP line and in the JSON's `skipped`).
+ */
+const starts = (part: string, needs: number, ...names: string[]) => {
+  if (names.some((n) => skip.has(n))) return false;
+  if (left() >= needs) return true;
+  skipped[part] = `${Math.max(0, left()).toFixed(0)} s left of --deadline ${deadline}, needs about ${needs}`;
+  console.log(`SKIP ${stamp()} ${part}: ${skipped[part]}`);
+  return false;
+};
+/** A child's time limit: its own, or what is left before the deadline (less a margin to report), if sooner. */
+const childLimitMs = (seconds: number) => Math.round(Math.max(1, Math.min(seconds, left() - 10)) * 1000);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
@@ -242,6 +269,64 @@ for (const [device, n, s] of [
 }
 summary.engine = engine;
 
+// 5. PyTorch nanoGPT on the same GPU, same batch and steps: the comparison the targets are about, so it runs
+// before the diagnostics that follow
+function torchRun(label: string, extra: string[]) {
+  const args = [
+    'scripts/bench/nanogpt_torch.py',
+    '--data',
+    dataDir,
+    '--device',
+    'cuda',
+    '--iters',
+    String(steps),
+    '--batch',
+    String(baby.train.batchSize),
+    '--block',
+    String(babyModel.blockSize),
+    '--n-layer',
+    String(babyModel.nLayer),
+    '--n-head',
+    String(babyModel.nHead),
+    '--n-embd',
+    String(babyModel.nEmbd),
+    '--dropout',
+    String(babyModel.dropout),
+    '--lr',
+    String(baby.train.learningRate),
+    '--vocab',
+    '65',
+    '--eval-interval',
+    String(steps),
+    '--eval-iters',
+    '10',
+    '--quiet',
+    ...extra,
+  ];
+  const r = spawnSync('python3', args, {
+    encoding: 'utf8',
+    timeout: childLimitMs(Number(values['torch-seconds'])),
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  return lastJsonLine(r, label);
+}
+const torch: Record<string, Record<string, unknown>> = {};
+if (!skip.has('torch')) {
+  for (const [label, extra] of [
+    ['fp32_tf32_eager', []],
+    ['bf16_compile', ['--dtype', 'bfloat16', '--compile']],
+  ] as const) {
+    if (!starts(`pytorch ${label}`, 60)) continue;
+    try {
+      torch[label] = torchRun(label, [...extra]);
+      pass(`pytorch ${label}`, `${torch[label]!.tokens_per_s} tokens/s, val loss ${torch[label]!.val_loss}`);
+    } catch (e) {
+      fail(`pytorch ${label}`, e);
+    }
+  }
+}
+summary.pytorch = torch;
+
 /** Feeds of the baby training step for step i (state from the host: timeSession keeps the device's). */
 function trainFeeds(i: number): Record<string, ort.Tensor> {
   const P = babyLayout.total;
@@ -299,10 +384,187 @@ async function timeSession(
   return Math.round(ms * 100) / 100;
 }
 
-// 5a. the WebGPU provider's own options: the same step timed with each (state on the device)
+/** Runs one of our bench scripts in a process of its own (Dawn's toggles are per process); its last JSON line. */
+function benchScript(script: string, args: string[], env: Record<string, string>): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    timeout: childLimitMs(120),
+    env: { ...process.env, ...env },
+  });
+  return lastJsonLine(r, script);
+}
+
+/** The last line of a child's output that is a JSON object; else what it said on stderr, as an error. */
+function lastJsonLine(r: SpawnSyncReturns<string>, label: string): Record<string, unknown> {
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1);
+  if (!line) {
+    const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    const said = (r.stderr ?? '')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('Warning: maxDynamic'))
+      .slice(-4)
+      .join(' | ');
+    throw new Error(
+      `${label}: no result (${timedOut ? 'stopped at its time limit' : `exit ${r.status}`}) ${said}`,
+    );
+  }
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+// 6a. what the executor's graph rewrites and Dawn's bounds clamps cost on this GPU: the step fused, with its
+// attention unfused, and node by node (scripts/bench/dawn-step.ts), in a process with the clamps and in one
+// without (XAI_LINK_DAWN_UNCHECKED=1)
+if (!skip.has('dawn')) {
+  const variants: Record<string, unknown> = {};
+  for (const [name, unchecked] of [
+    ['checked', '0'],
+    ['unchecked', '1'],
+  ] as const) {
+    if (!starts(`dawn step, ${name}`, 45)) continue;
+    try {
+      const v = benchScript('scripts/bench/dawn-step.ts', ['--preset', preset, '--runs', '4'], {
+        XAI_LINK_DAWN_UNCHECKED: unchecked,
+      }) as Record<string, { dispatches: number; ms_per_step: number; loss: number } | undefined> & {
+        tuning_speedup?: number;
+      };
+      variants[name] = v;
+      const tuning = v.untuned
+        ? `; untuned tiles ${v.untuned.ms_per_step} ms (tuned ${String(v.tuning_speedup)}×)`
+        : '; tiles not tuned on this adapter';
+      const half = v.f16
+        ? `; f16 products ${v.f16.ms_per_step} ms, loss ${v.f16.loss} against ${v.fused!.loss}`
+        : '; f16 products: no f16 subgroup matrices on this adapter';
+      pass(
+        `dawn step, ${name}`,
+        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; attention unfused ` +
+          `${v.attention_unfused!.dispatches} dispatches ${v.attention_unfused!.ms_per_step} ms; node by node ` +
+          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${tuning}${half} (inputs fed from the host)`,
+      );
+    } catch (e) {
+      fail(`dawn step, ${name}`, e);
+    }
+  }
+  summary.dawn_step = variants;
+}
+
+// 6b. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps, on
+// the generator's tiles unless said): as generated, on the tuned tiles, with the K sum not blocked (fewer
+// registers, less precise), without Dawn's bounds clamps, and with f16 operands on the matrix units (tensor
+// cores: kernels/matmulSubgroup.ts; 2×2 and 4×4 fragments a subgroup). Every tiling of every product was timed
+// by the tuner: its table follows.
+if (!skip.has('dawn') && !skip.has('products')) {
+  const products: Record<string, unknown> = {};
+  for (const [name, args, env] of [
+    ['default', [], {}],
+    ['tuned', ['--tuned'], {}],
+    ['blocked_off', ['--blocked', 'off'], {}],
+    ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
+    ['f16', ['--precision', 'f16'], {}],
+    ['f16_4x4', ['--precision', 'f16', '--fragments', '4x4'], {}],
+  ] as const) {
+    if (!starts(`dawn products, ${name}`, 20)) continue;
+    try {
+      const r = benchScript('scripts/bench/kernels.ts', ['--full', '--no-ort', ...args], env);
+      products[name] = { step_ms: r.ours_step_ms, step_gflops: r.ours_step_gflops, products: r.products };
+      pass(
+        `dawn products, ${name}`,
+        `${r.ours_step_ms} ms for a step's ${r.step_gflop} GFLOP: ${r.ours_step_gflops} GFLOP/s`,
+      );
+    } catch (e) {
+      fail(`dawn products, ${name}`, e);
+    }
+  }
+  summary.dawn_products = products;
+}
+
+// 6c. the tiles the tuner chose for this GPU, and what each tiling measured (ms per product)
+if (!skip.has('dawn')) {
+  try {
+    const { adapters } = await readTuningCache(tilesCache);
+    const tiles = Object.entries(adapters).flatMap(([adapter, products]) =>
+      Object.values(products).map((p) => ({ adapter, ...p })),
+    );
+    if (tiles.length === 0)
+      throw new Error(`no tuned products in ${tilesCache} (tuning off on this adapter?)`);
+    summary.dawn_tiles = tiles;
+    const names = [...new Set(tiles.flatMap((t) => Object.keys(t.ms)))].sort();
+    console.log(`\n| product (M×N×K) | chosen | generator's | ${names.join(' | ')} |`);
+    console.log(`| --- | --- | --- | ${names.map(() => '---:').join(' | ')} |`);
+    for (const t of tiles)
+      console.log(
+        `| ${t.shape} | ${t.tiling} | ${t.generator} | ${names.map((n) => t.ms[n]?.toFixed(4) ?? '—').join(' | ')} |`,
+      );
+    pass(
+      'dawn tiles',
+      `${tiles.length} products tuned, ${tiles.filter((t) => t.tiling !== t.generator).length} off the default`,
+    );
+  } catch (e) {
+    fail('dawn tiles', e);
+  }
+}
+
+// 6d. profile of the step with the engine's own kernels (Dawn): GPU timestamps around every dispatch
+if (starts('dawn profile', 20, 'profile', 'dawn')) {
+  try {
+    const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
+    const session = await DawnSession.create(
+      buildTrainGraph({
+        model: babyModel,
+        train: baby.train,
+        layout: babyLayout,
+        kind: 'step',
+        dropoutSeed: 1,
+        kernels: 'portable',
+      }),
+    );
+    const times = await session.profile(trainFeeds(1));
+    await session.release();
+    const total = times.reduce((a, t) => a + t.ms, 0);
+    const byOp = new Map<string, { ms: number; n: number }>();
+    for (const t of times) {
+      const op = t.label.split(' ')[0]!;
+      const e = byOp.get(op) ?? { ms: 0, n: 0 };
+      e.ms += t.ms;
+      e.n += 1;
+      byOp.set(op, e);
+    }
+    const dawnProfile = {
+      dispatches: times.length,
+      total_ms: Math.round(total * 100) / 100,
+      by_op_type: [...byOp]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([opType, e]) => ({
+          opType,
+          ms: Math.round(e.ms * 100) / 100,
+          n: e.n,
+          pct: Math.round((e.ms / total) * 1000) / 10,
+        })),
+      top_nodes: [...times]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 15)
+        .map((t) => ({ node: t.label, ms: Math.round(t.ms * 1000) / 1000 })),
+    };
+    summary.dawn_profile = dawnProfile;
+    pass(
+      'dawn profile',
+      `${dawnProfile.dispatches} dispatches, ${dawnProfile.total_ms} ms of kernels; top op types: ${dawnProfile.by_op_type
+        .slice(0, 5)
+        .map((o) => `${o.opType} ${o.pct}%`)
+        .join(', ')}`,
+    );
+  } catch (e) {
+    fail('dawn profile', e);
+  }
+}
+
+// 7a. the WebGPU provider's own options: the same step timed with each (state on the device)
 const timeWebgpuStep = (label: string, tweak: (o: ort.InferenceSession.SessionOptions) => void) =>
   timeSession(label, portableStep, GPU_STATE_ONLY, trainFeeds, tweak);
-if (!skip.has('options')) {
+if (starts('webgpu options', 40, 'options')) {
   const variants: Record<string, number> = {};
   try {
     variants.default = await timeWebgpuStep('default options', () => {});
@@ -331,10 +593,10 @@ if (!skip.has('options')) {
   }
 }
 
-// 5b. where the step's time goes: the step without dropout, the forward pass alone, and the kernels the
+// 7b. where the step's time goes: the step without dropout, the forward pass alone, and the kernels the
 // step is made of timed alone (matrix products in fp32 and fp16, an elementwise pass), against which the
 // step's FLOPs and bytes are read
-if (!skip.has('ablation')) {
+if (starts('where the time goes', 60, 'ablation')) {
   try {
     const ablation: Record<string, number> = {};
     ablation.step = await timeSession(
@@ -444,8 +706,8 @@ if (!skip.has('ablation')) {
   }
 }
 
-// 5c. profile of the step on WebGPU
-if (!skip.has('profile')) {
+// 7c. profile of the step on WebGPU
+if (starts('profile', 20, 'profile')) {
   try {
     const prefix = join(work, 'profile');
     await timeSession(
@@ -478,230 +740,6 @@ if (!skip.has('profile')) {
     fail('profile', e);
   }
 }
-
-// 5d. profile of the step with the engine's own kernels (Dawn): GPU timestamps around every dispatch
-if (!skip.has('profile') && !skip.has('dawn')) {
-  try {
-    const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
-    const session = await DawnSession.create(
-      buildTrainGraph({
-        model: babyModel,
-        train: baby.train,
-        layout: babyLayout,
-        kind: 'step',
-        dropoutSeed: 1,
-        kernels: 'portable',
-      }),
-    );
-    const times = await session.profile(trainFeeds(1));
-    await session.release();
-    const total = times.reduce((a, t) => a + t.ms, 0);
-    const byOp = new Map<string, { ms: number; n: number }>();
-    for (const t of times) {
-      const op = t.label.split(' ')[0]!;
-      const e = byOp.get(op) ?? { ms: 0, n: 0 };
-      e.ms += t.ms;
-      e.n += 1;
-      byOp.set(op, e);
-    }
-    const dawnProfile = {
-      dispatches: times.length,
-      total_ms: Math.round(total * 100) / 100,
-      by_op_type: [...byOp]
-        .sort((a, b) => b[1].ms - a[1].ms)
-        .map(([opType, e]) => ({
-          opType,
-          ms: Math.round(e.ms * 100) / 100,
-          n: e.n,
-          pct: Math.round((e.ms / total) * 1000) / 10,
-        })),
-      top_nodes: [...times]
-        .sort((a, b) => b.ms - a.ms)
-        .slice(0, 15)
-        .map((t) => ({ node: t.label, ms: Math.round(t.ms * 1000) / 1000 })),
-    };
-    summary.dawn_profile = dawnProfile;
-    pass(
-      'dawn profile',
-      `${dawnProfile.dispatches} dispatches, ${dawnProfile.total_ms} ms of kernels; top op types: ${dawnProfile.by_op_type
-        .slice(0, 5)
-        .map((o) => `${o.opType} ${o.pct}%`)
-        .join(', ')}`,
-    );
-  } catch (e) {
-    fail('dawn profile', e);
-  }
-}
-
-/** Runs one of our bench scripts in a process of its own (Dawn's toggles are per process); its last JSON line. */
-function benchScript(script: string, args: string[], env: Record<string, string>): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [script, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
-  return lastJsonLine(r, script);
-}
-
-/** The last line of a child's output that is a JSON object; else what it said on stderr, as an error. */
-function lastJsonLine(r: SpawnSyncReturns<string>, label: string): Record<string, unknown> {
-  const line = (r.stdout ?? '')
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .at(-1);
-  if (!line)
-    throw new Error(
-      `${label}: no result (exit ${r.status}) ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`,
-    );
-  return JSON.parse(line) as Record<string, unknown>;
-}
-
-// 5e. what the executor's graph rewrites and Dawn's bounds clamps cost on this GPU: the step fused, with its
-// attention unfused, and node by node (scripts/bench/dawn-step.ts), in a process with the clamps and in one
-// without (XAI_LINK_DAWN_UNCHECKED=1)
-if (!skip.has('dawn')) {
-  const variants: Record<string, unknown> = {};
-  for (const [name, unchecked] of [
-    ['checked', '0'],
-    ['unchecked', '1'],
-  ] as const) {
-    try {
-      const v = benchScript('scripts/bench/dawn-step.ts', ['--preset', preset, '--runs', '4'], {
-        XAI_LINK_DAWN_UNCHECKED: unchecked,
-      }) as Record<string, { dispatches: number; ms_per_step: number; loss: number } | undefined> & {
-        tuning_speedup?: number;
-      };
-      variants[name] = v;
-      const tuning = v.untuned
-        ? `; untuned tiles ${v.untuned.ms_per_step} ms (tuned ${String(v.tuning_speedup)}×)`
-        : '; tiles not tuned on this adapter';
-      const half = v.f16
-        ? `; f16 products ${v.f16.ms_per_step} ms, loss ${v.f16.loss} against ${v.fused!.loss}`
-        : '; f16 products: no f16 subgroup matrices on this adapter';
-      pass(
-        `dawn step, ${name}`,
-        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; attention unfused ` +
-          `${v.attention_unfused!.dispatches} dispatches ${v.attention_unfused!.ms_per_step} ms; node by node ` +
-          `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${tuning}${half} (inputs fed from the host)`,
-      );
-    } catch (e) {
-      fail(`dawn step, ${name}`, e);
-    }
-  }
-  summary.dawn_step = variants;
-}
-
-// 5f. our matrix products alone (scripts/bench/kernels.ts --full: a baby step's products, GPU timestamps, on
-// the generator's tiles unless said): as generated, on the tuned tiles, with the K sum not blocked (fewer
-// registers, less precise), without Dawn's bounds clamps, and with f16 operands on the matrix units (tensor
-// cores: kernels/matmulSubgroup.ts; 2×2 and 4×4 fragments a subgroup). Every tiling of every product was timed
-// by the tuner: its table follows.
-if (!skip.has('dawn') && !skip.has('products')) {
-  const products: Record<string, unknown> = {};
-  for (const [name, args, env] of [
-    ['default', [], {}],
-    ['tuned', ['--tuned'], {}],
-    ['blocked_off', ['--blocked', 'off'], {}],
-    ['unchecked', [], { XAI_LINK_DAWN_UNCHECKED: '1' }],
-    ['f16', ['--precision', 'f16'], {}],
-    ['f16_4x4', ['--precision', 'f16', '--fragments', '4x4'], {}],
-  ] as const) {
-    try {
-      const r = benchScript('scripts/bench/kernels.ts', ['--full', '--no-ort', ...args], env);
-      products[name] = { step_ms: r.ours_step_ms, step_gflops: r.ours_step_gflops, products: r.products };
-      pass(
-        `dawn products, ${name}`,
-        `${r.ours_step_ms} ms for a step's ${r.step_gflop} GFLOP: ${r.ours_step_gflops} GFLOP/s`,
-      );
-    } catch (e) {
-      fail(`dawn products, ${name}`, e);
-    }
-  }
-  summary.dawn_products = products;
-}
-
-// 5g. the tiles the tuner chose for this GPU, and what each tiling measured (ms per product)
-if (!skip.has('dawn')) {
-  try {
-    const { adapters } = await readTuningCache(tilesCache);
-    const tiles = Object.entries(adapters).flatMap(([adapter, products]) =>
-      Object.values(products).map((p) => ({ adapter, ...p })),
-    );
-    if (tiles.length === 0)
-      throw new Error(`no tuned products in ${tilesCache} (tuning off on this adapter?)`);
-    summary.dawn_tiles = tiles;
-    const names = [...new Set(tiles.flatMap((t) => Object.keys(t.ms)))].sort();
-    console.log(`\n| product (M×N×K) | chosen | generator's | ${names.join(' | ')} |`);
-    console.log(`| --- | --- | --- | ${names.map(() => '---:').join(' | ')} |`);
-    for (const t of tiles)
-      console.log(
-        `| ${t.shape} | ${t.tiling} | ${t.generator} | ${names.map((n) => t.ms[n]?.toFixed(4) ?? '—').join(' | ')} |`,
-      );
-    pass(
-      'dawn tiles',
-      `${tiles.length} products tuned, ${tiles.filter((t) => t.tiling !== t.generator).length} off the default`,
-    );
-  } catch (e) {
-    fail('dawn tiles', e);
-  }
-}
-
-// 6. PyTorch nanoGPT on the same GPU
-function torchRun(label: string, extra: string[]) {
-  const args = [
-    'scripts/bench/nanogpt_torch.py',
-    '--data',
-    dataDir,
-    '--device',
-    'cuda',
-    '--iters',
-    String(steps),
-    '--batch',
-    String(baby.train.batchSize),
-    '--block',
-    String(babyModel.blockSize),
-    '--n-layer',
-    String(babyModel.nLayer),
-    '--n-head',
-    String(babyModel.nHead),
-    '--n-embd',
-    String(babyModel.nEmbd),
-    '--dropout',
-    String(babyModel.dropout),
-    '--lr',
-    String(baby.train.learningRate),
-    '--vocab',
-    '65',
-    '--eval-interval',
-    String(steps),
-    '--eval-iters',
-    '10',
-    '--quiet',
-    ...extra,
-  ];
-  const r = spawnSync('python3', args, {
-    encoding: 'utf8',
-    timeout: Number(values['torch-seconds']) * 1000,
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
-  return lastJsonLine(r, label);
-}
-const torch: Record<string, Record<string, unknown>> = {};
-if (!skip.has('torch')) {
-  for (const [label, extra] of [
-    ['fp32_tf32_eager', []],
-    ['bf16_compile', ['--dtype', 'bfloat16', '--compile']],
-  ] as const) {
-    try {
-      torch[label] = torchRun(label, [...extra]);
-      pass(`pytorch ${label}`, `${torch[label]!.tokens_per_s} tokens/s, val loss ${torch[label]!.val_loss}`);
-    } catch (e) {
-      fail(`pytorch ${label}`, e);
-    }
-  }
-}
-summary.pytorch = torch;
 
 // table and summary
 const gpu = engine.webgpu;
@@ -762,6 +800,8 @@ summary.ratios = {
 console.log(`\nratios: ${JSON.stringify(summary.ratios)}`);
 summary.preset = preset;
 summary.failures = failures;
+summary.skipped = skipped;
+summary.seconds = Math.round(elapsed());
 if (values.out) writeFileSync(join(values.out, 'device-check.json'), JSON.stringify(summary, null, 2));
 console.log(JSON.stringify(summary));
 process.exit(failures === 0 ? 0 : 1);
