@@ -24,10 +24,12 @@ describe('the f16 matrix units a Dawn adapter offers', () => {
     expect(subgroupMatrixOf(features, { ...info, subgroupMatrixConfigs: [ints] })).toBeNull();
   });
 
-  it('allows unsafe APIs (subgroup matrices are experimental) and drops the bounds clamps only when asked', () => {
-    expect(dawnFlags({})).toEqual(['enable-dawn-features=allow_unsafe_apis']);
+  it('allows unsafe APIs (subgroup matrices are experimental), keeps timestamps unrounded and drops the bounds clamps only when asked', () => {
+    const exact = 'disable-dawn-features=timestamp_quantization';
+    expect(dawnFlags({})).toEqual(['enable-dawn-features=allow_unsafe_apis', exact]);
     expect(dawnFlags({ XAI_LINK_DAWN_UNCHECKED: '1' })).toEqual([
       'enable-dawn-features=allow_unsafe_apis,disable_robustness,disable_workgroup_init,skip_validation',
+      exact,
     ]);
   });
 

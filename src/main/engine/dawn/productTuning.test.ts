@@ -2,7 +2,6 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GemmProblem } from './kernels/gemmProblem.ts';
 import { chooseTiling, tilingName } from './kernels/matmul.ts';
 import {
   describeProblem,
@@ -12,22 +11,7 @@ import {
   readTuningCache,
   tuningCachePath,
 } from './productTuning.ts';
-
-const problem = (m: number, n: number, k: number, extra: Partial<GemmProblem> = {}): GemmProblem => ({
-  m,
-  n,
-  k,
-  transA: false,
-  transB: false,
-  alpha: 1,
-  beta: 0,
-  batch: [],
-  aBatchStrides: [],
-  bBatchStrides: [],
-  bias: null,
-  bindings: { a: 0, b: 1, out: 2, scratch: 3 },
-  ...extra,
-});
+import { plainProblem } from './testing/gemmProblems.ts';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -52,7 +36,7 @@ describe('product tuning: when, where, and which', () => {
   });
 
   it("takes the fastest tiling only when it beats the generator's by more than the noise", () => {
-    const p = problem(2048, 2048, 384); // 256 tiles of 128×128
+    const p = plainProblem(2048, 2048, 384); // 256 tiles of 128×128
     const mine = tilingName(chooseTiling(p));
     expect(mine).toBe('8x8x8');
     expect(tilingName(fastestTiling(p, { '8x8x8': 1, '4x8x8': 0.5 }))).toBe('4x8x8');
@@ -66,10 +50,10 @@ describe('product tuning: when, where, and which', () => {
   it('describes a product for people reading the cache', () => {
     expect(
       describeProblem(
-        problem(64, 36, 40, { transB: true, beta: 1, bias: { binding: 2, rowStride: 0, colStride: 1 } }),
+        plainProblem(64, 36, 40, { transB: true, beta: 1, bias: { binding: 2, rowStride: 0, colStride: 1 } }),
       ),
     ).toBe('64×36×40 Bᵀ +bias');
-    expect(describeProblem(problem(20, 24, 40, { batch: [2, 3], transA: true }))).toBe('6·20×24×40 Aᵀ');
+    expect(describeProblem(plainProblem(20, 24, 40, { batch: [2, 3], transA: true }))).toBe('6·20×24×40 Aᵀ');
   });
 
   it('reads a missing cache as empty, and a damaged one as empty with a warning', async () => {
