@@ -4,6 +4,7 @@
  *  1. placement: ONNX Runtime's own report for the baby training graph on WebGPU: nodes left on the CPU
  *     provider and host↔device copies (portable graph; the CPU-kernel graph for comparison);
  *  2. parity: one training step with dropout on WebGPU equals the CPU's (same portable graph), 1e-4;
+ *  2b. the adapter the engine's own kernels get (Dawn): features, subgroup sizes, f16 fragment, limits;
  *  3. baby (nanoGPT shakespeare_char) on WebGPU, state on the device: up to --steps steps, tokens/s;
  *  3b. baby with the engine's own WebGPU kernels (the `dawn` device: tiled matrix products on Dawn), state on
  *     the device: up to --steps steps or --dawn-seconds;
@@ -193,6 +194,43 @@ try {
   );
 } catch (e) {
   fail('one step with dropout, WebGPU = CPU', e);
+}
+
+// 2b. the adapter the engine's own kernels (Dawn) get: what the f16 and tiling decisions depend on, recorded even
+// where a later part fails
+if (!skip.has('dawn')) {
+  try {
+    const { dawnDevice } = await import('../../src/main/engine/dawn/device.ts');
+    const dev = await dawnDevice();
+    const info = (dev.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const sizes = info as
+      (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+    const limits = dev.device.limits;
+    summary.dawn_adapter = {
+      adapter: dev.adapter,
+      vendor: info?.vendor,
+      architecture: info?.architecture,
+      features: dev.features,
+      subgroup_sizes: [sizes?.subgroupMinSize, sizes?.subgroupMaxSize],
+      f16_fragment: dev.subgroupMatrix,
+      limits: {
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      },
+    };
+    const f = dev.subgroupMatrix;
+    pass(
+      'dawn adapter',
+      `${dev.adapter}; ${dev.features.join(', ')}; subgroups ${sizes?.subgroupMinSize ?? '?'}–${sizes?.subgroupMaxSize ?? '?'}; ` +
+        `f16 matrix units: ${f ? `${f.m}×${f.n}×${f.k} fragments, subgroup ${f.subgroupSize}` : 'none'}; ` +
+        `${limits.maxComputeWorkgroupStorageSize / 1024} KiB of workgroup memory`,
+    );
+  } catch (e) {
+    fail('dawn adapter', e);
+  }
 }
 
 // 3–4. baby on the engine: WebGPU (state on the device) and the CPU
