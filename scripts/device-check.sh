@@ -2,7 +2,7 @@
 # Device check of the XAI-Link training engine on a machine with an NVIDIA GPU (Linux x86-64), in one call,
 # under 8 minutes:
 #
-#   bash scripts/device-check.sh                      # baby preset, 200 steps (capped at 90 s on WebGPU, 60 s on Dawn)
+#   bash scripts/device-check.sh                      # baby preset, 200 steps (each run capped at 90 s)
 #   bash scripts/device-check.sh --steps 100 --skip torch
 #
 # What it does (scripts/bench/device-check.ts), the headline figures first: ONNX Runtime's
@@ -25,7 +25,7 @@
 #     the NVIDIA driver's ICD. Where the loader is missing, the .deb files in .gl/ (the loader and the GL/X11 client
 #     libraries the NVIDIA ICD needs) are unpacked into /.
 #     `bash scripts/device-prepare.sh` makes both .device/ and .gl/ on a machine with the project's node_modules
-#     and apt; the device tool carries them (carry: [".device", ".gl"]).
+#     and apt, to be copied to the GPU machine with the checkout.
 #   - python3 with PyTorch (CUDA) and numpy for the comparison; without it those rows FAIL and the rest runs.
 set -u
 cd "$(dirname "$0")/.."

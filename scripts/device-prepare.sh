@@ -5,8 +5,9 @@
 #   - .gl/*.deb: the Vulkan loader and the GL/X11 client libraries NVIDIA's Vulkan driver needs, fetched from this
 #     machine's own apt sources and named after their packages (the check unpacks them only where the loader is
 #     missing).
-# Both folders are git-ignored; the device tool carries them with `carry: [".device", ".gl"]` (about 50 MB of its
-# 64 MiB). Then, in one call on the device:  OUT=$OUT bash scripts/device-check.sh
+# Both folders are git-ignored: copy them to the GPU machine with the checkout (about 50 MB; the GPU machines this
+# project is checked on take 64 MiB in all, which the end of this script checks). Then, there, in one call:
+#   OUT=<folder for the log and JSON> bash scripts/device-check.sh
 #
 #   npm ci && bash scripts/device-prepare.sh
 set -euo pipefail
@@ -37,5 +38,14 @@ if [ "$found" -ne "${#packages[@]}" ]; then
   exit 1
 fi
 rm -rf .gl && mv .gl.tmp .gl
-du -sh .device .gl
-echo "ready: carry .device and .gl, then run: OUT=\$OUT bash scripts/device-check.sh"
+
+# What travels to the GPU machine: the tracked files, .device and .gl; 64 MiB at most there.
+tracked=$(git ls-files -z | xargs -0 cat | wc -c)
+carried=$(cat .device/* .gl/* | wc -c)
+total=$((tracked + carried))
+echo "travels: $((total / 1048576)) MiB of 64 (tracked files $((tracked / 1048576)) MiB, .device and .gl $((carried / 1048576)) MiB)"
+if [ "$total" -gt $((64 * 1048576)) ]; then
+  echo "device-prepare: over 64 MiB: the checkout and these folders do not fit a GPU machine's copy" >&2
+  exit 1
+fi
+echo "ready: copy the checkout with .device and .gl, then run there: OUT=<folder> bash scripts/device-check.sh"

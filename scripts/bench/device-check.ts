@@ -49,7 +49,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'baby' },
     steps: { type: 'string', default: '200' },
     'gpu-seconds': { type: 'string', default: '90' },
-    'dawn-seconds': { type: 'string', default: '60' },
+    'dawn-seconds': { type: 'string', default: '90' },
     'cpu-steps': { type: 'string', default: '8' },
     'cpu-seconds': { type: 'string', default: '60' },
     'torch-seconds': { type: 'string', default: '200' },
