@@ -202,16 +202,14 @@ if (!skip.has('dawn')) {
   try {
     const { dawnDevice } = await import('../../src/main/engine/dawn/device.ts');
     const dev = await dawnDevice();
-    const info = (dev.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    const sizes = info as
-      (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+    const info = dev.device.adapterInfo;
     const limits = dev.device.limits;
     summary.dawn_adapter = {
       adapter: dev.adapter,
-      vendor: info?.vendor,
-      architecture: info?.architecture,
+      vendor: info.vendor,
+      architecture: info.architecture,
       features: dev.features,
-      subgroup_sizes: [sizes?.subgroupMinSize, sizes?.subgroupMaxSize],
+      subgroup_sizes: [info.subgroupMinSize, info.subgroupMaxSize],
       f16_fragment: dev.subgroupMatrix,
       limits: {
         maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
@@ -224,7 +222,7 @@ if (!skip.has('dawn')) {
     const f = dev.subgroupMatrix;
     pass(
       'dawn adapter',
-      `${dev.adapter}; ${dev.features.join(', ')}; subgroups ${sizes?.subgroupMinSize ?? '?'}–${sizes?.subgroupMaxSize ?? '?'}; ` +
+      `${dev.adapter}; ${dev.features.join(', ')}; subgroups ${info.subgroupMinSize ?? '?'}–${info.subgroupMaxSize ?? '?'}; ` +
         `f16 matrix units: ${f ? `${f.m}×${f.n}×${f.k} fragments, subgroup ${f.subgroupSize}` : 'none'}; ` +
         `${limits.maxComputeWorkgroupStorageSize / 1024} KiB of workgroup memory`,
     );

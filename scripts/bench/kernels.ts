@@ -30,7 +30,7 @@ import { presets } from '../../src/shared/engine/config.ts';
 import { Graph } from '../../src/main/engine/graph/graph.ts';
 import { describeAdapter } from '../../src/main/engine/adapter.ts';
 import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
-import { kernelTimer } from '../../src/main/engine/dawn/kernelTiming.ts';
+import { kernelTimer, type KernelTime } from '../../src/main/engine/dawn/kernelTiming.ts';
 import type { KernelRequest } from '../../src/main/engine/dawn/kernel.ts';
 import {
   gemmKernelOf,
@@ -139,7 +139,7 @@ const requestOf = (p: Product): KernelRequest => ({
 const numel = (s: number[]) => s.reduce((x, y) => x * y, 1);
 
 /** Milliseconds per product of our kernel, by GPU timestamps when the device has them. */
-async function timeOurs(p: Product, reps: number): Promise<{ ms: number; clock: string; wallMs: number }> {
+async function timeOurs(p: Product, reps: number): Promise<KernelTime> {
   const dev = await dawnDevice();
   const { device } = dev;
   const req = requestOf(p);
@@ -158,8 +158,7 @@ async function timeOurs(p: Product, reps: number): Promise<{ ms: number; clock: 
   const timer = await kernelTimer(dev, kernel, buffers, p.name);
   try {
     await timer.time(1); // pipelines compiled, buffers touched
-    const r = await timer.time(reps);
-    return { ms: r.ms, clock: r.clock, wallMs: r.wallMs };
+    return await timer.time(reps);
   } finally {
     timer.destroy();
     for (const b of buffers) b.destroy();

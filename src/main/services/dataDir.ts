@@ -17,6 +17,16 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return join(config, APP_DIR_NAME);
 }
 
+/** The platform's cache folder for the app: files that can be deleted at the cost of making them again. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (platform === 'win32')
+    return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), APP_DIR_NAME, 'Cache');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', APP_DIR_NAME);
+  const cache =
+    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(cache, APP_DIR_NAME);
+}
+
 /** `--data-dir` wins over XAI_LINK_DATA_DIR, which wins over the platform default. */
 export function resolveDataDirPath(
   explicit: string | undefined,

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { APP_DIR_NAME } from '../../services/dataDir.ts';
+import { defaultCacheDir } from '../../services/dataDir.ts';
 import { writeJsonAtomic } from '../../util/atomicWrite.ts';
 import type { DawnDevice } from './device.ts';
 import { numelOf } from './kernel.ts';
@@ -47,13 +46,7 @@ export const isSoftwareAdapter = (adapter: string): boolean =>
  */
 export function tuningCachePath(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (env.XAI_LINK_DAWN_TUNING_CACHE) return env.XAI_LINK_DAWN_TUNING_CACHE;
-  const file = 'dawn-product-tiles.json';
-  if (platform === 'win32')
-    return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), APP_DIR_NAME, 'Cache', file);
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', APP_DIR_NAME, file);
-  const cache =
-    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, APP_DIR_NAME, file);
+  return join(defaultCacheDir(env, platform), 'dawn-product-tiles.json');
 }
 
 const tuningFile = z.object({
