@@ -1,7 +1,13 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { runConfigSchema, type ResolvedModelConfig } from '../../shared/engine/config.ts';
+import {
+  configFromPreset,
+  resolveModelConfig,
+  runConfigSchema,
+  type ResolvedModelConfig,
+} from '../../shared/engine/config.ts';
 import { gptParamLayout, initParams } from './gpt.ts';
+import { numel } from './graph/graph.ts';
 import { buildTrainGraph, TRAIN_IO } from './graphs.ts';
 import { Rng } from './rng.ts';
 
@@ -222,5 +228,41 @@ describe('node fan-out', () => {
     );
     expect(wide).toEqual([]);
     expect(graph.nodes.some((n) => n.opType === 'Split')).toBe(true);
+  });
+});
+
+describe("the gradient's norm", () => {
+  // sumOfSquares.ts: one float32 ReduceSumSquare over millions of squares drifts on the CPU (2 % at GPT-2 small's
+  // 124 M). Whatever the graph, no sum of the norm may run over more than 65,536 squares.
+  it.each([
+    ['baby, CPU graph', 'baby', 'ort'],
+    ['baby, GPU graph', 'baby', 'portable'],
+    ['gpt2-small with accumulation, CPU graph', 'gpt2-small', 'ort'],
+    ['gpt2-small with accumulation, GPU graph', 'gpt2-small', 'portable'],
+  ] as const)('sums Σg² by rows of at most 65,536 (%s)', (_name, preset, kernels) => {
+    const config = configFromPreset(preset);
+    const big = resolveModelConfig(config, { vocabSize: preset === 'gpt2-small' ? 50304 : 65 });
+    const bigLayout = gptParamLayout(big);
+    const graph = buildTrainGraph({
+      model: big,
+      train: config.train,
+      layout: bigLayout,
+      kind: 'step',
+      dropoutSeed: 1,
+      kernels,
+    });
+    const terms = graph
+      .program()
+      .nodes.filter((n) => n.opType === 'ReduceSumSquare')
+      .map((n) => numel(n.inputs[0]!.shape)! / numel(n.outputs[0]!.shape)!);
+    expect(terms.length).toBeGreaterThan(0);
+    expect(Math.max(...terms)).toBeLessThanOrEqual(65_536);
+    // and they cover the whole gradient: every parameter's square is summed once
+    const summed = graph
+      .program()
+      .nodes.filter((n) => n.opType === 'ReduceSumSquare')
+      .reduce((s, n) => s + numel(n.inputs[0]!.shape)!, 0);
+    expect(summed).toBeGreaterThanOrEqual(bigLayout.total);
+    expect(summed).toBeLessThan(bigLayout.total * 1.001);
   });
 });

@@ -2,6 +2,7 @@ import type { ResolvedModelConfig, TrainConfig } from '../../shared/engine/confi
 import { gradients } from './graph/autodiff.ts';
 import { Graph, type KernelSet, type Tensor } from './graph/graph.ts';
 import * as op from './graph/ops.ts';
+import { sumOfSquares } from './graph/sumOfSquares.ts';
 import { gptForward, paramViews, type ParamLayout } from './gpt.ts';
 
 /**
@@ -88,15 +89,14 @@ function flatGradient(
   const wrt = layout.specs.map((s) => params[s.name]!);
   const grads = gradients(g, loss, wrt, seed);
   return g.scope('grad', () => {
-    // Σg² per parameter, then summed (as clip_grad_norm_: the norm of the per-tensor norms). One
-    // float32 sum over all P values drifts by ~2e-5 relative on the CPU, these stay within 1e-6 of
-    // PyTorch. A GPU's reduction of the flat vector (null here: emitAdamW takes it) is a tree of
-    // partial sums across the device, as precise, and one or two dispatches instead of a kernel per
-    // parameter tensor (39 for the baby preset) and the adds between them.
+    // Σg² per parameter, then summed (as clip_grad_norm_: the norm of the per-tensor norms), each by rows
+    // (sumOfSquares: one float32 sum over millions of squares drifts on the CPU). A GPU's graph (null here:
+    // emitAdamW takes the flat vector) reduces once across the device: a few dispatches instead of a
+    // kernel per parameter tensor (39 for the baby preset) and the adds between them.
     let sumSquares: Tensor | null = null;
     if (!g.portable)
       for (const d of grads) {
-        const s = g.emit1('ReduceSumSquare', [d], [], 'float32', { keepdims: { int: 0 } });
+        const s = sumOfSquares(g, d);
         sumSquares = sumSquares ? g.emit1('Add', [sumSquares, s], [], 'float32') : s;
       }
     // op.concat builds a tree of narrow Concat nodes (see MAX_NODE_FAN); nothing differentiates this.
@@ -162,10 +162,7 @@ function emitAdamW(g: Graph, o: TrainGraphOptions, p: Tensor, grad: Tensor, sumS
   const lr = g.input(TRAIN_IO.lr, 'float32', []);
   const t = g.input(TRAIN_IO.step, 'float32', []);
 
-  const norm = sc(
-    'Sqrt',
-    sumSquares ?? g.emit1('ReduceSumSquare', [grad], [], 'float32', { keepdims: { int: 0 } }),
-  );
+  const norm = sc('Sqrt', sumSquares ?? sumOfSquares(g, grad));
   g.output(norm, TRAIN_IO.gradNorm);
   const coef =
     train.gradClip > 0 ? sc('Min', s(1), sc('Div', s(train.gradClip), sc('Add', norm, s(1e-6)))) : s(1);
