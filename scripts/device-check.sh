@@ -13,9 +13,11 @@
 # diagnostics, each only if its time is left before the deadline (else a SKIP line): the Dawn step rewritten, node
 # by node, on untuned tiles and with f16 products on the tensor cores where the adapter offers f16 subgroup
 # matrices; its products alone (with and without bounds clamps, blocked K sums, f16); the tiles tuned for this GPU;
-# GPU timestamps per kernel; the WebGPU provider's options, the step's pieces alone and its profile.
+# GPU timestamps per kernel (read as TFLOP/s for products, GB/s for the rest); the WebGPU provider's options, the
+# step's pieces alone and its profile.
 # Prints PASS / FAIL / SKIP lines stamped with the seconds since the start, a table and one JSON line; with $OUT set,
-# the log, the JSON and the profile are written there too. Exit status 0 when nothing failed.
+# the log, the JSON and both profiles (dawn-profile.json: every dispatch with its node's bytes and FLOPs) are written
+# there too. Exit status 0 when nothing failed.
 #
 # Expects:
 #   - Node 22 and onnxruntime-node: node_modules (node_modules/.bin/node), or, on a machine without the

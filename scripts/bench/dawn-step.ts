@@ -12,14 +12,15 @@
  * own tiles (`untuned`) and the JSON gains `tuning_speedup`; the fused variant reports what the tuning did.
  * Where the adapter multiplies f16 subgroup matrices (tensor cores), the rewritten step also runs with f16
  * products (`f16`, kernels/matmulSubgroup.ts) and the JSON gains `f16_speedup` and `f16_loss_delta`.
- * Each variant also reports its dispatches, the bytes its kernels read and write (each input and output once) and
- * its device memory; `--count-only` prints only those, without running (the full baby step on software Vulkan),
+ * Each variant also reports its dispatches, its products' GFLOP (and, timed, the TFLOP/s the whole step reaches
+ * with them), the bytes its kernels read and write (each input and output once) and its device memory; `--count-only` prints only those, without running (the full baby step on software Vulkan),
  * with the kinds of kernel that move the most bytes in the default (fused) step.
  * Prints a line per variant, then one JSON line.
  */
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { configFromPreset, presetIdSchema, resolveModelConfig } from '../../src/shared/engine/config.ts';
+import { threeFigures } from '../../src/main/engine/dawn/dawnProfile.ts';
 import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
 import { productTuningEnabled } from '../../src/main/engine/dawn/productTuning.ts';
 import {
@@ -122,6 +123,7 @@ for (const [name, opts] of variants) {
     dispatches: session.dispatchCount,
     device_mib: deviceMib,
     traffic_gb: Math.round(session.trafficBytes / 1e8) / 10,
+    gflop: Math.round(session.productFlops / 1e8) / 10,
     ...(session.attentionFallback ? { attention_fallback: session.attentionFallback } : {}),
     ...(session.productTuning ? { tuning: session.productTuning } : {}),
   };
@@ -129,7 +131,7 @@ for (const [name, opts] of variants) {
   if (countOnly) {
     result[name] = counts;
     console.log(
-      `${name}: ${counts.dispatches} dispatches, ${counts.traffic_gb} GB read + written, ${deviceMib} MiB on the device`,
+      `${name}: ${counts.dispatches} dispatches, ${counts.gflop} GFLOP of products, ${counts.traffic_gb} GB read + written, ${deviceMib} MiB on the device`,
     );
     if (name === 'fused') printTrafficByKernel(session.kernelTraffic);
     await session.release();
@@ -144,14 +146,19 @@ for (const [name, opts] of variants) {
     loss = (out[TRAIN_IO.loss]!.data as Float32Array)[0]!;
   }
   const ms = Math.round(median(times) * 10) / 10;
+  // the whole step's products over the whole step's time: the share of the GPU's arithmetic peak it reaches
+  const tflopPerS = threeFigures(session.productFlops / (ms * 1e9));
   result[name] = {
     ...counts,
     ms_per_step: ms,
     tokens_per_s: Math.round((batch * T * 1000) / ms),
+    tflop_per_s: tflopPerS,
     loss: Math.round(loss * 1e6) / 1e6,
   };
   console.log(
-    `${name}: ${session.dispatchCount} dispatches, ${deviceMib} MiB on the device, ${ms} ms/step, loss ${loss.toFixed(6)} (${adapter}, ${preset}, batch ${batch})`,
+    `${name}: ${session.dispatchCount} dispatches, ${deviceMib} MiB on the device, ${ms} ms/step ` +
+      `(${counts.gflop} GFLOP of products: ${tflopPerS} TFLOP/s), ` +
+      `loss ${loss.toFixed(6)} (${adapter}, ${preset}, batch ${batch})`,
   );
   await session.release();
 }

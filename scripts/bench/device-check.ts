@@ -12,7 +12,8 @@
  *  5. PyTorch nanoGPT on the same GPU, same batch and steps: fp32 eager with TF32 (train.py's flags),
  *     and bf16 autocast + torch.compile (train.py's defaults);
  *  6. the engine's kernels (Dawn) taken apart: the step fused, attention unfused, node by node, on the generator's
- *     tiles, with f16 products; its products alone; the tiles tuned for this GPU; GPU timestamps per kernel;
+ *     tiles, with f16 products; its products alone; the tiles tuned for this GPU; GPU timestamps per kernel,
+ *     read as TFLOP/s (products) and GB/s (the rest: modelled bytes), with every dispatch in $OUT/dawn-profile.json;
  *  7. ONNX Runtime's WebGPU provider taken apart: its options, the step's pieces alone, its profiler.
  * The figures the speed targets are about (1–5) come first. Every part from 5 on starts only if the time it
  * needs is left before --deadline (seconds from the start; the shell script's own timeout is 15 s later),
@@ -42,6 +43,7 @@ import { Rng } from '../../src/main/engine/rng.ts';
 import { shakespeareCharDataset } from '../../src/main/engine/testing/charDataset.ts';
 import { Trainer } from '../../src/main/engine/trainer.ts';
 import { summariseProfile } from '../../src/main/engine/profile.ts';
+import { summariseDawnProfile } from '../../src/main/engine/dawn/dawnProfile.ts';
 import { readTuningCache } from '../../src/main/engine/dawn/productTuning.ts';
 
 const { values } = parseArgs({
@@ -464,7 +466,10 @@ if (!skip.has('dawn')) {
     try {
       const v = benchScript('scripts/bench/dawn-step.ts', ['--preset', preset, '--runs', '4'], {
         XAI_LINK_DAWN_UNCHECKED: unchecked,
-      }) as Record<string, { dispatches: number; ms_per_step: number; loss: number } | undefined> & {
+      }) as Record<
+        string,
+        { dispatches: number; ms_per_step: number; tflop_per_s: number; loss: number } | undefined
+      > & {
         tuning_speedup?: number;
       };
       variants[name] = v;
@@ -476,7 +481,7 @@ if (!skip.has('dawn')) {
         : '; f16 products: no f16 subgroup matrices on this adapter';
       pass(
         `dawn step, ${name}`,
-        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms; attention unfused ` +
+        `fused ${v.fused!.dispatches} dispatches ${v.fused!.ms_per_step} ms (${v.fused!.tflop_per_s} TFLOP/s of products); attention unfused ` +
           `${v.attention_unfused!.dispatches} dispatches ${v.attention_unfused!.ms_per_step} ms; node by node ` +
           `${v.node_by_node!.dispatches} dispatches ${v.node_by_node!.ms_per_step} ms${tuning}${half} (inputs fed from the host)`,
       );
@@ -558,39 +563,27 @@ if (starts('dawn profile', 20, 'profile', 'dawn')) {
       }),
     );
     const times = await session.profile(trainFeeds(1));
+    const traffic = session.kernelTraffic;
     await session.release();
-    const total = times.reduce((a, t) => a + t.ms, 0);
-    const byOp = new Map<string, { ms: number; n: number }>();
-    for (const t of times) {
-      const op = t.label.split(' ')[0]!;
-      const e = byOp.get(op) ?? { ms: 0, n: 0 };
-      e.ms += t.ms;
-      e.n += 1;
-      byOp.set(op, e);
-    }
-    const dawnProfile = {
-      dispatches: times.length,
-      total_ms: Math.round(total * 100) / 100,
-      by_op_type: [...byOp]
-        .sort((a, b) => b[1].ms - a[1].ms)
-        .map(([opType, e]) => ({
-          opType,
-          ms: Math.round(e.ms * 100) / 100,
-          n: e.n,
-          pct: Math.round((e.ms / total) * 1000) / 10,
-        })),
-      top_nodes: [...times]
-        .sort((a, b) => b.ms - a.ms)
-        .slice(0, 15)
-        .map((t) => ({ node: t.label, ms: Math.round(t.ms * 1000) / 1000 })),
-    };
+    const dawnProfile = summariseDawnProfile(times, traffic, 12);
     summary.dawn_profile = dawnProfile;
+    // every dispatch with its node's modelled bytes and FLOPs, to read against the GPU's limits afterwards
+    if (values.out)
+      writeFileSync(
+        join(values.out, 'dawn-profile.json'),
+        JSON.stringify({ dispatches: times, nodes: traffic }, null, 1),
+      );
+    const rate = (g: { tflop_per_s: number | null; gb_per_s: number | null }) =>
+      g.tflop_per_s !== null ? `${g.tflop_per_s} TFLOP/s` : `${g.gb_per_s} GB/s`;
+    const { products: pr, memory: mem } = dawnProfile;
     pass(
       'dawn profile',
-      `${dawnProfile.dispatches} dispatches, ${dawnProfile.total_ms} ms of kernels; top op types: ${dawnProfile.by_op_type
-        .slice(0, 5)
-        .map((o) => `${o.opType} ${o.pct}%`)
-        .join(', ')}`,
+      `${dawnProfile.dispatches} dispatches, ${dawnProfile.total_ms} ms of kernels; products ${pr.pct}% ` +
+        `(${pr.gflop} GFLOP at ${pr.tflop_per_s} TFLOP/s), the rest ${mem.pct}% (${mem.gb} GB at ${mem.gb_per_s} GB/s, ` +
+        `modelled); by kernel: ${dawnProfile.by_kernel
+          .slice(0, 6)
+          .map((k) => `${k.kernel} ${k.pct}% ${rate(k)}`)
+          .join(', ')}`,
     );
   } catch (e) {
     fail('dawn profile', e);

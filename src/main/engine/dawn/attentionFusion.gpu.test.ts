@@ -35,7 +35,15 @@ async function runDawn(g: Graph, feeds: Feeds, attention: boolean) {
   const session = await DawnSession.create(g, { rewrite: true, attention });
   try {
     const out = await session.run(feeds);
-    return { out, dispatches: session.dispatchCount, labels: session.dispatchLabels };
+    const flopsOf = (kernel: string) =>
+      session.kernelTraffic.filter((k) => k.kernel === kernel).reduce((sum, k) => sum + k.flops, 0);
+    return {
+      out,
+      dispatches: session.dispatchCount,
+      labels: session.dispatchLabels,
+      flops: session.productFlops,
+      flopsOf,
+    };
   } finally {
     await session.release();
   }
@@ -64,6 +72,14 @@ describe('fused causal self-attention on Dawn', () => {
     expect(fused.labels.filter((l) => l.startsWith('CausalAttentionGrad ')).length).toBe(3);
     expect(fused.labels.filter((l) => / \[(\d+,){3,}\d+\]( |$)/.test(l))).toEqual([]);
     expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+    // what profiles divide by: the unfused graph multiplies all T² pairs in 6 products (2 forward, 4 backward),
+    // the fused kernels the T(T+1)/2 causal ones in 2 forward and 8 backward (the scores recomputed)
+    const [B, H, T, D] = shape;
+    expect(unfused.flops).toBe(6 * 2 * B * H * T * T * D);
+    const causalPairs = (B * H * T * (T + 1)) / 2;
+    expect(fused.flopsOf('CausalAttention')).toBe(2 * 2 * D * causalPairs);
+    expect(fused.flopsOf('CausalAttentionGrad')).toBe(8 * 2 * D * causalPairs);
+    expect(fused.flops).toBe(10 * 2 * D * causalPairs);
   });
 
   it('dropout changes y where the mask drops (the fused kernel applies the mask, not just the scale)', async () => {

@@ -38,6 +38,12 @@ export interface Kernel {
   readonly scratchBytes?: readonly number[];
   /** What the generator chose where it had a choice (a product's tile: "8x8x8"), for profiles. */
   readonly variant?: string;
+  /**
+   * Floating-point operations of the kernel's products, 2 per multiply-add as they are executed (recomputed
+   * products counted again), so that a profile can say how close a product runs to the GPU's arithmetic peak.
+   * Absent for kernels whose cost is moving memory: their profile measure is bytes per second.
+   */
+  readonly flops?: number;
 }
 
 /**

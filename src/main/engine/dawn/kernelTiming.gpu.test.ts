@@ -53,6 +53,11 @@ describe("GPU timestamps on the engine's Dawn device", () => {
       const times = await session.profile({ x: floats([32, 24], 1), w: floats([40, 24], 2) });
       expect(times.map((t) => t.label)).toEqual(session.dispatchLabels);
       expect(times.every((t) => t.ms >= 0)).toBe(true);
+      // each dispatch names its node, whose FLOPs and bytes turn the times into rates (dawnProfile.ts)
+      const nodes = times.map((t) => session.kernelTraffic[t.node]!);
+      expect(nodes.map((k) => k.kernel)).toEqual(times.map((t) => t.label.split(' ')[0]));
+      expect(nodes[0]!.flops).toBe(2 * 32 * 40 * 24);
+      expect(nodes.slice(1).every((k) => k.flops === 0 && k.bytes > 0)).toBe(true);
       expect(rounded(times.map((t) => t.ms))).toBe(false);
     } finally {
       await session.release();

@@ -101,16 +101,27 @@ interface Slot {
 interface Dispatch {
   /** The node it belongs to, for profiles: "MatMul attn/scores [4,2,16,16]". */
   label: string;
+  /** That node's index in kernelTraffic (-1 for the constant nodes, which run once and are not profiled). */
+  node: number;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: readonly [number, number, number];
 }
 
-/** What one node of a run costs in dispatches and modelled memory traffic (DawnSession.kernelTraffic). */
+/** What one node of a run costs in dispatches, modelled memory traffic and arithmetic (DawnSession.kernelTraffic). */
 export interface KernelTraffic {
   readonly kernel: string;
   readonly dispatches: number;
   readonly bytes: number;
+  /** Its products' floating-point operations (Kernel.flops); 0 for kernels that only move and combine values. */
+  readonly flops: number;
+}
+
+/** One dispatch of a profiled run: its label, its GPU time, and its node's index in kernelTraffic. */
+export interface DispatchTime {
+  readonly label: string;
+  readonly ms: number;
+  readonly node: number;
 }
 
 /** A node one of the graph rewrites made: how to build its kernel, and what profiles call it. */
@@ -202,8 +213,8 @@ export class DawnSession implements EngineSession {
   readonly #pool: BufferPool;
   /**
    * Per node run (in run order): its kernel (the op, or what a rewrite made of it, e.g. "Gemm+(Mul,Add)"), its
-   * dispatches, and the bytes it reads and writes if it reads its inputs and writes its outputs once (a model of
-   * the memory traffic: tiles read twice or kept in cache are not counted).
+   * dispatches, the bytes it reads and writes if it reads its inputs and writes its outputs once (a model of
+   * the memory traffic: tiles read twice or kept in cache are not counted), and its products' FLOPs.
    */
   readonly kernelTraffic: readonly KernelTraffic[];
   /** How the products' tiles were chosen (productTuning.ts); null when they were not tuned. */
@@ -239,6 +250,11 @@ export class DawnSession implements EngineSession {
   /** Bytes a run's kernels read and write (the sum of kernelTraffic). */
   get trafficBytes(): number {
     return this.kernelTraffic.reduce((sum, k) => sum + k.bytes, 0);
+  }
+
+  /** Floating-point operations of a run's products (the sum of kernelTraffic's flops). */
+  get productFlops(): number {
+    return this.kernelTraffic.reduce((sum, k) => sum + k.flops, 0);
   }
 
   /** The number of kernel dispatches one run makes (constant nodes excluded). */
@@ -561,7 +577,7 @@ export class DawnSession implements EngineSession {
                 return { binding, resource: { buffer } };
               }),
             });
-            return { label, pipeline, bindGroup, workgroups: pass.workgroups };
+            return { label, node: -1, pipeline, bindGroup, workgroups: pass.workgroups };
           }),
         );
       }),
@@ -574,16 +590,20 @@ export class DawnSession implements EngineSession {
     const dispatches: Dispatch[] = [];
     const constantDispatches: Dispatch[] = [];
     const kernelTraffic: KernelTraffic[] = [];
-    requests.forEach(({ node }, i) => {
+    requests.forEach(({ node, kernel }, i) => {
       const once = node.outputs.every((o) => constant.has(o));
-      (once ? constantDispatches : dispatches).push(...built[i]!);
-      if (once) return;
+      if (once) {
+        constantDispatches.push(...built[i]!);
+        return;
+      }
+      dispatches.push(...built[i]!.map((d) => ({ ...d, node: kernelTraffic.length })));
       let bytes = 0;
       for (const t of [...node.inputs, ...node.outputs]) if (t) bytes += bytesOf(t);
       kernelTraffic.push({
         kernel: rewrites.get(node)?.label ?? node.opType,
         dispatches: built[i]!.length,
         bytes,
+        flops: kernel.flops ?? 0,
       });
     });
     const outputs = program.outputs.map((tensor) => {
@@ -683,13 +703,14 @@ export class DawnSession implements EngineSession {
   /**
    * One run with GPU timestamps around every dispatch (each in its own compute pass, so a little slower than
    * a plain run): where the step's time goes, kernel by kernel. Needs the adapter's timestamp-query feature.
+   * Each dispatch names its node in kernelTraffic, whose bytes and FLOPs turn times into rates (dawnProfile.ts).
    */
-  async profile(feeds: Record<string, ort.Tensor>): Promise<{ label: string; ms: number }[]> {
+  async profile(feeds: Record<string, ort.Tensor>): Promise<DispatchTime[]> {
     if (!this.#dev.features.includes('timestamp-query'))
       throw new Error(`the adapter (${this.#dev.adapter}) has no timestamp queries: no kernel profile`);
     await this.run(feeds, []); // constants computed, pipelines warm
     const { device } = this.#dev;
-    const times: { label: string; ms: number }[] = [];
+    const times: DispatchTime[] = [];
     const chunk = 2048; // WebGPU allows 4096 queries per set: two per dispatch
     for (let start = 0; start < this.#dispatches.length; start += chunk) {
       const part = this.#dispatches.slice(start, start + chunk);
@@ -729,7 +750,9 @@ export class DawnSession implements EngineSession {
       await read.mapAsync(GPUMapMode.READ);
       const ns = new BigInt64Array(read.getMappedRange().slice(0));
       read.unmap();
-      part.forEach((d, i) => times.push({ label: d.label, ms: Number(ns[2 * i + 1]! - ns[2 * i]!) / 1e6 }));
+      part.forEach((d, i) =>
+        times.push({ label: d.label, ms: Number(ns[2 * i + 1]! - ns[2 * i]!) / 1e6, node: d.node }),
+      );
       for (const o of [querySet, resolved, read]) o.destroy();
     }
     return times;

@@ -333,9 +333,18 @@ ${entry} {
   return { code, workgroups: workgroups(c), bindings };
 }
 
+/**
+ * FLOPs of `products` D-long products per (query, key) pair at or below the diagonal: 2·D each. The forward makes
+ * two per pair (q·k, then P·v); the backward eight, as its passes run them: q·k, dy·v and dS·k for dq; k·q and
+ * P·dy for dv; k·q, v·dy and dS·q for dk (five products of the math, the scores recomputed three times).
+ */
+const causalFlops = (c: AttentionShape, products: number): number =>
+  ((c.b * c.h * c.t * (c.t + 1)) / 2) * products * 2 * c.d4 * 4;
+
 /** CausalAttention: qkv [, key] → y, L. */
 export function causalAttentionKernel(req: KernelRequest): Kernel {
-  return { passes: [forwardPass(shapeOf(req))] };
+  const c = shapeOf(req);
+  return { passes: [forwardPass(c)], flops: causalFlops(c, 2) };
 }
 
 /** CausalAttentionGrad: qkv, y, L, dy [, key] → dqkv (its q, v and k thirds by the three passes). */
@@ -344,5 +353,6 @@ export function causalAttentionGradKernel(req: KernelRequest): Kernel {
   return {
     passes: [dqPass(c), keyRowPass(c, 'dv'), keyRowPass(c, 'dk')],
     scratchBytes: [c.b * c.h * c.t * 4],
+    flops: causalFlops(c, 8),
   };
 }

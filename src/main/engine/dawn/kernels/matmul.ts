@@ -458,11 +458,13 @@ export function gemmKernel(p: GemmProblem, choice: GemmChoice, post?: Epilogue):
       ? subgroupProductPass(p, sm, fragments, slices, after)
       : productPass(p, tiling, slices, choice.blocked, after);
   const variant = `${sm ? `f16 ${fragments.fm}x${fragments.fn}` : tilingName(tiling)}${splits > 1 ? ` K/${splits}` : ''}`;
-  if (splits === 1) return { passes: [product(1, post)], variant };
+  const flops = 2 * p.m * p.n * p.k * numelOf(p.batch);
+  if (splits === 1) return { passes: [product(1, post)], variant, flops };
   return {
     passes: [product(splits), splitSumPass(p, splits, post)],
     scratchBytes: [splits * p.m * p.n * numelOf(p.batch) * 4],
     variant,
+    flops,
   };
 }
 
