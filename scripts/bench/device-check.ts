@@ -5,6 +5,7 @@
  *     provider and host↔device copies (portable graph; the CPU-kernel graph for comparison);
  *  2. parity: one training step with dropout on WebGPU equals the CPU's (same portable graph), 1e-4;
  *  2b. the adapter the engine's own kernels get (Dawn): features, subgroup sizes, f16 fragment, limits;
+ *  2c. one step of the preset at full size on the engine's own kernels equals the CPU's (same portable graph);
  *  3. baby (nanoGPT shakespeare_char) on WebGPU, state on the device: up to --steps steps, tokens/s;
  *  3b. baby with the engine's own WebGPU kernels (the `dawn` device: tiled matrix products on Dawn), state on
  *     the device: up to --steps steps or --dawn-seconds;
@@ -44,7 +45,7 @@ import { shakespeareCharDataset } from '../../src/main/engine/testing/charDatase
 import { Trainer } from '../../src/main/engine/trainer.ts';
 import { summariseProfile } from '../../src/main/engine/profile.ts';
 import { summariseDawnProfile } from '../../src/main/engine/dawn/dawnProfile.ts';
-import { readTuningCache } from '../../src/main/engine/dawn/productTuning.ts';
+import { productTuningEnabled, readTuningCache } from '../../src/main/engine/dawn/productTuning.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,10 +87,13 @@ const skipped: Record<string, string> = {};
 const starts = (part: string, needs: number, ...names: string[]) => {
   if (names.some((n) => skip.has(n))) return false;
   if (left() >= needs) return true;
-  skipped[part] = `${Math.max(0, left()).toFixed(0)} s left of --deadline ${deadline}, needs about ${needs}`;
-  console.log(`SKIP ${stamp()} ${part}: ${skipped[part]}`);
+  skipPart(part, `${Math.max(0, left()).toFixed(0)} s left of --deadline ${deadline}, needs about ${needs}`);
   return false;
 };
+function skipPart(part: string, why: string): void {
+  skipped[part] = why;
+  console.log(`SKIP ${stamp()} ${part}: ${why}`);
+}
 /** A child's time limit: its own, or what is left before the deadline (less a margin to report), if sooner. */
 const childLimitMs = (seconds: number) => Math.round(Math.max(1, Math.min(seconds, left() - 10)) * 1000);
 const median = (xs: number[]) => {
@@ -230,6 +234,87 @@ if (!skip.has('dawn')) {
     );
   } catch (e) {
     fail('dawn adapter', e);
+  }
+}
+
+// 2c. the engine's own kernels at the preset's full size: one training step (its dropout, its batch) on Dawn equals
+// ONNX Runtime's CPU on the same portable graph and inputs. On this GPU the products run on the tiles tuned here
+// (this is the first Dawn session: it tunes them for the rest of the check), its subgroup size and its compiler.
+// AdamW's first step moves each weight by about ±lr whatever the gradient's size, so a gradient of about ε decides
+// its weight's last bits: the first moment (0.1·clipped gradient) is what is compared element by element.
+if (starts('dawn parity', 30, 'dawn')) {
+  try {
+    const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
+    const P = babyLayout.total;
+    const rng = new Rng(11);
+    const ids = Int32Array.from({ length: tokensPerStep }, () => rng.randint(65));
+    const tgt = Int32Array.from({ length: tokensPerStep }, () => rng.randint(65));
+    const params = initParams(babyLayout, 1);
+    const feeds = () => ({
+      [TRAIN_IO.params]: new ort.Tensor('float32', params, [P]),
+      [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
+      [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
+      [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [baby.train.batchSize, babyModel.blockSize]),
+      [TRAIN_IO.targets]: new ort.Tensor('int32', tgt, [baby.train.batchSize, babyModel.blockSize]),
+      [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
+      [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([1]), []),
+      [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([7]), []),
+    });
+    const read = (out: Record<string, ort.Tensor>) => ({
+      loss: Number(out[TRAIN_IO.loss]!.data[0]),
+      gradNorm: Number(out[TRAIN_IO.gradNorm]!.data[0]),
+      m: out[TRAIN_IO.mOut]!.data as Float32Array,
+      params: out[TRAIN_IO.paramsOut]!.data as Float32Array,
+    });
+    const cpuSession = await ort.InferenceSession.create(
+      portableStep,
+      sessionOptions('cpu', defaultThreads()),
+    );
+    const c = read(await cpuSession.run(feeds()));
+    await cpuSession.release();
+    const dawnSession = await DawnSession.create(
+      buildTrainGraph({
+        model: babyModel,
+        train: baby.train,
+        layout: babyLayout,
+        kind: 'step',
+        dropoutSeed: 1,
+        kernels: 'portable',
+      }),
+    );
+    const g = read(await dawnSession.run(feeds()));
+    const tiles = dawnSession.productTuning ? 'tuned tiles' : 'untuned tiles';
+    await dawnSession.release();
+    const maxDiff = (a: Float32Array, b: Float32Array) => {
+      let d = 0;
+      for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+      return d;
+    };
+    const mScale = c.m.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
+    const mDiff = maxDiff(c.m, g.m);
+    const paramDiff = maxDiff(c.params, g.params);
+    summary.dawn_parity = {
+      loss_cpu: c.loss,
+      loss_dawn: g.loss,
+      grad_norm_cpu: c.gradNorm,
+      grad_norm_dawn: g.gradNorm,
+      max_m_diff: mDiff,
+      max_m: mScale,
+      max_param_diff: paramDiff,
+      tiles,
+    };
+    const ok =
+      Math.abs(c.loss - g.loss) < 1e-4 &&
+      Math.abs(c.gradNorm - g.gradNorm) < 1e-4 * Math.max(1, c.gradNorm) &&
+      mDiff <= 1e-4 * mScale;
+    (ok ? pass : fail)(
+      `one ${preset} step on the engine's kernels (dawn) = CPU`,
+      `loss ${g.loss.toFixed(6)} vs ${c.loss.toFixed(6)}, grad norm ${g.gradNorm.toFixed(6)} vs ` +
+        `${c.gradNorm.toFixed(6)}, first moment within ${(mDiff / mScale).toExponential(1)} of its largest, ` +
+        `max param diff ${paramDiff.toExponential(1)} (${tiles})`,
+    );
+  } catch (e) {
+    fail(`one ${preset} step on the engine's kernels (dawn) = CPU`, e);
   }
 }
 
@@ -529,20 +614,28 @@ if (!skip.has('dawn')) {
     const tiles = Object.entries(adapters).flatMap(([adapter, products]) =>
       Object.values(products).map((p) => ({ adapter, ...p })),
     );
-    if (tiles.length === 0)
-      throw new Error(`no tuned products in ${tilesCache} (tuning off on this adapter?)`);
-    summary.dawn_tiles = tiles;
-    const names = [...new Set(tiles.flatMap((t) => Object.keys(t.ms)))].sort();
-    console.log(`\n| product (M×N×K) | chosen | generator's | ${names.join(' | ')} |`);
-    console.log(`| --- | --- | --- | ${names.map(() => '---:').join(' | ')} |`);
-    for (const t of tiles)
-      console.log(
-        `| ${t.shape} | ${t.tiling} | ${t.generator} | ${names.map((n) => t.ms[n]?.toFixed(4) ?? '—').join(' | ')} |`,
+    const adapter = (summary.dawn_adapter as { adapter?: string } | undefined)?.adapter;
+    if (tiles.length > 0) {
+      summary.dawn_tiles = tiles;
+      const names = [...new Set(tiles.flatMap((t) => Object.keys(t.ms)))].sort();
+      console.log(`\n| product (M×N×K) | chosen | generator's | ${names.join(' | ')} |`);
+      console.log(`| --- | --- | --- | ${names.map(() => '---:').join(' | ')} |`);
+      for (const t of tiles)
+        console.log(
+          `| ${t.shape} | ${t.tiling} | ${t.generator} | ${names.map((n) => t.ms[n]?.toFixed(4) ?? '—').join(' | ')} |`,
+        );
+      pass(
+        'dawn tiles',
+        `${tiles.length} products tuned, ${tiles.filter((t) => t.tiling !== t.generator).length} off the default`,
       );
-    pass(
-      'dawn tiles',
-      `${tiles.length} products tuned, ${tiles.filter((t) => t.tiling !== t.generator).length} off the default`,
-    );
+    } else if (adapter && !productTuningEnabled(adapter)) {
+      skipPart(
+        'dawn tiles',
+        `${adapter}: a software adapter's tiles are not tuned (XAI_LINK_DAWN_TUNE=1 tunes them)`,
+      );
+    } else {
+      throw new Error(`no tuned products in ${tilesCache}`);
+    }
   } catch (e) {
     fail('dawn tiles', e);
   }
