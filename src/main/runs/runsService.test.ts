@@ -42,13 +42,54 @@ const params = (over: Partial<CreateRunParams> = {}): CreateRunParams => ({
   ...over,
 });
 
-function waitFor(events: EventBus, runId: string, statuses: RunStatus[]): Promise<RunStatus> {
+/**
+ * The statuses runs announce on a bus, kept from the moment the bus is made. A tiny model trains a step in a
+ * millisecond in its worker, so a run can reach a status before the test gets round to waiting for it (while
+ * create() or resume() is still returning); a wait therefore also looks at what was already announced.
+ */
+class RunStatuses {
+  readonly #seen: { runId: string; status: RunStatus }[] = [];
+  readonly #waiting = new Set<() => void>();
+  /** Per run, the index after the status its last wait returned: each wait looks only further on. */
+  readonly #from = new Map<string, number>();
+
+  constructor(events: EventBus) {
+    events.on('run.status', (p) => {
+      this.#seen.push({ runId: p.runId, status: p.status });
+      for (const wake of [...this.#waiting]) wake();
+    });
+  }
+
+  /** The first of `statuses` the run announces after the one its previous wait returned. */
+  next(runId: string, statuses: RunStatus[]): Promise<RunStatus> {
+    return new Promise((resolve) => {
+      const look = () => {
+        const at = this.#seen.findIndex(
+          (e, i) => i >= (this.#from.get(runId) ?? 0) && e.runId === runId && statuses.includes(e.status),
+        );
+        if (at < 0) return;
+        this.#waiting.delete(look);
+        this.#from.set(runId, at + 1);
+        resolve(this.#seen[at]!.status);
+      };
+      this.#waiting.add(look);
+      look();
+    });
+  }
+}
+
+/**
+ * Stops the first run of `runs` that writes the checkpoint of `step`, from within the event, so that it stops
+ * long before its last step; resolves with that run's id. Set up before the run is created: the checkpoint can
+ * come before create() returns.
+ */
+function stopAtCheckpoint(events: EventBus, runs: RunsService, step: number): Promise<string> {
   return new Promise((resolve) => {
-    const off = events.on('run.status', (p) => {
-      if (p.runId === runId && statuses.includes(p.status)) {
-        off();
-        resolve(p.status);
-      }
+    const off = events.on('run.checkpoint', (p) => {
+      if (p.checkpoint.step !== step || !runs.list().some((r) => r.id === p.runId)) return;
+      off();
+      runs.stop(p.runId);
+      resolve(p.runId);
     });
   });
 }
@@ -56,6 +97,7 @@ function waitFor(events: EventBus, runId: string, statuses: RunStatus[]): Promis
 describe('RunsService', () => {
   it('creates and trains a run, streams events, keeps everything on disk; list/get survive a restart', async () => {
     const events = new EventBus();
+    const statuses = new RunStatuses(events);
     const seen: string[] = [];
     events.subscribe((name) => seen.push(name));
     const runs = new RunsService({ runsDir: join(root, 'runs'), events });
@@ -67,7 +109,7 @@ describe('RunsService', () => {
       tokensPerStep: 64,
       data: { name: 'shakespeare-30k', tokenizer: 'char' },
     });
-    expect(await waitFor(events, run.id, ['completed', 'failed'])).toBe('completed');
+    expect(await statuses.next(run.id, ['completed', 'failed'])).toBe('completed');
     for (const e of ['run.status', 'run.metrics', 'run.eval', 'run.checkpoint', 'run.sample', 'run.log'])
       expect(seen).toContain(e);
 
@@ -149,24 +191,18 @@ describe('RunsService', () => {
 
   it('a run whose process died shows as interrupted and resumes from its latest checkpoint', async () => {
     const events = new EventBus();
+    const statuses = new RunStatuses(events);
     const runsDir = join(root, 'runs-int');
     const runs = new RunsService({ runsDir, events });
+    const stopped = stopAtCheckpoint(events, runs, 10);
     const run = await runs.create(
       params({
         train: { batchSize: 4, maxIters: 30, evalInterval: 10, evalIters: 2, warmupIters: 2, logInterval: 1 },
       }),
     );
-    const stopAt = new Promise<void>((resolve) => {
-      const off = events.on('run.checkpoint', (p) => {
-        if (p.runId === run.id && p.checkpoint.step === 10) {
-          off();
-          resolve();
-        }
-      });
-    });
-    await stopAt;
-    runs.stop(run.id);
-    expect(await waitFor(events, run.id, ['stopped', 'failed'])).toBe('stopped');
+    expect(await stopped).toBe(run.id);
+    // 'completed' too: a stop that came too late fails here rather than waiting forever
+    expect(await statuses.next(run.id, ['stopped', 'failed', 'completed'])).toBe('stopped');
     // simulate a crash: the record says running, owned by a process that no longer exists
     const file = join(runs.get(run.id).run.runDir, 'run.json');
     const rec = JSON.parse(readFileSync(file, 'utf8'));
@@ -183,7 +219,7 @@ describe('RunsService', () => {
     await expect(async () => after.pause(run.id)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
     const resumed = await after.resume(run.id);
     expect(resumed.status).toBe('starting');
-    expect(await waitFor(events, run.id, ['completed', 'failed'])).toBe('completed');
+    expect(await statuses.next(run.id, ['completed', 'failed'])).toBe('completed');
     const metrics = after
       .get(run.id)
       .metrics.filter((m) => m.kind === 'train')
@@ -196,9 +232,11 @@ describe('RunsService', () => {
 describe('RunsService after a damaged checkpoint', () => {
   it('sets a torn latest checkpoint aside with a message and trains again to the same weights', async () => {
     const events = new EventBus();
+    const statuses = new RunStatuses(events);
+    // stopped at step 8's checkpoint with 24 steps to go: the stop reaches the worker long before the end
     const train = {
       batchSize: 4,
-      maxIters: 12,
+      maxIters: 32,
       evalInterval: 4,
       evalIters: 1,
       warmupIters: 2,
@@ -206,22 +244,14 @@ describe('RunsService after a damaged checkpoint', () => {
     };
     const reference = new RunsService({ runsDir: join(root, 'runs-ref'), events });
     const ref = await reference.create(params({ train }));
-    expect(await waitFor(events, ref.id, ['completed', 'failed'])).toBe('completed');
+    expect(await statuses.next(ref.id, ['completed', 'failed'])).toBe('completed');
 
     const runsDir = join(root, 'runs-torn');
     const runs = new RunsService({ runsDir, events });
+    const stopped = stopAtCheckpoint(events, runs, 8);
     const run = await runs.create(params({ train }));
-    const checkpointed = new Promise<void>((resolve) => {
-      const off = events.on('run.checkpoint', (p) => {
-        if (p.runId === run.id && p.checkpoint.step === 8) {
-          off();
-          resolve();
-        }
-      });
-    });
-    await checkpointed;
-    runs.stop(run.id);
-    expect(await waitFor(events, run.id, ['stopped', 'failed'])).toBe('stopped');
+    expect(await stopped).toBe(run.id);
+    expect(await statuses.next(run.id, ['stopped', 'failed', 'completed'])).toBe('stopped');
     // The disk tears the checkpoint (writes are atomic, so only the disk or a hand can).
     const latest = join(run.runDir, 'checkpoints', 'latest.safetensors');
     const bytes = readFileSync(latest);
@@ -231,7 +261,7 @@ describe('RunsService after a damaged checkpoint', () => {
     events.on('run.log', (p) => p.runId === run.id && p.level === 'warn' && logs.push(p.message));
     const after = new RunsService({ runsDir, events });
     await after.resume(run.id);
-    expect(await waitFor(events, run.id, ['completed', 'failed'])).toBe('completed');
+    expect(await statuses.next(run.id, ['completed', 'failed'])).toBe('completed');
     expect(logs.join('\n')).toMatch(
       /latest checkpoint is damaged .*kept it as .*latest\.safetensors\.broken-/,
     );
@@ -240,7 +270,7 @@ describe('RunsService after a damaged checkpoint', () => {
     );
     const weights = (dir: string) => loadCheckpoint(join(dir, 'checkpoints', 'latest.safetensors')).state;
     const [got, want] = [weights(run.runDir), weights(ref.runDir)];
-    expect(got.step).toBe(12);
+    expect(got.step).toBe(32);
     expect(Buffer.from(got.params.buffer).equals(Buffer.from(want.params.buffer))).toBe(true);
     expect(Buffer.from(got.m.buffer).equals(Buffer.from(want.m.buffer))).toBe(true);
     // The first attempt's metrics were dropped: each step once.
@@ -248,6 +278,6 @@ describe('RunsService after a damaged checkpoint', () => {
       .get(run.id)
       .metrics.filter((m) => m.kind === 'train')
       .map((m) => m.step);
-    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(steps).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
   }, 120_000);
 });
