@@ -13,7 +13,8 @@
  * Where the adapter multiplies f16 subgroup matrices (tensor cores), the rewritten step also runs with f16
  * products (`f16`, kernels/matmulSubgroup.ts) and the JSON gains `f16_speedup` and `f16_loss_delta`.
  * Each variant also reports its dispatches, its products' GFLOP (and, timed, the TFLOP/s the whole step reaches
- * with them), the bytes its kernels read and write (each input and output once) and its device memory; `--count-only` prints only those, without running (the full baby step on software Vulkan),
+ * with them), the bytes its kernels read and write (each input and output once) and its device memory;
+ * `--count-only` prints only those, without running (the full baby step on software Vulkan),
  * with the kinds of kernel that move the most bytes in the default (fused) step.
  * Prints a line per variant, then one JSON line.
  */

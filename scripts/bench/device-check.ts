@@ -96,6 +96,12 @@ function skipPart(part: string, why: string): void {
 }
 /** A child's time limit: its own, or what is left before the deadline (less a margin to report), if sooner. */
 const childLimitMs = (seconds: number) => Math.round(Math.max(1, Math.min(seconds, left() - 10)) * 1000);
+/** The largest |a[i] − b[i]|. */
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
@@ -111,7 +117,7 @@ const baby = configFromPreset(preset);
 const babyModel = resolveModelConfig(baby, { vocabSize: 65 });
 const babyLayout = gptParamLayout(babyModel);
 const tokensPerStep = baby.train.batchSize * babyModel.blockSize;
-/** The preset's training step graph (encoded once per variant: building the baby graph takes a while). */
+/** The preset's training step graph (built once per variant: building the baby graph takes a while). */
 const stepGraph = (kernels: KernelSet, dropout = babyModel.dropout) =>
   buildTrainGraph({
     model: { ...babyModel, dropout },
@@ -120,13 +126,15 @@ const stepGraph = (kernels: KernelSet, dropout = babyModel.dropout) =>
     kind: 'step',
     dropoutSeed: 1,
     kernels,
-  }).encode();
-const portableStep = stepGraph('portable');
+  });
+/** The portable step: the graph the Dawn sessions compile, and its encoding for ONNX Runtime's. */
+const portableGraph = stepGraph('portable');
+const portableStep = portableGraph.encode();
 
 // 1. placement
 try {
   const p = await measurePlacement(portableStep, 'webgpu', { gpuOutputs: GPU_STATE_ONLY });
-  const cpuKernels = await measurePlacement(stepGraph('ort'), 'webgpu');
+  const cpuKernels = await measurePlacement(stepGraph('ort').encode(), 'webgpu');
   summary.placement = {
     cpu_nodes: p.cpuNodes,
     copy_nodes: p.copyNodes,
@@ -181,8 +189,7 @@ try {
   };
   const c = await run('cpu');
   const g = await run('webgpu');
-  let d = 0;
-  for (let i = 0; i < P; i++) d = Math.max(d, Math.abs(c.params[i]! - g.params[i]!));
+  const d = maxAbsDiff(c.params, g.params);
   summary.parity = {
     loss_cpu: c.loss,
     loss_webgpu: g.loss,
@@ -204,12 +211,14 @@ try {
 
 // 2b. the adapter the engine's own kernels (Dawn) get: what the f16 and tiling decisions depend on, recorded even
 // where a later part fails
+let dawnAdapter: string | null = null;
 if (!skip.has('dawn')) {
   try {
     const { dawnDevice } = await import('../../src/main/engine/dawn/device.ts');
     const dev = await dawnDevice();
     const info = dev.device.adapterInfo;
     const limits = dev.device.limits;
+    dawnAdapter = dev.adapter;
     summary.dawn_adapter = {
       adapter: dev.adapter,
       vendor: info.vendor,
@@ -245,21 +254,6 @@ if (!skip.has('dawn')) {
 if (starts('dawn parity', 30, 'dawn')) {
   try {
     const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
-    const P = babyLayout.total;
-    const rng = new Rng(11);
-    const ids = Int32Array.from({ length: tokensPerStep }, () => rng.randint(65));
-    const tgt = Int32Array.from({ length: tokensPerStep }, () => rng.randint(65));
-    const params = initParams(babyLayout, 1);
-    const feeds = () => ({
-      [TRAIN_IO.params]: new ort.Tensor('float32', params, [P]),
-      [TRAIN_IO.m]: new ort.Tensor('float32', new Float32Array(P), [P]),
-      [TRAIN_IO.v]: new ort.Tensor('float32', new Float32Array(P), [P]),
-      [TRAIN_IO.idx]: new ort.Tensor('int32', ids, [baby.train.batchSize, babyModel.blockSize]),
-      [TRAIN_IO.targets]: new ort.Tensor('int32', tgt, [baby.train.batchSize, babyModel.blockSize]),
-      [TRAIN_IO.lr]: new ort.Tensor('float32', new Float32Array([1e-3]), []),
-      [TRAIN_IO.step]: new ort.Tensor('float32', new Float32Array([1]), []),
-      [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', new Uint32Array([7]), []),
-    });
     const read = (out: Record<string, ort.Tensor>) => ({
       loss: Number(out[TRAIN_IO.loss]!.data[0]),
       gradNorm: Number(out[TRAIN_IO.gradNorm]!.data[0]),
@@ -270,29 +264,15 @@ if (starts('dawn parity', 30, 'dawn')) {
       portableStep,
       sessionOptions('cpu', defaultThreads()),
     );
-    const c = read(await cpuSession.run(feeds()));
+    const c = read(await cpuSession.run(trainFeeds(1)));
     await cpuSession.release();
-    const dawnSession = await DawnSession.create(
-      buildTrainGraph({
-        model: babyModel,
-        train: baby.train,
-        layout: babyLayout,
-        kind: 'step',
-        dropoutSeed: 1,
-        kernels: 'portable',
-      }),
-    );
-    const g = read(await dawnSession.run(feeds()));
+    const dawnSession = await DawnSession.create(portableGraph);
+    const g = read(await dawnSession.run(trainFeeds(1)));
     const tiles = dawnSession.productTuning ? 'tuned tiles' : 'untuned tiles';
     await dawnSession.release();
-    const maxDiff = (a: Float32Array, b: Float32Array) => {
-      let d = 0;
-      for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-      return d;
-    };
     const mScale = c.m.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
-    const mDiff = maxDiff(c.m, g.m);
-    const paramDiff = maxDiff(c.params, g.params);
+    const mDiff = maxAbsDiff(c.m, g.m);
+    const paramDiff = maxAbsDiff(c.params, g.params);
     summary.dawn_parity = {
       loss_cpu: c.loss,
       loss_dawn: g.loss,
@@ -614,7 +594,6 @@ if (!skip.has('dawn')) {
     const tiles = Object.entries(adapters).flatMap(([adapter, products]) =>
       Object.values(products).map((p) => ({ adapter, ...p })),
     );
-    const adapter = (summary.dawn_adapter as { adapter?: string } | undefined)?.adapter;
     if (tiles.length > 0) {
       summary.dawn_tiles = tiles;
       const names = [...new Set(tiles.flatMap((t) => Object.keys(t.ms)))].sort();
@@ -628,10 +607,10 @@ if (!skip.has('dawn')) {
         'dawn tiles',
         `${tiles.length} products tuned, ${tiles.filter((t) => t.tiling !== t.generator).length} off the default`,
       );
-    } else if (adapter && !productTuningEnabled(adapter)) {
+    } else if (dawnAdapter && !productTuningEnabled(dawnAdapter)) {
       skipPart(
         'dawn tiles',
-        `${adapter}: a software adapter's tiles are not tuned (XAI_LINK_DAWN_TUNE=1 tunes them)`,
+        `${dawnAdapter}: a software adapter's tiles are not tuned (XAI_LINK_DAWN_TUNE=1 tunes them)`,
       );
     } else {
       throw new Error(`no tuned products in ${tilesCache}`);
@@ -645,16 +624,7 @@ if (!skip.has('dawn')) {
 if (starts('dawn profile', 20, 'profile', 'dawn')) {
   try {
     const { DawnSession } = await import('../../src/main/engine/dawn/session.ts');
-    const session = await DawnSession.create(
-      buildTrainGraph({
-        model: babyModel,
-        train: baby.train,
-        layout: babyLayout,
-        kind: 'step',
-        dropoutSeed: 1,
-        kernels: 'portable',
-      }),
-    );
+    const session = await DawnSession.create(portableGraph);
     const times = await session.profile(trainFeeds(1));
     const traffic = session.kernelTraffic;
     await session.release();
@@ -729,7 +699,7 @@ if (starts('where the time goes', 60, 'ablation')) {
     );
     ablation.step_no_dropout = await timeSession(
       'step, dropout 0',
-      stepGraph('portable', 0),
+      stepGraph('portable', 0).encode(),
       GPU_STATE_ONLY,
       trainFeeds,
     );
