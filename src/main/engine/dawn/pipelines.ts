@@ -1,3 +1,5 @@
+import { inLaneOrder } from './laneOrder.ts';
+
 /** Pipelines by WGSL source, per device: sessions of one run share their kernels. */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
@@ -13,7 +15,7 @@ export async function pipelineFor(
     p = device
       .createComputePipelineAsync({
         layout: 'auto',
-        compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
+        compute: { module: device.createShaderModule({ code: inLaneOrder(code) }), entryPoint: 'main' },
       })
       .catch((e: unknown) => {
         cache.delete(code);

@@ -32,6 +32,7 @@ import {
 import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
+import { envChoice } from '../../util/envChoice.ts';
 
 /**
  * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
@@ -69,10 +70,7 @@ export type ProductPrecision = 'f32' | 'f16';
 
 /** XAI_LINK_DAWN_PRECISION=f16 makes f16 products the default of every Dawn session of the process. */
 export function productPrecision(env: NodeJS.ProcessEnv = process.env): ProductPrecision {
-  const v = env.XAI_LINK_DAWN_PRECISION;
-  if (v === undefined || v === '' || v === 'f32') return 'f32';
-  if (v === 'f16') return 'f16';
-  throw new Error(`XAI_LINK_DAWN_PRECISION=${v}: use f32 or f16`);
+  return envChoice(env, 'XAI_LINK_DAWN_PRECISION', ['f32', 'f16']);
 }
 
 export interface DawnSessionOptions {

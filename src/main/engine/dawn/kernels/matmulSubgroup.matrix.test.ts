@@ -198,6 +198,26 @@ describe('f16 products on the matrix units (subgroup matrices)', () => {
     expect(far.ratio).toBeLessThanOrEqual(1);
   });
 
+  it('a chunk’s largest value, staged by the last lane, sets its scale: no clearing of the maxima races with it', async () => {
+    // Lanes 0–3 clear the chunk maxima that every lane then raises. Without a barrier between the two, a lane that
+    // raised its maximum before the clearing had it wiped, and its value overflowed f16. Software Vulkan runs the
+    // lanes in order, so only XAI_LINK_DAWN_LANE_ORDER=reversed (npm run test:webgpu-races) puts it before.
+    const s = await shape();
+    const p = { m: 16, n: 16, k: 4 * s.k };
+    const lanes = 4 * s.subgroupSize;
+    const bk = 2 * s.k;
+    // A is [M, K]: the first chunk's element q (row q / BK, column q % BK) is staged by lane q mod lanes
+    const q = lanes - 1;
+    const a = operand(p.m * p.k, 16, () => 1);
+    a[Math.floor(q / bk) * p.k + (q % bk)] = 1024;
+    const r = await worstOverBound(
+      p,
+      a,
+      operand(p.k * p.n, 17, () => 1),
+    );
+    expect(r.ratio).toBeLessThanOrEqual(1);
+  });
+
   it('4×4 fragments a subgroup (a tile twice as large each way), ragged and batched', async () => {
     for (const p of [
       { m: 70, n: 45, k: 50 },

@@ -235,6 +235,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (lid < 4u) { atomicStore(&peak[lid], 0u); }
   ${a.load('kBegin')}
   ${b.load('kBegin')}
+  // every lane raises the first chunk's maxima only once they are cleared (the global reads above are in flight)
+  workgroupBarrier();
   for (var kt = 0u; kt < steps; kt++) {
     let even = (kt % 2u) * 2u;
     atomicMax(&peak[even], bitcast<u32>(${a.magnitude}));

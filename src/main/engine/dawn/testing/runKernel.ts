@@ -4,6 +4,7 @@ import { dawnDevice } from '../device.ts';
 import type { OnnxAttributeValue } from '../../../../shared/onnx/onnxModel.ts';
 import { attributeValue, kernelTypeOf, type Kernel, type KernelRequest } from '../kernel.ts';
 import { kernelGenerators } from '../kernels/index.ts';
+import { inLaneOrder, type LaneOrder } from '../laneOrder.ts';
 
 /**
  * Kernel tests: one node run by our WGSL on the Dawn device and by ONNX Runtime's CPU provider (the
@@ -53,11 +54,15 @@ export function toDeviceArray(input: NodeInput): HostArray {
   return input.data as HostArray;
 }
 
-/** Runs a kernel's passes once on the Dawn device; returns its outputs as host arrays. */
+/**
+ * Runs a kernel's passes once on the Dawn device; returns its outputs as host arrays. `order`: the lane order to
+ * compile it in (laneOrder.ts; by default the process's).
+ */
 export async function runKernelOnDevice(
   kernel: Kernel,
   req: KernelRequest,
   inputs: (HostArray | null)[],
+  order?: LaneOrder,
 ): Promise<HostArray[]> {
   const { device } = await dawnDevice();
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -76,7 +81,7 @@ export async function runKernelOnDevice(
   for (const pass of kernel.passes) {
     // Invalid WGSL surfaces here, with the compiler's message.
     device.pushErrorScope('validation');
-    const module = device.createShaderModule({ code: pass.code });
+    const module = device.createShaderModule({ code: inLaneOrder(pass.code, order) });
     const pipeline = device.createComputePipeline({
       layout: 'auto',
       compute: { module, entryPoint: 'main' },
@@ -127,8 +132,8 @@ export async function runKernelOnDevice(
   return results;
 }
 
-/** Runs the node with our kernel (the registered generator for its op type). */
-export async function runNodeOnDawn(spec: NodeSpec): Promise<HostArray[]> {
+/** Runs the node with our kernel (the registered generator for its op type), in `order` (runKernelOnDevice). */
+export async function runNodeOnDawn(spec: NodeSpec, order?: LaneOrder): Promise<HostArray[]> {
   const req = requestOf(spec);
   const generate = kernelGenerators[spec.opType];
   if (!generate) throw new Error(`no WebGPU kernel for ${spec.opType}`);
@@ -137,6 +142,7 @@ export async function runNodeOnDawn(spec: NodeSpec): Promise<HostArray[]> {
     kernel,
     req,
     spec.inputs.map((i) => (i ? toDeviceArray(i) : null)),
+    order,
   );
 }
 
