@@ -15,34 +15,8 @@ import {
   type NodeSpec,
   floatInput,
 } from '../testing/runKernel.ts';
-import {
-  gemmKernelOf,
-  matMulKernel,
-  PRODUCT_TILINGS,
-  tilingName,
-  type GemmChoice,
-  type Tiling,
-} from './matmul.ts';
-
-const matMulSpec = (a: number[], b: number[], out: number[]): NodeSpec => ({
-  opType: 'MatMul',
-  inputs: [floatInput(a, 1), floatInput(b, 2)],
-  outputs: [{ dtype: 'float32', shape: out }],
-});
-
-interface GemmCase {
-  a: number[];
-  b: number[];
-  c?: number[];
-  out: number[];
-  attributes?: NodeSpec['attributes'];
-}
-const gemmSpec = ({ a, b, c, out, attributes }: GemmCase): NodeSpec => ({
-  opType: 'Gemm',
-  inputs: [floatInput(a, 1), floatInput(b, 2), ...(c ? [floatInput(c, 3)] : [])],
-  outputs: [{ dtype: 'float32', shape: out }],
-  attributes,
-});
+import { gemmKernelOf, matMulKernel, type GemmChoice, type Tiling } from './matmul.ts';
+import { gemmSpec, matMulSpec, type GemmCase } from '../testing/gemmProblems.ts';
 
 const TOLERANCE = 1e-5;
 
@@ -277,46 +251,5 @@ describe('MatMul', () => {
     };
     const [reference] = (await runNodeOnOrt(plain)) as [Float32Array];
     expect(maxRelativeError(ours, reference)).toBeLessThan(TOLERANCE);
-  });
-});
-
-/**
- * The tuner (productTuning.ts) may pick any of PRODUCT_TILINGS on a user's GPU: training must not depend on which,
- * so each gives the same bits as the others, on long K sums (summed in blocks), K split across workgroups, ragged
- * edges and batches.
- */
-describe('every product tiling gives the same bits', () => {
-  const gemmCase = (c: GemmCase) => gemmSpec(c);
-  it.each<[string, NodeSpec]>([
-    [
-      'a long K summed in blocks, not a multiple of 16',
-      gemmCase({ a: [40, 600], b: [600, 36], out: [40, 36] }),
-    ],
-    [
-      'K split across workgroups (weight gradient: dyᵀ·x)',
-      gemmCase({ a: [1224, 70], b: [1224, 36], out: [70, 36], attributes: { transA: { int: 1 } } }),
-    ],
-    [
-      'a short K, ragged, with a bias',
-      gemmCase({ a: [37, 27], b: [50, 27], c: [50], out: [37, 50], attributes: { transB: { int: 1 } } }),
-    ],
-    ['batched (attention · values)', matMulSpec([2, 3, 20, 40], [2, 3, 40, 24], [2, 3, 20, 24])],
-  ])('%s', async (_name, spec) => {
-    const req = requestOf(spec);
-    const inputs = spec.inputs.map((i) => (i ? toDeviceArray(i) : null));
-    const bits = new Map<string, Buffer>();
-    for (const tiling of PRODUCT_TILINGS) {
-      const kernel = spec.opType === 'Gemm' ? gemmKernelOf(req, { tiling }) : matMulKernel(req, { tiling });
-      const [out] = (await runKernelOnDevice(kernel, req, inputs)) as [Float32Array];
-      bits.set(tilingName(tiling), Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-    }
-    const [first, ...rest] = [...bits.values()];
-    for (const [name, b] of [...bits].slice(1)) expect(b.equals(first!), name).toBe(true);
-    expect(rest).toHaveLength(PRODUCT_TILINGS.length - 1);
-    // and they are right
-    const [reference] = (await runNodeOnOrt(spec)) as [Float32Array];
-    expect(
-      maxRelativeError(new Float32Array(first!.buffer, first!.byteOffset, first!.length / 4), reference),
-    ).toBeLessThan(2e-5);
   });
 });
