@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dawnDevice } from './device.ts';
-import { inLaneOrder, type LaneOrder } from './laneOrder.ts';
-import { floatInput, runNodeOnDawn, type NodeSpec } from './testing/runKernel.ts';
+import type { Kernel, KernelRequest } from './kernel.ts';
+import type { LaneOrder } from './laneOrder.ts';
+import { floatInput, runKernelOnDevice, runNodeOnDawn, type NodeSpec } from './testing/runKernel.ts';
 
 const WG = 64;
 
@@ -14,7 +15,6 @@ const WG = 64;
  * last read their own), with or without the barrier between. Returns the lanes that read something else.
  */
 async function neighbourRead(step: 1 | -1, barrier: boolean, order: LaneOrder): Promise<number[]> {
-  const { device } = await dawnDevice();
   const code = `
 @group(0) @binding(0) var<storage, read_write> out: array<u32>;
 var<workgroup> tile: array<u32, ${WG}>;
@@ -24,42 +24,19 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   ${barrier ? 'workgroupBarrier();' : ''}
   out[lid] = tile[${step === 1 ? `min(lid + 1u, ${WG - 1}u)` : 'max(lid, 1u) - 1u'}];
 }`;
-  device.pushErrorScope('validation');
-  const pipeline = device.createComputePipeline({
-    layout: 'auto',
-    compute: { module: device.createShaderModule({ code: inLaneOrder(code, order) }), entryPoint: 'main' },
-  });
-  const invalid = await device.popErrorScope();
-  if (invalid) throw new Error(`the test kernel did not compile: ${invalid.message}`);
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
-  const out = device.createBuffer({ size: WG * 4, usage });
-  const read = device.createBuffer({
-    size: WG * 4,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(
-    0,
-    device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: { buffer: out } }],
-    }),
-  );
-  pass.dispatchWorkgroups(1);
-  pass.end();
-  encoder.copyBufferToBuffer(out, 0, read, 0, WG * 4);
-  device.queue.submit([encoder.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const got = new Uint32Array(read.getMappedRange().slice(0));
-  read.unmap();
-  out.destroy();
-  read.destroy();
+  const req: KernelRequest = {
+    opType: 'NeighbourRead',
+    inputs: [],
+    outputs: [{ shape: [WG], type: 'u32' }],
+    attributes: {},
+    constants: [],
+  };
+  const kernel: Kernel = { passes: [{ code, workgroups: [1, 1, 1], bindings: [0] }] };
+  const [got] = await runKernelOnDevice(kernel, req, [], order);
   const wrong: number[] = [];
   for (let lane = 0; lane < WG; lane++) {
     const neighbour = Math.min(Math.max(lane + step, 0), WG - 1);
-    if (got[lane] !== neighbour + 1) wrong.push(lane);
+    if (got![lane] !== neighbour + 1) wrong.push(lane);
   }
   return wrong;
 }
