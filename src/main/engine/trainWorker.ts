@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { Trainer, type TrainerOptions } from './trainer.ts';
+import { trainThroughDeviceLoss } from './deviceRecovery.ts';
+import type { Trainer, TrainerOptions } from './trainer.ts';
 import type { ToWorker, FromWorker } from './trainingWorker.ts';
 
 /**
@@ -39,10 +40,16 @@ port.on('message', handle);
 
 try {
   const opts = workerData as Omit<TrainerOptions, 'onEvent'>;
-  trainer = await Trainer.create({ ...opts, onEvent: (event) => post({ type: 'event', event }) });
-  for (const m of early.splice(0)) handle(m);
-  await trainer.run();
-  await trainer.close();
+  await trainThroughDeviceLoss(
+    { ...opts, onEvent: (event) => post({ type: 'event', event }) },
+    {
+      // messages that come while a lost device is reopened wait for the trainer that takes over
+      onTrainer: (t) => {
+        trainer = t;
+        if (t) for (const m of early.splice(0)) handle(m);
+      },
+    },
+  );
   post({ type: 'finished' });
 } catch (e) {
   const err = e as Error & { hint?: string; issues?: { path: string; message: string }[] };
@@ -54,7 +61,6 @@ try {
     issues: err?.issues,
     stack: err?.stack,
   });
-  await trainer?.close().catch(() => undefined);
 } finally {
   port.off('message', handle);
   port.close();

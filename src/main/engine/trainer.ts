@@ -468,6 +468,11 @@ export class Trainer {
     return this.#paused;
   }
 
+  /** Whether stop() was called: the run ends at its next step boundary. */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;

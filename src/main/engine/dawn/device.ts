@@ -1,4 +1,5 @@
 import { create, globals } from 'webgpu';
+import { GpuDeviceLostError } from '../deviceLost.ts';
 import type { SubgroupMatrixShape } from './kernels/matmulSubgroup.ts';
 
 /**
@@ -20,6 +21,10 @@ export interface DawnDevice {
    * fragments for one size).
    */
   readonly subgroupMatrix: SubgroupMatrixShape | null;
+  /** Settles when the device is lost (a driver reset, Windows' TDR, the GPU removed); pending while it works. */
+  readonly lost: Promise<GpuDeviceLostError>;
+  /** The loss once it has been reported, else null. */
+  lostError(): GpuDeviceLostError | null;
 }
 
 /** Features the kernels use when the adapter has them; none is required. */
@@ -34,12 +39,27 @@ let shared: Promise<DawnDevice> | null = null;
 /** Dawn's instance: held for the life of the process, since the device dies with it when it is collected. */
 let instance: GPU | null = null;
 
-/** The process's Dawn device, created on first use; rejects with what to install when there is no adapter. */
+/**
+ * The process's Dawn device, created on first use; rejects with what to install when there is no adapter. Once
+ * the device is lost, the next call opens a new one (on the adapter as it is then: after a driver reset it is
+ * back).
+ */
 export function dawnDevice(): Promise<DawnDevice> {
-  shared ??= openDevice().catch((e: unknown) => {
-    shared = null;
-    throw e;
-  });
+  if (!shared) {
+    const opening: Promise<DawnDevice> = openDevice().then(
+      (dev) => {
+        void dev.lost.then(() => {
+          if (shared === opening) shared = null;
+        });
+        return dev;
+      },
+      (e: unknown) => {
+        if (shared === opening) shared = null;
+        throw e;
+      },
+    );
+    shared = opening;
+  }
   return shared;
 }
 
@@ -136,5 +156,18 @@ async function openDevice(): Promise<DawnDevice> {
   // the driver's own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best; vendor + device id else
   const adapterName =
     info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
-  return { device, adapter: adapterName, features, subgroupMatrix: subgroupMatrixOf(features, info) };
+  let lostError: GpuDeviceLostError | null = null;
+  const lost = device.lost.then((why) => {
+    lostError = new GpuDeviceLostError(adapterName, why.reason ?? 'unknown', why.message.trim());
+    console.error(`WebGPU: ${lostError.message}`);
+    return lostError;
+  });
+  return {
+    device,
+    adapter: adapterName,
+    features,
+    subgroupMatrix: subgroupMatrixOf(features, info),
+    lost,
+    lostError: () => lostError,
+  };
 }

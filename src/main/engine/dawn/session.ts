@@ -33,6 +33,7 @@ import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 import { envChoice } from '../../util/envChoice.ts';
+import { isGpuDeviceLost } from '../deviceLost.ts';
 
 /**
  * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
@@ -285,7 +286,13 @@ export class DawnSession implements EngineSession {
     } catch (e) {
       // The fused attention kernels are the largest shaders the executor makes: should a driver refuse them, the
       // step still runs, with the attention unfused, and says so (an explicit `attention` option is obeyed).
-      if (!attention || opts.attention !== undefined || graph.attentionSites.length === 0) throw e;
+      if (
+        isGpuDeviceLost(e) ||
+        !attention ||
+        opts.attention !== undefined ||
+        graph.attentionSites.length === 0
+      )
+        throw e;
       const session = await DawnSession.#build(graph, { ...opts, rewrite, attention: false });
       session.attentionFallback = (e as Error).message.split('\n')[0]!;
       console.warn(`the fused attention kernels failed (${session.attentionFallback}); running it unfused`);
@@ -581,6 +588,9 @@ export class DawnSession implements EngineSession {
       }),
     );
     const invalid = await device.popErrorScope();
+    // a lost device reports no errors: its calls do nothing
+    const gone = dev.lostError();
+    if (gone) throw gone;
     if (invalid) {
       for (const b of owned) b.destroy();
       throw new Error(`the WebGPU executor could not prepare ${graph.name}: ${invalid.message}`);
@@ -642,6 +652,32 @@ export class DawnSession implements EngineSession {
     fetches?: ort.InferenceSession.FetchesType,
   ): Promise<Record<string, ort.Tensor>> {
     if (this.#released) throw new Error('the WebGPU session was released');
+    const gone = this.#dev.lostError();
+    if (gone) throw gone;
+    try {
+      return await this.#submitAndRead(feeds, fetches);
+    } catch (e) {
+      throw await this.#lossBehind(e);
+    }
+  }
+
+  /**
+   * On a lost device, submissions do nothing and every read is refused with a bare AbortError, which may come
+   * before the loss itself is reported: the loss, when it follows within a second, is the error to give.
+   */
+  async #lossBehind(e: unknown): Promise<unknown> {
+    if ((e as { name?: unknown } | null)?.name !== 'AbortError') return e;
+    const lost = await Promise.race([
+      this.#dev.lost,
+      new Promise<null>((resolve) => setTimeout(resolve, 1000, null).unref()),
+    ]);
+    return lost ?? e;
+  }
+
+  async #submitAndRead(
+    feeds: Record<string, ort.Tensor>,
+    fetches?: ort.InferenceSession.FetchesType,
+  ): Promise<Record<string, ort.Tensor>> {
     const { device } = this.#dev;
     const encoder = device.createCommandEncoder();
     this.#upload(encoder, feeds);
