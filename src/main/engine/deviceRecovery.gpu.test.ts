@@ -12,7 +12,7 @@ import { runConfigSchema, type RunConfigInput } from '../../shared/engine/config
 import { loadCheckpoint } from './checkpoint.ts';
 import { dawnDevice } from './dawn/device.ts';
 import { DawnSession } from './dawn/session.ts';
-import { GpuDeviceLostError } from './deviceLost.ts';
+import { GpuDeviceLostError } from './gpuErrors.ts';
 import { trainThroughDeviceLoss } from './deviceRecovery.ts';
 import { Graph } from './graph/graph.ts';
 import { prepareCharDataset, shakespearePath } from './testing/charDataset.ts';

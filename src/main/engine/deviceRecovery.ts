@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isGpuDeviceLost } from './deviceLost.ts';
+import { isGpuDeviceLost } from './gpuErrors.ts';
 import { RUN_FILES, Trainer, type TrainerOptions } from './trainer.ts';
 
 /**

@@ -164,7 +164,11 @@ function ortThreads(): number {
 export function explainFailure(name: ExecutionProviderName, e: unknown): string {
   const raw = e instanceof Error ? e.message : String(e);
   const firstLine = raw.split('\n')[0]!.slice(0, 300);
-  if ((name === 'webgpu' || name === 'dawn') && /adapter/i.test(raw)) {
+  // the engine's GPU errors (gpuErrors.ts) say what happened, and what to change
+  const hint = (e as { hint?: unknown } | null)?.hint;
+  if (typeof hint === 'string') return `${firstLine}: ${hint}`;
+  // not "more than this adapter's largest storage binding": there is an adapter
+  if ((name === 'webgpu' || name === 'dawn') && /no (webgpu |supported )?adapter/i.test(raw)) {
     return 'no WebGPU adapter: no GPU with a Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver was found';
   }
   if (name === 'cuda' && /shared library|providers_shared|providers_cuda/i.test(raw)) {

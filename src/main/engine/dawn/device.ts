@@ -1,5 +1,5 @@
 import { create, globals } from 'webgpu';
-import { GpuDeviceLostError } from '../deviceLost.ts';
+import { GpuDeviceLostError } from '../gpuErrors.ts';
 import type { SubgroupMatrixShape } from './kernels/matmulSubgroup.ts';
 
 /**

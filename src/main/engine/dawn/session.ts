@@ -33,7 +33,8 @@ import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 import { envChoice } from '../../util/envChoice.ts';
-import { isGpuDeviceLost } from '../deviceLost.ts';
+import { isGpuDeviceLost } from '../gpuErrors.ts';
+import { CheckedBuffers } from './checkedBuffers.ts';
 
 /**
  * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
@@ -181,13 +182,13 @@ function deviceArray(dtype: DType, data: ArrayLike<number | bigint>): TypedArray
 /** Buffers handed out with gpu-buffer outputs come back here when the tensor is disposed. */
 class BufferPool {
   readonly #free = new Map<number, GPUBuffer[]>();
-  readonly device: GPUDevice;
+  readonly buffers: CheckedBuffers;
   constructor(device: GPUDevice) {
-    this.device = device;
+    this.buffers = new CheckedBuffers(device);
   }
   take(bytes: number): GPUBuffer {
     const size = padded(bytes);
-    return this.#free.get(size)?.pop() ?? this.device.createBuffer({ size, usage: USAGE_STORAGE() });
+    return this.#free.get(size)?.pop() ?? this.buffers.create({ size, usage: USAGE_STORAGE() });
   }
   give(buffer: GPUBuffer): void {
     const list = this.#free.get(buffer.size) ?? [];
@@ -204,6 +205,8 @@ export class DawnSession implements EngineSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly #dev: DawnDevice;
+  /** The graph's name, for errors. */
+  readonly #name: string;
   readonly #inputs: { tensor: Tensor; slot: Slot }[];
   readonly #outputs: { tensor: Tensor; slot: Slot; gpu: boolean; staging: GPUBuffer | null }[];
   readonly #dispatches: Dispatch[];
@@ -225,6 +228,7 @@ export class DawnSession implements EngineSession {
 
   private constructor(parts: {
     dev: DawnDevice;
+    name: string;
     inputs: { tensor: Tensor; slot: Slot }[];
     outputs: { tensor: Tensor; slot: Slot; gpu: boolean; staging: GPUBuffer | null }[];
     dispatches: Dispatch[];
@@ -234,6 +238,7 @@ export class DawnSession implements EngineSession {
     productTuning: ProductTuningReport | null;
   }) {
     this.#dev = parts.dev;
+    this.#name = parts.name;
     this.#inputs = parts.inputs;
     this.#outputs = parts.outputs;
     this.#dispatches = parts.dispatches;
@@ -334,11 +339,18 @@ export class DawnSession implements EngineSession {
     };
     const program = graph.program();
     const owned: GPUBuffer[] = [];
+    const allocated = new CheckedBuffers(device);
     const newBuffer = (bytes: number): GPUBuffer => {
-      const b = device.createBuffer({ size: padded(bytes), usage: USAGE_STORAGE() });
+      const b = allocated.create({ size: padded(bytes), usage: USAGE_STORAGE() });
       owned.push(b);
       return b;
     };
+    // before the kernels compile (seconds): a step that does not fit says so at once
+    const checkMemory = () =>
+      allocated.check(dev.adapter, graph.name).catch((e: unknown) => {
+        for (const b of owned) b.destroy();
+        throw e;
+      });
     const bytesOf = (t: Tensor) => numelOf(staticShape(t)) * 4;
     // A tensor larger than one storage binding cannot be bound: say which and by how much, before Dawn does.
     const limit = device.limits.maxStorageBufferBindingSize;
@@ -554,6 +566,8 @@ export class DawnSession implements EngineSession {
     for (const t of program.inputs) slots.get(t)!.buffer = newBuffer(slots.get(t)!.bytes);
     for (const n of nodes) if (isView(n)) slots.set(n.outputs[0]!, slots.get(root(n.inputs[0]!))!);
 
+    await checkMemory();
+
     // Pipelines (compiled concurrently) and bind groups.
     const gpuOutputs = new Set(opts.gpuOutputs ?? []);
     device.pushErrorScope('validation');
@@ -619,15 +633,17 @@ export class DawnSession implements EngineSession {
       const slot = slots.get(tensor)!;
       const staging = gpu
         ? null
-        : device.createBuffer({
+        : allocated.create({
             size: padded(slot.bytes),
             usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
           });
       if (staging) owned.push(staging);
       return { tensor, slot, gpu, staging };
     });
+    await checkMemory();
     return new DawnSession({
       dev,
+      name: graph.name,
       inputs: program.inputs.map((tensor) => ({ tensor, slot: slots.get(tensor)! })),
       outputs,
       dispatches,
@@ -704,8 +720,15 @@ export class DawnSession implements EngineSession {
     }
     device.pushErrorScope('validation');
     device.queue.submit([encoder.finish()]);
-    const invalid = await device.popErrorScope();
-    if (invalid) throw new Error(`WebGPU run failed: ${invalid.message}`);
+    const invalid = device.popErrorScope();
+    // a gpu-buffer output the GPU had no memory for: that, not the copy into it that failed, is the error
+    await this.#pool.buffers.check(
+      this.#dev.adapter,
+      `the outputs of ${this.#name}`,
+      this.deviceBytes + this.#pool.buffers.bytes,
+    );
+    const error = await invalid;
+    if (error) throw new Error(`WebGPU run failed: ${error.message}`);
     this.#constantsReady = true;
 
     const result: Record<string, ort.Tensor> = {};

@@ -1,8 +1,10 @@
+/** The GPU errors a run can meet whatever it trains, with what to do about them. Free of Dawn, so CPU code can read them. */
+
 /**
  * The GPU device a session ran on is gone: its driver was reset or updated, the GPU was removed or powered
  * down, or (Windows) a submission ran past the display driver's time limit (TDR, 2 s by default) and the OS
  * reset the GPU. Every buffer on it is gone with it, so the state on the device is lost; what a run saved to
- * disk is not. Kept free of Dawn so that CPU code (the training worker) can recognise it without loading it.
+ * disk is not.
  */
 export class GpuDeviceLostError extends Error {
   readonly hint: string;
@@ -22,4 +24,19 @@ export class GpuDeviceLostError extends Error {
 
 export function isGpuDeviceLost(e: unknown): e is GpuDeviceLostError {
   return e instanceof Error && e.name === 'GpuDeviceLostError';
+}
+
+/** The GPU could not hold a session's buffers (parameters, AdamW moments, the activations of its memory plan). */
+export class GpuOutOfMemoryError extends Error {
+  readonly hint: string;
+  constructor(adapter: string, what: string, bytes: number, detail: string) {
+    super(
+      `the GPU (${adapter}) ran out of memory for ${what}: its buffers take ${(bytes / 2 ** 30).toFixed(2)} GiB` +
+        (detail ? ` (${detail})` : ''),
+    );
+    this.name = 'GpuOutOfMemoryError';
+    this.hint =
+      'lower train.batchSize (raise train.gradAccumSteps to keep the tokens per step), turn on activation ' +
+      'checkpointing (--set train.activationCheckpointing=on), or close the programs that use the GPU';
+  }
 }
