@@ -76,6 +76,11 @@ const stamp = () => `[${elapsed().toFixed(0).padStart(3)} s]`;
 const pass = (what: string, detail = '') =>
   console.log(`PASS ${stamp()} ${what}${detail ? `: ${detail}` : ''}`);
 const fail = (what: string, why: unknown) => {
+  // a part the deadline cut short did not fail: it was not given its time
+  if (why instanceof CutAtDeadline) {
+    skipPart(what, why.message);
+    return;
+  }
   failures++;
   console.log(`FAIL ${stamp()} ${what}: ${why instanceof Error ? why.message.split('\n')[0] : String(why)}`);
 };
@@ -95,7 +100,12 @@ function skipPart(part: string, why: string): void {
   console.log(`SKIP ${stamp()} ${part}: ${why}`);
 }
 /** A child's time limit: its own, or what is left before the deadline (less a margin to report), if sooner. */
-const childLimitMs = (seconds: number) => Math.round(Math.max(1, Math.min(seconds, left() - 10)) * 1000);
+const childLimit = (seconds: number) => {
+  const ms = Math.round(Math.max(1, Math.min(seconds, left() - 10)) * 1000);
+  return { ms, byDeadline: ms < seconds * 1000 };
+};
+/** A child stopped by the deadline rather than by its own time limit (reported as SKIP, not FAIL). */
+class CutAtDeadline extends Error {}
 /** The largest |a[i] − b[i]|. */
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
   let d = 0;
@@ -406,12 +416,13 @@ function torchRun(label: string, extra: string[]) {
     '--quiet',
     ...extra,
   ];
+  const limit = childLimit(Number(values['torch-seconds']));
   const r = spawnSync('python3', args, {
     encoding: 'utf8',
-    timeout: childLimitMs(Number(values['torch-seconds'])),
+    timeout: limit.ms,
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
-  return lastJsonLine(r, label);
+  return lastJsonLine(r, label, limit.byDeadline);
 }
 const torch: Record<string, Record<string, unknown>> = {};
 if (!skip.has('torch')) {
@@ -489,16 +500,21 @@ async function timeSession(
 
 /** Runs one of our bench scripts in a process of its own (Dawn's toggles are per process); its last JSON line. */
 function benchScript(script: string, args: string[], env: Record<string, string>): Record<string, unknown> {
+  const limit = childLimit(120);
   const r = spawnSync(process.execPath, [script, ...args], {
     encoding: 'utf8',
-    timeout: childLimitMs(120),
+    timeout: limit.ms,
     env: { ...process.env, ...env },
   });
-  return lastJsonLine(r, script);
+  return lastJsonLine(r, script, limit.byDeadline);
 }
 
 /** The last line of a child's output that is a JSON object; else what it said on stderr, as an error. */
-function lastJsonLine(r: SpawnSyncReturns<string>, label: string): Record<string, unknown> {
+function lastJsonLine(
+  r: SpawnSyncReturns<string>,
+  label: string,
+  byDeadline = false,
+): Record<string, unknown> {
   const line = (r.stdout ?? '')
     .trim()
     .split('\n')
@@ -506,6 +522,8 @@ function lastJsonLine(r: SpawnSyncReturns<string>, label: string): Record<string
     .at(-1);
   if (!line) {
     const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    if (timedOut && byDeadline)
+      throw new CutAtDeadline(`${label}: stopped at --deadline ${deadline} before it reported`);
     const said = (r.stderr ?? '')
       .split('\n')
       .filter((l) => l.trim() && !l.startsWith('Warning: maxDynamic'))

@@ -40,12 +40,8 @@ export async function trainThroughDeviceLoss(
       trainer = await Trainer.create(attempt);
     } catch (e) {
       if (!lost) throw e;
-      throw new Error(
-        `${lost.error.message} after step ${lost.step}, and could not be opened again: ${(e as Error).message}`,
-        {
-          cause: e,
-        },
-      );
+      const why = `${lost.error.message} after step ${lost.step}, and could not be opened again`;
+      throw new Error(`${why}: ${(e as Error).message}`, { cause: e });
     }
     if (lost) {
       options.onEvent?.({

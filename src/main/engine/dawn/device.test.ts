@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dawnFlags, subgroupMatrixOf } from './device.ts';
+import { dawnFlags, gpuAdapterChoice, subgroupMatrixOf } from './device.ts';
 import { productPrecision } from './session.ts';
 
 const f16ToF32 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
@@ -31,6 +31,16 @@ describe('the f16 matrix units a Dawn adapter offers', () => {
       'enable-dawn-features=allow_unsafe_apis,disable_robustness,disable_workgroup_init,skip_validation',
       exact,
     ]);
+  });
+
+  it('XAI_LINK_GPU_ADAPTER picks the adapter by part of its name; blank is the default, a list is refused', () => {
+    expect(dawnFlags({ XAI_LINK_GPU_ADAPTER: ' RTX 4090 ' }).at(-1)).toBe('adapter=RTX 4090');
+    expect(gpuAdapterChoice({})).toBeNull();
+    expect(gpuAdapterChoice({ XAI_LINK_GPU_ADAPTER: '  ' })).toBeNull();
+    expect(dawnFlags({ XAI_LINK_GPU_ADAPTER: '' })).toHaveLength(2);
+    expect(() => gpuAdapterChoice({ XAI_LINK_GPU_ADAPTER: 'RTX 4090,RTX 3090' })).toThrow(
+      /one adapter's name/,
+    );
   });
 
   it('XAI_LINK_DAWN_PRECISION picks the products: f32 by default, f16 when asked, anything else refused', () => {

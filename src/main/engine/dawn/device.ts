@@ -78,7 +78,25 @@ export function dawnFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   // Dawn rounds GPU timestamps down to 65,536 ns unless told not to (a browser's defence against timing attacks,
   // which no page can mount here). The product tuner and the kernel profile time kernels of tens of microseconds
   // on a GPU: rounded, most would read 0 or 65.5 µs.
-  return [`enable-dawn-features=${features.join(',')}`, 'disable-dawn-features=timestamp_quantization'];
+  const flags = [
+    `enable-dawn-features=${features.join(',')}`,
+    'disable-dawn-features=timestamp_quantization',
+  ];
+  const adapter = gpuAdapterChoice(env);
+  return adapter ? [...flags, `adapter=${adapter}`] : flags;
+}
+
+/**
+ * XAI_LINK_GPU_ADAPTER: part of the name of the GPU to train on, where a machine has more than one ("4090", "Radeon",
+ * "Intel"); else the adapter Dawn ranks first for high performance (a discrete GPU before an integrated one). Dawn
+ * matches the name as its driver gives it, so two GPUs of one model cannot be told apart this way.
+ */
+export function gpuAdapterChoice(env: NodeJS.ProcessEnv = process.env): string | null {
+  const name = env.XAI_LINK_GPU_ADAPTER?.trim();
+  if (!name) return null;
+  if (name.includes(','))
+    throw new Error(`XAI_LINK_GPU_ADAPTER="${name}": give one adapter's name, or part of it, without commas`);
+  return name;
 }
 
 interface SubgroupMatrixConfig {
@@ -114,7 +132,22 @@ async function openDevice(): Promise<DawnDevice> {
   for (const [k, v] of Object.entries(globals as Record<string, unknown>))
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   const gpu = (instance ??= create(dawnFlags()));
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    // Dawn for Node refuses an adapter name that matches none, listing those it found
+    const choice = gpuAdapterChoice();
+    if (!choice) throw e;
+    const found = [...(e as Error).message.matchAll(/name: '([^']*)'/g)].map((m) => m[1]!);
+    throw new Error(
+      `no GPU adapter's name contains "${choice}" (XAI_LINK_GPU_ADAPTER, case matters): ` +
+        (found.length > 0
+          ? `this machine has ${found.map((n) => `"${n}"`).join(', ')}`
+          : 'this machine has none'),
+      { cause: e },
+    );
+  }
   if (!adapter) {
     throw new Error(
       'No WebGPU adapter (Dawn found no Vulkan, Metal or Direct3D 12 device): install the GPU driver, or on a ' +
