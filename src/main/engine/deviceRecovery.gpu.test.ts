@@ -16,7 +16,7 @@ import { GpuDeviceLostError } from './gpuErrors.ts';
 import { trainThroughDeviceLoss } from './deviceRecovery.ts';
 import { Graph } from './graph/graph.ts';
 import { prepareCharDataset, shakespearePath } from './testing/charDataset.ts';
-import { RUN_FILES, type TrainerEvent } from './trainer.ts';
+import { RUN_FILES, type Trainer, type TrainerEvent } from './trainer.ts';
 
 let root: string;
 let dataDir: string;
@@ -130,6 +130,30 @@ describe('losing the GPU device', () => {
     expect(b.params).toEqual(a.params);
     expect(b.m).toEqual(a.m);
     expect(b.v).toEqual(a.v);
+  }, 300_000);
+
+  it('a stop asked for before the loss is kept: the run resumes and stops at once, at its checkpoint', async () => {
+    const runDir = join(root, 'stopped');
+    let trainer: Trainer | null = null;
+    const steps: number[] = [];
+    const ends: string[] = [];
+    const onEvent = (e: TrainerEvent) => {
+      if (e.type === 'done') ends.push(e.status);
+      if (e.type !== 'metric') return;
+      steps.push(e.metric.step);
+      // the stop's checkpoint is the first read from the lost device
+      if (e.metric.step === 5) {
+        trainer!.stop();
+        void loseTheDevice();
+      }
+    };
+    await trainThroughDeviceLoss(
+      { config, data: { path: dataDir }, runDir, device: 'dawn', onEvent },
+      { backoffMs: 0, onTrainer: (t) => (trainer = t ?? trainer) },
+    );
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
+    expect(ends).toEqual(['stopped']);
+    expect(loadCheckpoint(join(runDir, RUN_FILES.latest)).state.step).toBe(4);
   }, 300_000);
 
   it('a loss that keeps coming back ends the run with the error and its hint; the last checkpoint stays', async () => {
