@@ -3,30 +3,25 @@
  * program to lose its device, `destroy()`; the engine handles every loss the same way, whatever its reason, so
  * destroying the device stands for a driver reset.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConfigSchema, type RunConfigInput } from '../../shared/engine/config.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { dawnDevice } from './dawn/device.ts';
 import { DawnSession } from './dawn/session.ts';
 import { GpuDeviceLostError } from './gpuErrors.ts';
 import { trainThroughDeviceLoss } from './deviceRecovery.ts';
 import { Graph } from './graph/graph.ts';
-import { prepareCharDataset, shakespearePath } from './testing/charDataset.ts';
+import { shakespeareSample, tinyRunConfig } from './testing/tinyRun.ts';
 import { RUN_FILES, type Trainer, type TrainerEvent } from './trainer.ts';
 
 let root: string;
 let dataDir: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'xai-device-loss-'));
-  dataDir = prepareCharDataset(
-    readFileSync(shakespearePath(), 'utf8').slice(0, 30_000),
-    join(root, 'data'),
-    'sh-30k',
-  );
+  dataDir = shakespeareSample(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -67,22 +62,7 @@ describe('losing the GPU device', () => {
     await second.release();
   }, 60_000);
 
-  const config = runConfigSchema.parse({
-    model: { nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, dropout: 0.1, bias: true },
-    train: {
-      batchSize: 4,
-      maxIters: 8,
-      lrDecayIters: 8,
-      warmupIters: 2,
-      learningRate: 3e-3,
-      minLr: 3e-4,
-      evalInterval: 4,
-      evalIters: 1,
-      logInterval: 1,
-      checkpointInterval: 2,
-      sampleTokens: 8,
-    },
-  } satisfies RunConfigInput);
+  const config = tinyRunConfig();
 
   /** Trains `config` on Dawn, losing the device after each step listed in `loseAfter` (once per listing). */
   async function train(name: string, loseAfter: number[], recoveries?: number) {

@@ -4,14 +4,13 @@
  * follows the f32 run to f16 accuracy, says where and how it trains, and a stopped run resumed from its checkpoint
  * equals an uninterrupted one exactly: the products are deterministic, so resume stays exact as on the CPU.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConfigSchema, type RunConfigInput } from '../../shared/engine/config.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { DeviceError } from './device.ts';
-import { prepareCharDataset, shakespearePath } from './testing/charDataset.ts';
+import { shakespeareSample, tinyRunConfig } from './testing/tinyRun.ts';
 import { RUN_FILES, Trainer } from './trainer.ts';
 import type { Precision } from '../../shared/engine/devices.ts';
 
@@ -19,30 +18,11 @@ let root: string;
 let dataDir: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'xai-f16-test-'));
-  dataDir = prepareCharDataset(
-    readFileSync(shakespearePath(), 'utf8').slice(0, 30_000),
-    join(root, 'data'),
-    'sh-30k',
-  );
+  dataDir = shakespeareSample(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const config = runConfigSchema.parse({
-  model: { nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, dropout: 0.1, bias: true },
-  train: {
-    batchSize: 4,
-    maxIters: 8,
-    lrDecayIters: 8,
-    warmupIters: 2,
-    learningRate: 3e-3,
-    minLr: 3e-4,
-    evalInterval: 4,
-    evalIters: 1,
-    logInterval: 1,
-    checkpointInterval: 2,
-    sampleTokens: 8,
-  },
-} satisfies RunConfigInput);
+const config = tinyRunConfig();
 
 async function train(runDir: string, precision: Precision, o: { stopAt?: number; resume?: boolean } = {}) {
   const losses = new Map<number, number>();

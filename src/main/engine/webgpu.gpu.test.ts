@@ -4,16 +4,12 @@
  * there, but the same shaders compute the same numbers. No adapter is a failure, not a skip: these
  * tests are what says the GPU path works.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  runConfigSchema,
-  type ResolvedModelConfig,
-  type RunConfigInput,
-} from '../../shared/engine/config.ts';
+import { runConfigSchema, type ResolvedModelConfig } from '../../shared/engine/config.ts';
 import { learningRateAt } from '../../shared/engine/schedule.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { DawnSession } from './dawn/session.ts';
@@ -31,7 +27,7 @@ import {
 import { measurePlacement } from './placement.ts';
 import { Rng } from './rng.ts';
 import { GPU_STATE_OUTPUTS, StepRunner } from './runner.ts';
-import { prepareCharDataset, shakespearePath } from './testing/charDataset.ts';
+import { shakespeareSample, tinyRunConfig } from './testing/tinyRun.ts';
 import { RUN_FILES, Trainer } from './trainer.ts';
 
 const model: ResolvedModelConfig = {
@@ -43,7 +39,6 @@ const model: ResolvedModelConfig = {
   dropout: 0.1,
   bias: true,
 };
-const { vocabSize: _vocab, ...modelWithoutVocab } = model;
 const B = 4;
 const T = model.blockSize;
 const layout = gptParamLayout(model);
@@ -56,11 +51,7 @@ let root: string;
 let dataDir: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'xai-webgpu-test-'));
-  dataDir = prepareCharDataset(
-    readFileSync(shakespearePath(), 'utf8').slice(0, 30_000),
-    join(root, 'data'),
-    'sh-30k',
-  );
+  dataDir = shakespeareSample(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -303,27 +294,10 @@ describe.each(['webgpu', 'dawn'] as const)('training on %s equals the CPU', (dev
   }, 120_000);
 
   it('a run stopped with a checkpoint and resumed on the GPU equals an uninterrupted one (dropout on)', async () => {
-    const config = (maxIters: number) =>
-      runConfigSchema.parse({
-        model: modelWithoutVocab,
-        train: {
-          batchSize: B,
-          maxIters,
-          lrDecayIters: 8,
-          warmupIters: 2,
-          learningRate: 3e-3,
-          minLr: 3e-4,
-          evalInterval: 4,
-          evalIters: 1,
-          logInterval: 1,
-          checkpointInterval: 2,
-          sampleTokens: 8,
-        },
-      } satisfies RunConfigInput);
     const train = async (runDir: string, o: { stopAt?: number; resume?: boolean }) => {
       const losses = new Map<number, number>();
       const trainer: Trainer = await Trainer.create({
-        config: config(8),
+        config: tinyRunConfig(),
         data: { path: dataDir },
         runDir,
         device,

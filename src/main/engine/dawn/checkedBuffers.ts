@@ -28,10 +28,14 @@ export class CheckedBuffers {
     return this.#bytes;
   }
 
-  /** Rejects with GpuOutOfMemoryError when a creation since the last check failed; `bytes` is what `what` needs. */
-  async check(adapter: string, what: string, bytes = this.#bytes): Promise<void> {
+  /**
+   * Rejects with GpuOutOfMemoryError when a creation since the last check failed; `bytes` (counted only then) is
+   * what `what` needs. Nothing created since the last check: nothing to wait for.
+   */
+  async check(adapter: string, what: string, bytes = () => this.#bytes): Promise<void> {
+    if (this.#failures.length === 0) return;
     const failures = await Promise.all(this.#failures.splice(0));
     const failed = failures.find((f) => f !== null);
-    if (failed) throw new GpuOutOfMemoryError(adapter, what, bytes, failed.message.split('\n')[0]!.trim());
+    if (failed) throw new GpuOutOfMemoryError(adapter, what, bytes(), failed.message.split('\n')[0]!.trim());
   }
 }

@@ -725,7 +725,7 @@ export class DawnSession implements EngineSession {
     await this.#pool.buffers.check(
       this.#dev.adapter,
       `the outputs of ${this.#name}`,
-      this.deviceBytes + this.#pool.buffers.bytes,
+      () => this.deviceBytes + this.#pool.buffers.bytes,
     );
     const error = await invalid;
     if (error) throw new Error(`WebGPU run failed: ${error.message}`);
