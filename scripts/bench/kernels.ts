@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { presets } from '../../src/shared/engine/config.ts';
 import { Graph } from '../../src/main/engine/graph/graph.ts';
 import { describeAdapter } from '../../src/main/engine/adapter.ts';
-import { dawnDevice } from '../../src/main/engine/dawn/device.ts';
+import { dawnDevice, isSoftwareAdapter } from '../../src/main/engine/dawn/device.ts';
 import { kernelTimer, type KernelTime } from '../../src/main/engine/dawn/kernelTiming.ts';
 import type { KernelRequest } from '../../src/main/engine/dawn/kernel.ts';
 import {
@@ -39,12 +39,7 @@ import {
   tilingByName,
   type GemmChoice,
 } from '../../src/main/engine/dawn/kernels/matmul.ts';
-import {
-  describeTuning,
-  isSoftwareAdapter,
-  tuneProducts,
-  tuningCachePath,
-} from '../../src/main/engine/dawn/productTuning.ts';
+import { describeTuning, tuneProducts, tuningCachePath } from '../../src/main/engine/dawn/productTuning.ts';
 import { randomFloats } from '../../src/main/engine/dawn/testing/runKernel.ts';
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
-import { explainFailure } from '../system/executionProviders.ts';
+import { cudaProviderInstalled, CUDA_NOT_INSTALLED, explainFailure } from '../system/executionProviders.ts';
 import {
   precisionProblem,
   type DeviceName,
@@ -155,7 +155,8 @@ const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'dawn', 'webgpu', 'cpu'];
  * Picks the device. Each candidate must create a session for `probeModel` (the real training graph, so
  * an accelerator that cannot run it is skipped) and run it via `probeRun`. With "auto", when more than
  * one device works, each runs one warm-up and one timed step and the fastest wins: a GPU is not always
- * faster (on an H100, ONNX Runtime's WebGPU provider ran cpu-tiny 5x slower than the 16-core CPU).
+ * faster (on an H100, ONNX Runtime's WebGPU provider ran cpu-tiny 5x slower than the 16-core CPU). A software
+ * adapter is not a candidate for "auto" (f32): it is the CPU itself, only slower.
  */
 export async function selectDevice(
   request: DeviceRequest,
@@ -181,10 +182,26 @@ export async function selectDevice(
   const candidates = precision === 'f16' ? (['dawn'] as const) : request === 'auto' ? AUTO_ORDER : [request];
   const attempts: DeviceAttempt[] = [];
   const usable: { factory: SessionFactory; session: EngineSession; attempt: DeviceAttempt }[] = [];
+  // Timing a software adapter would cost minutes of shader compiling to learn that the CPU it emulates a GPU on
+  // trains faster directly; named (or for f16, which only dawn has), it is used.
+  let software: Promise<string | null> | undefined;
+  const skipsSoftware = request === 'auto' && precision === 'f32';
   for (const device of candidates) {
     if (device === 'dml' && process.platform !== 'win32') {
       attempts.push({ device, ok: false, reason: 'DirectML is available on Windows only' });
       continue;
+    }
+    if (device === 'cuda' && !cudaProviderInstalled()) {
+      attempts.push({ device, ok: false, reason: CUDA_NOT_INSTALLED });
+      continue;
+    }
+    if (skipsSoftware && (device === 'dawn' || device === 'webgpu')) {
+      software ??= import('./dawn/device.ts').then((m) => m.softwareAdapterName());
+      const adapter = await software;
+      if (adapter) {
+        attempts.push({ device, ok: false, reason: softwareAdapterReason(adapter, device) });
+        continue;
+      }
     }
     let session: EngineSession | undefined;
     try {
@@ -250,6 +267,11 @@ export async function selectDevice(
       (best.session.note ? ` ${best.session.note}` : ''),
   };
 }
+
+/** Why `auto` passed over a software adapter, and how to train on it all the same. */
+export const softwareAdapterReason = (adapter: string, device: 'dawn' | 'webgpu'): string =>
+  `${adapter} is a software adapter (the CPU running WebGPU), slower than training on the CPU directly; ` +
+  `--device ${device} trains on it anyway`;
 
 function describeChoice(device: DeviceName, threads: number, attempts: DeviceAttempt[]): string {
   const what =

@@ -1,6 +1,9 @@
 import { describeAdapter } from '../engine/adapter.ts';
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import type { ExecutionProviderName, ExecutionProviderReport } from '../../shared/api/system.ts';
@@ -87,6 +90,7 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
   const only = PLATFORM_ONLY[name];
   if (only && process.platform !== only.platform) return done(false, only.label);
   if (name === 'dawn') return probeDawn(done);
+  if (name === 'cuda' && !cudaProviderInstalled()) return done(false, CUDA_NOT_INSTALLED);
   let session: ort.InferenceSession | undefined;
   try {
     session = await ort.InferenceSession.create(model, {
@@ -98,14 +102,14 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
     const { y } = await session.run({ x });
     const data = y?.data as Float32Array | undefined;
     if (!data || data[3] !== 20) return done(false, 'ran, but returned a wrong result');
-    return done(
-      true,
-      name === 'cpu'
-        ? `${ortThreads()} threads available`
-        : name === 'webgpu'
-          ? `ran a test graph; adapter: ${await describeAdapter()}; fp32 training (fp16 products did not pay, docs/benchmarks.md)`
-          : 'ran a test graph',
-    );
+    if (name === 'webgpu') {
+      const software = await (await import('../engine/dawn/device.ts')).softwareAdapterName();
+      const detail =
+        `ran a test graph; adapter: ${software ?? (await describeAdapter())}; ` +
+        'fp32 training (fp16 products did not pay, docs/benchmarks.md)';
+      return software ? { ...done(true, `${detail}; ${SOFTWARE_NOTE}`), software: true } : done(true, detail);
+    }
+    return done(true, name === 'cpu' ? `${ortThreads()} threads available` : 'ran a test graph');
   } catch (e) {
     return done(false, explainFailure(name, e));
   } finally {
@@ -147,17 +151,36 @@ async function probeDawn(
       ...done(
         true,
         `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}; ${units}; ` +
-          (await productTilesStatus(dev.adapter)),
+          (await productTilesStatus(dev.adapter)) +
+          (dev.software ? `; ${SOFTWARE_NOTE}` : ''),
       ),
       precisions: sm ? ['f32', 'f16'] : ['f32'],
+      ...(dev.software ? { software: true } : {}),
     };
   } catch (e) {
     return done(false, explainFailure('dawn', e));
   }
 }
 
+const SOFTWARE_NOTE =
+  'a software adapter (the CPU running WebGPU): slower than the CPU device, so Automatic leaves it out';
+
 function ortThreads(): number {
   return availableParallelism();
+}
+
+export const CUDA_NOT_INSTALLED =
+  'CUDA provider libraries are not installed (onnxruntime-node was installed with CUDA skipped); see README "GPU"';
+
+/**
+ * Whether onnxruntime-node's CUDA provider library sits next to its binding, where ONNX Runtime loads it from (its
+ * installer puts it there only when asked: README "GPU"). Asking ONNX Runtime instead costs a red error on stderr
+ * for the missing library before the failure the engine reports anyway. Linux only; elsewhere ONNX Runtime answers.
+ */
+export function cudaProviderInstalled(platform = process.platform, arch = process.arch): boolean {
+  if (platform !== 'linux') return true;
+  const dist = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
+  return existsSync(join(dist, '..', 'bin', 'napi-v6', platform, arch, 'libonnxruntime_providers_cuda.so'));
 }
 
 /** Maps ONNX Runtime's low-level messages to what the user can do about them. */
@@ -171,9 +194,8 @@ export function explainFailure(name: ExecutionProviderName, e: unknown): string 
   if ((name === 'webgpu' || name === 'dawn') && /no (webgpu |supported )?adapter/i.test(raw)) {
     return 'no WebGPU adapter: no GPU with a Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver was found';
   }
-  if (name === 'cuda' && /shared library|providers_shared|providers_cuda/i.test(raw)) {
-    return 'CUDA provider libraries are not installed (onnxruntime-node was installed with CUDA skipped); see README "GPU"';
-  }
+  if (name === 'cuda' && /shared library|providers_shared|providers_cuda/i.test(raw))
+    return CUDA_NOT_INSTALLED;
   if (/backend not found|not supported|no available backend/i.test(raw)) {
     return `this build of onnxruntime-node has no ${name} provider`;
   }

@@ -15,6 +15,8 @@ export const executionProviderReportSchema = z.object({
   probeMs: z.number().nonnegative(),
   /** The precisions of matrix products a run may ask of it (f16: matrix units, `dawn` only); absent: f32. */
   precisions: z.array(precisionSchema).optional(),
+  /** A software WebGPU adapter (the CPU running WebGPU): trains when named, never chosen by `auto`. */
+  software: z.boolean().optional(),
 });
 export type ExecutionProviderReport = z.infer<typeof executionProviderReportSchema>;
 

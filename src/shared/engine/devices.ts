@@ -7,7 +7,8 @@ import { z } from 'zod';
  *  - dawn: WebGPU through Dawn with the engine's own kernels (src/main/engine/dawn: tiled matrix products,
  *    fused reductions), for the GPUs where ONNX Runtime's kernels are slow;
  *  - cuda, dml: ONNX Runtime's CUDA and DirectML providers, where installed.
- * "auto" tries each accelerator, times the ones that run the training graph, and takes the fastest.
+ * "auto" tries each accelerator, times the ones that run the training graph, and takes the fastest; a software
+ * WebGPU adapter (the CPU running WebGPU: lavapipe, SwiftShader, WARP) is not one of them.
  */
 export const deviceNames = ['cpu', 'webgpu', 'dawn', 'cuda', 'dml'] as const;
 export const deviceNameSchema = z.enum(deviceNames);

@@ -123,6 +123,16 @@ describe('xai-link train → sample → export', () => {
     expect(fromOnnx.text).toBe(fromCheckpoint.text);
   });
 
+  it("auto says why each device was not used, without ONNX Runtime's load error for a CUDA library not installed", async () => {
+    const tinyAuto = TINY.map((a, i) => (TINY[i - 1] === '--device' ? 'auto' : a));
+    const r = await cli('train', '--data', dataset, '--max-iters', '1', ...tinyAuto, '--json');
+    expect(r.code).toBe(0);
+    const run = jsonOf<RunSummary>(r);
+    expect(run.device.requested).toBe('auto');
+    expect(run.device.message).toContain('cuda (CUDA provider libraries are not installed');
+    expect(r.stderr).not.toMatch(/Failed to load library|providers_shared/);
+  });
+
   it('refuses bad input with exit code 2 and says what to fix', async () => {
     const [noData, noTokens, noOut] = await Promise.all([
       cli('train', '--max-iters', '2'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dawnFlags, gpuAdapterChoice, subgroupMatrixOf } from './device.ts';
+import { dawnFlags, gpuAdapterChoice, isSoftwareAdapter, subgroupMatrixOf } from './device.ts';
 import { productPrecision } from './session.ts';
 
 const f16ToF32 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
@@ -47,5 +47,24 @@ describe('the f16 matrix units a Dawn adapter offers', () => {
     expect(productPrecision({})).toBe('f32');
     expect(productPrecision({ XAI_LINK_DAWN_PRECISION: 'f16' })).toBe('f16');
     expect(() => productPrecision({ XAI_LINK_DAWN_PRECISION: 'bf16' })).toThrow(/use f32 or f16/);
+  });
+});
+
+describe('software adapters', () => {
+  it('are the CPU running WebGPU, by the fallback flag or by name; GPUs are not', () => {
+    for (const name of [
+      'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1',
+      'SwiftShader Device (Subzero)',
+      'Microsoft Basic Render Driver',
+    ])
+      expect(isSoftwareAdapter(name), name).toBe(true);
+    for (const name of [
+      'NVIDIA H200',
+      'AMD Radeon RX 7900 XTX (RADV NAVI31)',
+      'Intel(R) Arc(TM) A770 Graphics',
+      'Apple M3 Max',
+    ])
+      expect(isSoftwareAdapter(name), name).toBe(false);
+    expect(isSoftwareAdapter('some new rasteriser', true)).toBe(true);
   });
 });

@@ -13,6 +13,8 @@ export interface DawnDevice {
   readonly device: GPUDevice;
   /** What the adapter says it is ("NVIDIA H200", "llvmpipe (LLVM 19…)"), for reports and the System page. */
   readonly adapter: string;
+  /** A software rasteriser (the CPU running WebGPU): see isSoftwareAdapter. */
+  readonly software: boolean;
   /** Optional features the device was created with (shader-f16, subgroups, timestamp-query when offered). */
   readonly features: readonly string[];
   /**
@@ -126,7 +128,44 @@ export function subgroupMatrixOf(
   return config ? { m: config.M, n: config.N, k: config.K, subgroupSize: size } : null;
 }
 
-async function openDevice(): Promise<DawnDevice> {
+/**
+ * A software adapter: the CPU running WebGPU (Mesa's lavapipe, SwiftShader, Windows' WARP). What CI's GPU tests
+ * run on, and what a Linux desktop without a GPU (or without its driver) may offer: exact, but always slower
+ * than training on that same CPU directly, so `--device auto` leaves it out. Dawn flags such an adapter as a
+ * fallback one; the names catch drivers that do not say so.
+ */
+export const isSoftwareAdapter = (adapter: string, fallback = false): boolean =>
+  fallback || /llvmpipe|lavapipe|swiftshader|software|basic render driver|\bwarp\b/i.test(adapter);
+
+/** The adapter's own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best; vendor + device id else. */
+const nameOf = (info: GPUAdapterInfo): string =>
+  info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
+
+/**
+ * The adapter the engine's kernels would train on, without opening a device on it (cheap: no device memory, no
+ * queue); rejects as dawnDevice does when there is none.
+ */
+export async function dawnAdapter(): Promise<{ name: string; software: boolean }> {
+  const info = (await requestAdapter()).info;
+  const name = nameOf(info);
+  return { name, software: isSoftwareAdapter(name, fallbackFlag(info)) };
+}
+
+/**
+ * The adapter's name when WebGPU here is a software one, else null: a GPU, or no adapter at all (whoever opens
+ * it then says why). ONNX Runtime's WebGPU provider is Dawn too and ranks adapters the same way (high performance
+ * first), so this answers for both backends.
+ */
+export async function softwareAdapterName(): Promise<string | null> {
+  const adapter = await dawnAdapter().catch(() => null);
+  return adapter?.software ? adapter.name : null;
+}
+
+/** GPUAdapterInfo.isFallbackAdapter (WebGPU's newer place for it), where Dawn for Node has it. */
+const fallbackFlag = (info: GPUAdapterInfo): boolean =>
+  (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+
+async function requestAdapter(): Promise<GPUAdapter> {
   // The WebGPU constants (GPUBufferUsage, GPUMapMode, GPUShaderStage) are globals in a browser; Dawn for Node
   // hands them out instead.
   for (const [k, v] of Object.entries(globals as Record<string, unknown>))
@@ -155,6 +194,11 @@ async function openDevice(): Promise<DawnDevice> {
         'run through node scripts/webgpu/env.ts)',
     );
   }
+  return adapter;
+}
+
+async function openDevice(): Promise<DawnDevice> {
+  const adapter = await requestAdapter();
   const { limits } = adapter;
   const request = (wanted: readonly string[]) =>
     adapter.requestDevice({
@@ -186,9 +230,7 @@ async function openDevice(): Promise<DawnDevice> {
     console.error(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
   });
   const info = adapter.info;
-  // the driver's own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best; vendor + device id else
-  const adapterName =
-    info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
+  const adapterName = nameOf(info);
   let lostError: GpuDeviceLostError | null = null;
   const lost = device.lost.then((why) => {
     lostError = new GpuDeviceLostError(adapterName, why.reason ?? 'unknown', why.message.trim());
@@ -198,6 +240,7 @@ async function openDevice(): Promise<DawnDevice> {
   return {
     device,
     adapter: adapterName,
+    software: isSoftwareAdapter(adapterName, fallbackFlag(info)),
     features,
     subgroupMatrix: subgroupMatrixOf(features, info),
     lost,

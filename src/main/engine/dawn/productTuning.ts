@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defaultCacheDir } from '../../services/dataDir.ts';
 import { writeJsonAtomic } from '../../util/atomicWrite.ts';
-import type { DawnDevice } from './device.ts';
+import { isSoftwareAdapter, type DawnDevice } from './device.ts';
 import { numelOf } from './kernel.ts';
 import type { GemmProblem } from './kernels/gemmProblem.ts';
 import { kernelTimer } from './kernelTiming.ts';
@@ -36,9 +36,6 @@ export function productTuningEnabled(adapter: string, env: NodeJS.ProcessEnv = p
   if (env.XAI_LINK_DAWN_TUNE === '1') return true;
   return !isSoftwareAdapter(adapter);
 }
-
-export const isSoftwareAdapter = (adapter: string): boolean =>
-  /llvmpipe|lavapipe|swiftshader|software/i.test(adapter);
 
 /**
  * The cache file: XAI_LINK_DAWN_TUNING_CACHE, else the platform's cache folder (a cache, not the user's data:

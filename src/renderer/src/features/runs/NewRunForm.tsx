@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { DatasetSummary } from '../../../../shared/api/datasets.ts';
 import type { RequestParams } from '../../../../shared/api/index.ts';
 import type { DeviceRequestName } from '../../../../shared/api/runs.ts';
-import { isDeviceName, type Precision } from '../../../../shared/engine/devices.ts';
+import type { Precision } from '../../../../shared/engine/devices.ts';
 import {
   checkConfigAgainstData,
   countParams,
@@ -18,6 +18,7 @@ import { Empty, ErrorNotice, Loading, PageHeader } from '../../components/Status
 import { formatCompact, formatCount } from '../../util/format.ts';
 import { useDatasetsQuery } from '../datasets/datasetsApi.ts';
 import { useSystemInfoQuery } from '../system/systemApi.ts';
+import { deviceChoices } from './deviceChoice.ts';
 import { useCreateRunMutation, usePresetsQuery } from './runsApi.ts';
 
 type Section = 'model' | 'train';
@@ -158,15 +159,6 @@ function check(
   return { config: Object.keys(errors).length === 0 ? config : null, errors };
 }
 
-const DEVICE_LABEL: Record<DeviceRequestName, string> = {
-  auto: 'Automatic',
-  cpu: 'CPU',
-  webgpu: 'WebGPU',
-  dawn: 'WebGPU (engine kernels)',
-  cuda: 'CUDA (NVIDIA)',
-  dml: 'DirectML',
-};
-
 export function NewRunForm({ datasetId }: { datasetId?: string }) {
   const presets = usePresetsQuery(undefined);
   const datasets = useDatasetsQuery(undefined);
@@ -197,14 +189,7 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
       ? 'Threads must be a whole number above 0.'
       : null;
 
-  const devices: DeviceRequestName[] = [
-    'auto',
-    ...(info.data?.onnxRuntime.providers ?? [])
-      .filter((p) => p.usable)
-      .map((p) => p.name)
-      .filter(isDeviceName),
-  ];
-  const bestDevice = devices.find((d) => d !== 'auto' && d !== 'cpu') ?? 'cpu';
+  const choices = deviceChoices(info.data?.onnxRuntime.providers ?? []);
   // f16 products exist on the engine's kernels where the adapter has matrix units (the System probe says)
   const f16Offered = (info.data?.onnxRuntime.providers ?? []).some(
     (p) => p.name === 'dawn' && p.usable && p.precisions?.includes('f16'),
@@ -301,7 +286,7 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
               label="Device"
               hint={
                 device === 'auto'
-                  ? `Picks the best that works here: ${DEVICE_LABEL[bestDevice]}.`
+                  ? choices.autoHint
                   : 'Only devices that passed the probe on this machine are listed (see System).'
               }
             >
@@ -311,9 +296,9 @@ export function NewRunForm({ datasetId }: { datasetId?: string }) {
                   value={device}
                   onChange={(e) => setDevice(e.target.value as DeviceRequestName)}
                 >
-                  {devices.map((d) => (
+                  {choices.devices.map((d) => (
                     <option key={d} value={d}>
-                      {DEVICE_LABEL[d]}
+                      {choices.label(d)}
                     </option>
                   ))}
                 </select>

@@ -144,7 +144,7 @@ function LiveReadingsCard() {
   );
 }
 
-/** The last tokens/s each device reached, from the runs' own metrics (what `--device auto` weighs too). */
+/** The last tokens/s each device reached, from the runs' own metrics (`--device auto` times its own step). */
 function MeasuredSpeedCard() {
   const { data: runs } = useRunsQuery(undefined);
   const rows = lastSpeedPerDevice(runs ?? []);

@@ -1,0 +1,72 @@
+/**
+ * `--device auto` on this machine's WebGPU adapter: a software one (lavapipe in CI) is passed over before any
+ * shader compiles, and trains only when named; a GPU is timed against the CPU as before.
+ */
+import ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { dawnAdapter } from './dawn/device.ts';
+import { selectDevice, type DeviceName } from './device.ts';
+import { Graph } from './graph/graph.ts';
+
+function tinyGraph(): Graph {
+  const g = new Graph('auto_probe', { kernels: 'portable' });
+  const x = g.input('x', 'float32', [1, 4]);
+  g.output(g.emit1('Add', [g.emit1('Mul', [x, x], [1, 4], 'float32'), x], [1, 4], 'float32'), 'y');
+  return g;
+}
+const feeds = { x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) };
+
+describe('auto and the adapter', () => {
+  it('passes over a software adapter without compiling on it; a GPU is timed', async () => {
+    const adapter = await dawnAdapter();
+    const built: DeviceName[] = [];
+    const chosen = await selectDevice('auto', {
+      probeModel: (device) => {
+        built.push(device);
+        return tinyGraph();
+      },
+      probeRun: async (s) => void (await s.run(feeds)),
+    });
+    try {
+      const dawn = chosen.attempts.find((a) => a.device === 'dawn')!;
+      const webgpu = chosen.attempts.find((a) => a.device === 'webgpu')!;
+      if (adapter.software) {
+        expect(built).not.toContain('dawn');
+        expect(built).not.toContain('webgpu');
+        expect(chosen.factory.device).toBe('cpu');
+        for (const [attempt, device] of [
+          [dawn, 'dawn'],
+          [webgpu, 'webgpu'],
+        ] as const) {
+          expect(attempt.ok).toBe(false);
+          expect(attempt.reason).toBe(
+            `${adapter.name} is a software adapter (the CPU running WebGPU), slower than training on the CPU ` +
+              `directly; --device ${device} trains on it anyway`,
+          );
+        }
+        expect(chosen.message).toContain(`dawn (${adapter.name} is a software adapter`);
+      } else {
+        expect(built).toContain('dawn');
+        expect(dawn.reason).not.toMatch(/software adapter/);
+      }
+    } finally {
+      await chosen.session.release();
+    }
+  });
+
+  it('trains on a software adapter when it is named', async () => {
+    for (const device of ['dawn', 'webgpu'] as const) {
+      const chosen = await selectDevice(device, {
+        probeModel: () => tinyGraph(),
+        probeRun: async (s) => void (await s.run(feeds)),
+      });
+      try {
+        expect(chosen.factory.device).toBe(device);
+        const { y } = await chosen.session.run(feeds);
+        expect(Array.from(y!.data as Float32Array)).toEqual([2, 6, 12, 20]);
+      } finally {
+        await chosen.session.release();
+      }
+    }
+  });
+});
