@@ -54,6 +54,38 @@ describe('auto and the adapter', () => {
     }
   });
 
+  it('times every device that works and takes the fastest; a CPU whose first step already loses is not timed again', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const pick = async (slow: (device: DeviceName) => boolean) => {
+      const runs: DeviceName[] = [];
+      const chosen = await selectDevice('auto', {
+        threads: 1,
+        timeSoftwareAdapters: true,
+        probeModel: () => tinyGraph(),
+        probeRun: async (s, device) => {
+          runs.push(device);
+          await s.run(feeds);
+          if (slow(device)) await sleep(400);
+        },
+      });
+      await chosen.session.release();
+      const reason = (d: DeviceName) => chosen.attempts.find((a) => a.device === d)!.reason;
+      return { device: chosen.factory.device, runs, reason };
+    };
+
+    const gpuWins = await pick((d) => d === 'cpu');
+    expect(['dawn', 'webgpu']).toContain(gpuWins.device);
+    expect(gpuWins.runs.filter((d) => d === 'cpu')).toHaveLength(1);
+    expect(gpuWins.runs.filter((d) => d === 'dawn')).toHaveLength(2); // its warm-up, then the timed step
+    expect(gpuWins.reason('cpu')).toMatch(/^1 thread, first step \d+ ms \(slower\)$/);
+
+    const cpuWins = await pick((d) => d !== 'cpu');
+    expect(cpuWins.device).toBe('cpu');
+    expect(cpuWins.runs.filter((d) => d === 'cpu')).toHaveLength(2);
+    expect(cpuWins.reason('dawn')).toMatch(/^ran the training graph, \d+ ms\/step \(slower\)$/);
+    expect(cpuWins.reason('webgpu')).toMatch(/^ran the training graph, \d+ ms\/step \(slower\)$/);
+  });
+
   it('trains on a software adapter when it is named', async () => {
     for (const device of ['dawn', 'webgpu'] as const) {
       const chosen = await selectDevice(device, {

@@ -149,7 +149,10 @@ export function kernelsFor(device: DeviceName): KernelSet {
   return device === 'cpu' ? 'ort' : 'portable';
 }
 
+/** Accelerators first, so the CPU's first step can be weighed against the best of them (selectDevice). */
 const AUTO_ORDER: DeviceName[] = ['cuda', 'dml', 'dawn', 'webgpu', 'cpu'];
+/** How much slower than the best accelerator's step a CPU's first step (with its one-off allocations) loses outright. */
+const CPU_FIRST_STEP_LOSES = 3;
 
 /**
  * Picks the device. Each candidate must create a session for `probeModel` (the real training graph, so
@@ -167,6 +170,8 @@ export async function selectDevice(
     probeRun: (s: EngineSession, device: DeviceName) => Promise<void>;
     gpuOutputs?: string[];
     tuning?: SessionTuning;
+    /** Time a software adapter with the rest under "auto" (tests of the timing on software Vulkan). */
+    timeSoftwareAdapters?: boolean;
   },
 ): Promise<{
   factory: SessionFactory;
@@ -185,7 +190,7 @@ export async function selectDevice(
   // Timing a software adapter would cost minutes of shader compiling to learn that the CPU it emulates a GPU on
   // trains faster directly; named (or for f16, which only dawn has), it is used.
   let software: Promise<string | null> | undefined;
-  const skipsSoftware = request === 'auto' && precision === 'f32';
+  const skipsSoftware = request === 'auto' && precision === 'f32' && !opts.timeSoftwareAdapters;
   for (const device of candidates) {
     if (device === 'dml' && process.platform !== 'win32') {
       attempts.push({ device, ok: false, reason: 'DirectML is available on Windows only' });
@@ -240,7 +245,18 @@ export async function selectDevice(
   if (usable.length > 1) {
     let bestMs = Infinity;
     for (const u of usable) {
-      if (u.factory.device === 'cpu') await opts.probeRun(u.session, 'cpu'); // warm-up (accelerators had theirs)
+      if (u.factory.device === 'cpu') {
+        // warm-up (the accelerators had theirs). The CPU comes last: a first step this much slower than the best
+        // accelerator's cannot win, and timing a second would cost another slow step (a minute or more for
+        // gpt2-small on a laptop's CPU) before the run starts.
+        const w0 = performance.now();
+        await opts.probeRun(u.session, 'cpu');
+        const warmMs = performance.now() - w0;
+        if (warmMs > CPU_FIRST_STEP_LOSES * bestMs) {
+          u.attempt.reason += `, first step ${warmMs.toFixed(0)} ms`;
+          continue;
+        }
+      }
       const t0 = performance.now();
       await opts.probeRun(u.session, u.factory.device);
       const ms = performance.now() - t0;
