@@ -5,7 +5,8 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { dawnAdapter } from './dawn/device.ts';
-import { selectDevice, type DeviceName } from './device.ts';
+import { kernelsFor, selectDevice, type DeviceName, type EngineSession } from './device.ts';
+import { dropout, DROPOUT_KEY_INPUT } from './graph/ops.ts';
 import { Graph } from './graph/graph.ts';
 
 function tinyGraph(): Graph {
@@ -84,6 +85,44 @@ describe('auto and the adapter', () => {
     expect(cpuWins.runs.filter((d) => d === 'cpu')).toHaveLength(2);
     expect(cpuWins.reason('dawn')).toMatch(/^ran the training graph, \d+ ms\/step \(slower\)$/);
     expect(cpuWins.reason('webgpu')).toMatch(/^ran the training graph, \d+ ms\/step \(slower\)$/);
+  });
+
+  it("a CPU chosen after timing draws the dropout masks of a CPU asked for by name (ONNX Runtime's Dropout is stateful)", async () => {
+    const withDropout = (device: DeviceName) => {
+      const g = new Graph('auto_dropout', { kernels: kernelsFor(device) });
+      const x = g.input('x', 'float32', [1, 64]);
+      g.output(dropout(g, x, 0.5, 1234), 'y');
+      return g;
+    };
+    const ones = {
+      x: new ort.Tensor('float32', new Float32Array(64).fill(1), [1, 64]),
+      // the GPUs' masks are a hash of the step's key (graph/ops.ts)
+      [DROPOUT_KEY_INPUT]: new ort.Tensor('uint32', new Uint32Array([1]), []),
+    };
+    const feedsOf = (s: EngineSession) =>
+      Object.fromEntries(Object.entries(ones).filter(([name]) => s.inputNames.includes(name)));
+    const firstRun = async (request: 'auto' | 'cpu') => {
+      const chosen = await selectDevice(request, {
+        threads: 1,
+        timeSoftwareAdapters: true,
+        probeModel: withDropout,
+        probeRun: async (s, device) => {
+          await s.run(feedsOf(s));
+          if (device !== 'cpu') await new Promise((r) => setTimeout(r, 300)); // the GPUs lose
+        },
+      });
+      try {
+        expect(chosen.factory.device).toBe('cpu');
+        if (request === 'auto')
+          expect(chosen.message).toMatch(/dawn \(ran the training graph, \d+ ms\/step \(slower\)\)/);
+        return Array.from((await chosen.session.run(feedsOf(chosen.session))).y!.data as Float32Array);
+      } finally {
+        await chosen.session.release();
+      }
+    };
+    const named = await firstRun('cpu');
+    expect(new Set(named)).toEqual(new Set([0, 2])); // a real mask: some dropped, the rest scaled by 1/(1 − p)
+    expect(await firstRun('auto')).toEqual(named);
   });
 
   it('trains on a software adapter when it is named', async () => {

@@ -272,6 +272,13 @@ export async function selectDevice(
         await u.session.release().catch(() => undefined);
       }
     }
+    // ONNX Runtime's Dropout (the CPU's graphs) starts its generator from the graph's seed in each session, and every
+    // run advances it: the timed CPU session would draw other masks than `--device cpu` does, and the run's losses
+    // would depend on which GPUs the machine has. A fresh session starts where the run must.
+    if (best.factory.device === 'cpu') {
+      await best.session.release();
+      best = { ...best, session: await best.factory.create(opts.probeModel('cpu')) };
+    }
   }
   return {
     factory: best.factory,

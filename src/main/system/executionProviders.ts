@@ -163,7 +163,7 @@ async function probeDawn(
 }
 
 const SOFTWARE_NOTE =
-  'a software adapter (the CPU running WebGPU): slower than the CPU device, so Automatic leaves it out';
+  'a software adapter (the CPU running WebGPU): slower than the CPU device, so auto (Automatic) leaves it out';
 
 function ortThreads(): number {
   return availableParallelism();
