@@ -133,6 +133,13 @@ describe('auto and the adapter', () => {
       });
       try {
         expect(chosen.factory.device).toBe(device);
+        if (device === 'dawn') {
+          // the run's log names the adapter it trains on
+          const { name, software } = await dawnAdapter();
+          expect(chosen.message).toBe(
+            `Training on WebGPU (engine kernels) on ${name}${software ? ' (a software adapter)' : ''}.`,
+          );
+        }
         const { y } = await chosen.session.run(feeds);
         expect(Array.from(y!.data as Float32Array)).toEqual([2, 6, 12, 20]);
       } finally {

@@ -40,6 +40,8 @@ export interface EngineSession {
   release(): Promise<void>;
   /** What the run's log should say about how the session was built (tiles tuned, a fallback taken); or nothing. */
   readonly note?: string | null;
+  /** The GPU it runs on, where the backend knows ("NVIDIA H200"; a software adapter says so). */
+  readonly adapter?: string;
 }
 
 export interface SessionFactory {
@@ -285,7 +287,7 @@ export async function selectDevice(
     session: best.session,
     attempts,
     message:
-      describeChoice(best.factory.device, threads, attempts) +
+      describeChoice(best.factory.device, threads, attempts, best.session.adapter) +
       (precision === 'f16' ? ' Matrix products in f16 on the GPU’s matrix units, summed in f32.' : '') +
       (best.session.note ? ` ${best.session.note}` : ''),
   };
@@ -296,8 +298,13 @@ export const softwareAdapterReason = (adapter: string, device: 'dawn' | 'webgpu'
   `${adapter} is a software adapter (the CPU running WebGPU), slower than training on the CPU directly; ` +
   `--device ${device} trains on it anyway`;
 
-function describeChoice(device: DeviceName, threads: number, attempts: DeviceAttempt[]): string {
-  const what =
+function describeChoice(
+  device: DeviceName,
+  threads: number,
+  attempts: DeviceAttempt[],
+  adapter: string | undefined,
+): string {
+  const kind =
     device === 'cpu'
       ? `CPU (${threads} thread${threads === 1 ? '' : 's'})`
       : device === 'webgpu'
@@ -307,6 +314,7 @@ function describeChoice(device: DeviceName, threads: number, attempts: DeviceAtt
           : device === 'cuda'
             ? 'CUDA'
             : 'DirectML';
+  const what = adapter ? `${kind} on ${adapter}` : kind;
   const chosen = attempts.find((a) => a.ok && a.device === device);
   const notUsed = attempts.filter((a) => a !== chosen);
   const timing = chosen && /ms\/step/.test(chosen.reason) ? ` (${chosen.reason.split(', ').at(-1)})` : '';

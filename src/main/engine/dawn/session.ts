@@ -308,6 +308,11 @@ export class DawnSession implements EngineSession {
   /** Why this session runs its attention unfused although fusion was on (see create); null when it did not. */
   attentionFallback: string | null = null;
 
+  /** The adapter, for the run's log: which GPU trains, where a machine has several (XAI_LINK_GPU_ADAPTER). */
+  get adapter(): string {
+    return this.#dev.software ? `${this.#dev.adapter} (a software adapter)` : this.#dev.adapter;
+  }
+
   /** For the run's log: how the products' tiles were chosen, and a fallback to unfused attention. */
   get note(): string | null {
     const parts: string[] = [];
