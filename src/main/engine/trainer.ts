@@ -77,7 +77,8 @@ export type TrainerEvent =
   | {
       type: 'started';
       device: DeviceName;
-      threads: number;
+      /** ONNX Runtime's CPU threads; null on a GPU, whose step does not run on them. */
+      threads: number | null;
       message: string;
       params: number;
       step: number;
@@ -526,7 +527,7 @@ export class Trainer {
     this.#emit({
       type: 'started',
       device: this.device,
-      threads: this.threads,
+      threads: this.device === 'cpu' ? this.threads : null,
       message: this.deviceMessage,
       params: countParams(this.model),
       step: this.#step,

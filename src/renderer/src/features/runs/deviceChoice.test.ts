@@ -34,7 +34,8 @@ describe('deviceChoices', () => {
     const c = deviceChoices([report('cpu', true), report('webgpu', true, true), report('dawn', true, true)]);
     expect(c.devices).toEqual(['auto', 'cpu', 'webgpu', 'dawn']);
     expect(c.autoHint).toMatch(/^Trains on the CPU: WebGPU here is a software adapter/);
-    expect(c.label('webgpu')).toBe('WebGPU (software)');
+    expect(c.label('webgpu')).toBe('WebGPU, software adapter');
+    expect(c.label('dawn')).toBe('WebGPU (engine kernels), software adapter');
     expect(c.label('cpu')).toBe('CPU');
   });
 

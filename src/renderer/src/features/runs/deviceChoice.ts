@@ -33,7 +33,7 @@ export function deviceChoices(providers: readonly ExecutionProviderReport[]): {
         : 'Trains on the CPU: no GPU could run a test graph here (see System).';
   return {
     devices: ['auto', ...usable.map((p) => p.name as DeviceName)],
-    label: (d) => (software.has(d) ? `${DEVICE_LABEL[d]} (software)` : DEVICE_LABEL[d]),
+    label: (d) => (software.has(d) ? `${DEVICE_LABEL[d]}, software adapter` : DEVICE_LABEL[d]),
     autoHint,
   };
 }

@@ -105,6 +105,12 @@ export function SystemPage() {
                       <span className={`badge ${p.usable ? 'badge-ok' : 'badge-no'}`}>
                         {p.usable ? 'yes' : 'no'}
                       </span>
+                      {p.software ? (
+                        <>
+                          {' '}
+                          <span className="badge badge-neutral">software</span>
+                        </>
+                      ) : null}
                     </td>
                     <td>{p.detail}</td>
                     <td>{p.probeMs.toFixed(0)} ms</td>
