@@ -125,6 +125,32 @@ describe('auto and the adapter', () => {
     expect(await firstRun('auto')).toEqual(named);
   });
 
+  it("a resumed run's own device is kept without timing the others; one that no longer works falls back to auto", async () => {
+    const built: DeviceName[] = [];
+    const options = {
+      probeModel: (device: DeviceName) => {
+        built.push(device);
+        return tinyGraph();
+      },
+      probeRun: async (s: EngineSession) => void (await s.run(feeds)),
+    };
+    const kept = await selectDevice('auto', { ...options, prefer: 'dawn' });
+    await kept.session.release();
+    expect(kept.factory.device).toBe('dawn');
+    expect(built).toEqual(['dawn']);
+    expect(kept.message).toMatch(
+      /^Kept the device this run trained on\. Training on WebGPU \(engine kernels\) on /,
+    );
+
+    built.length = 0;
+    const gone = await selectDevice('auto', { ...options, threads: 1, prefer: 'cuda' });
+    await gone.session.release();
+    expect(built).toContain('cpu');
+    expect(gone.message).toMatch(
+      /^cuda, which this run trained on, cannot train now \(CUDA provider libraries are not installed.*\)\. Training on /,
+    );
+  });
+
   it('trains on a software adapter when it is named', async () => {
     for (const device of ['dawn', 'webgpu'] as const) {
       const chosen = await selectDevice(device, {

@@ -174,6 +174,8 @@ export async function selectDevice(
     tuning?: SessionTuning;
     /** Time a software adapter with the rest under "auto" (tests of the timing on software Vulkan). */
     timeSoftwareAdapters?: boolean;
+    /** Under "auto", the device to take without timing when it works (a resumed run's own); else auto as usual. */
+    prefer?: DeviceName;
   },
 ): Promise<{
   factory: SessionFactory;
@@ -185,6 +187,21 @@ export async function selectDevice(
   const precision = opts.tuning?.precision ?? 'f32';
   const problem = precisionProblem(request, precision);
   if (problem) throw new DeviceError(problem, []);
+  if (request === 'auto' && opts.prefer && !precisionProblem(opts.prefer, precision)) {
+    const { prefer, ...rest } = opts;
+    try {
+      const kept = await selectDevice(prefer, rest);
+      return { ...kept, message: `Kept the device this run trained on. ${kept.message}` };
+    } catch (e) {
+      if (!(e instanceof DeviceError)) throw e;
+      const chosen = await selectDevice('auto', rest);
+      return {
+        ...chosen,
+        attempts: [...e.attempts, ...chosen.attempts],
+        message: `${prefer}, which this run trained on, cannot train now (${e.attempts.at(-1)?.reason ?? e.message}). ${chosen.message}`,
+      };
+    }
+  }
   // f16 products: only the engine's kernels have them
   const candidates = precision === 'f16' ? (['dawn'] as const) : request === 'auto' ? AUTO_ORDER : [request];
   const attempts: DeviceAttempt[] = [];

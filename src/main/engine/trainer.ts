@@ -106,6 +106,12 @@ export interface TrainerOptions {
   data: { path: string; vocabSize?: number; dtype?: TokenDtype };
   runDir: string;
   device?: DeviceRequest;
+  /**
+   * With "auto": the device to take without timing the others, if it still trains here. A resumed run passes the
+   * one it trained on, so that it goes on with the same kernels (and dropout masks) rather than whichever device
+   * wins a new timing.
+   */
+  preferDevice?: DeviceName;
   /** The matrix products' arithmetic (f16: the GPU's matrix units, device dawn only); f32 by default. */
   precision?: Precision;
   threads?: number;
@@ -362,6 +368,7 @@ export class Trainer {
       };
       const chosen = await selectDevice(o.device ?? 'auto', {
         threads: o.threads,
+        prefer: o.preferDevice,
         probeModel: stepGraph,
         probeRun,
         gpuOutputs: webgpuStateOnDevice() ? GPU_STATE_OUTPUTS : [],

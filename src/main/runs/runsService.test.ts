@@ -197,6 +197,7 @@ describe('RunsService', () => {
     const stopped = stopAtCheckpoint(events, runs, 10);
     const run = await runs.create(
       params({
+        device: 'auto',
         train: { batchSize: 4, maxIters: 30, evalInterval: 10, evalIters: 2, warmupIters: 2, logInterval: 1 },
       }),
     );
@@ -226,6 +227,11 @@ describe('RunsService', () => {
       .map((m) => m.step);
     expect(metrics).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(existsSync(join(resumed.runDir, 'checkpoints', 'latest.safetensors'))).toBe(true);
+    // an "auto" run resumes where it trained, without timing the devices again
+    expect(after.get(run.id).run.device).toMatchObject({ requested: 'auto', used: 'cpu' });
+    expect(after.get(run.id).run.device.message).toMatch(
+      /^Kept the device this run trained on\. Training on CPU/,
+    );
   });
 });
 

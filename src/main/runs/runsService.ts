@@ -422,6 +422,10 @@ export class RunsService {
         data: { path: rec.data.path, vocabSize: rec.data.kind === 'tokens' ? rec.data.vocabSize : undefined },
         runDir: rec.runDir,
         device: rec.device.requested,
+        // a resumed "auto" run goes on where it trained, while that device works (Trainer's preferDevice)
+        ...(o.resume && !o.device && rec.device.requested === 'auto' && rec.device.used
+          ? { preferDevice: rec.device.used }
+          : {}),
         precision: rec.device.precision,
         threads: rec.device.threads ?? undefined,
         resume: o.resume,
@@ -441,7 +445,13 @@ export class RunsService {
     const runId = rec.id;
     switch (e.type) {
       case 'started':
-        rec.device = { ...rec.device, used: e.device, threads: e.threads, message: e.message };
+        // threads asked for stay with the run (a later resume may train on the CPU)
+        rec.device = {
+          ...rec.device,
+          used: e.device,
+          threads: e.threads ?? rec.device.threads,
+          message: e.message,
+        };
         rec.step = e.step;
         rec.params = e.params;
         return;
