@@ -16,6 +16,8 @@ function tinyGraph(): Graph {
   return g;
 }
 const feeds = { x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) };
+/** A probe made slow: the device it runs on loses the timing. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('auto and the adapter', () => {
   it('passes over a software adapter without compiling on it; a GPU is timed', async () => {
@@ -56,7 +58,6 @@ describe('auto and the adapter', () => {
   });
 
   it('times every device that works and takes the fastest; a CPU whose first step already loses is not timed again', async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const pick = async (slow: (device: DeviceName) => boolean) => {
       const runs: DeviceName[] = [];
       const chosen = await selectDevice('auto', {
@@ -108,7 +109,7 @@ describe('auto and the adapter', () => {
         probeModel: withDropout,
         probeRun: async (s, device) => {
           await s.run(feedsOf(s));
-          if (device !== 'cpu') await new Promise((r) => setTimeout(r, 300)); // the GPUs lose
+          if (device !== 'cpu') await sleep(300); // the GPUs lose
         },
       });
       try {

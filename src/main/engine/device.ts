@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
-import { cudaProviderInstalled, CUDA_NOT_INSTALLED, explainFailure } from '../system/executionProviders.ts';
+import { explainFailure, unavailableHere } from '../system/executionProviders.ts';
 import {
   precisionProblem,
   type DeviceName,
@@ -211,12 +211,9 @@ export async function selectDevice(
   let software: Promise<string | null> | undefined;
   const skipsSoftware = request === 'auto' && precision === 'f32' && !opts.timeSoftwareAdapters;
   for (const device of candidates) {
-    if (device === 'dml' && process.platform !== 'win32') {
-      attempts.push({ device, ok: false, reason: 'DirectML is available on Windows only' });
-      continue;
-    }
-    if (device === 'cuda' && !cudaProviderInstalled()) {
-      attempts.push({ device, ok: false, reason: CUDA_NOT_INSTALLED });
+    const missing = unavailableHere(device);
+    if (missing) {
+      attempts.push({ device, ok: false, reason: missing });
       continue;
     }
     if (skipsSoftware && (device === 'dawn' || device === 'webgpu')) {
@@ -311,7 +308,7 @@ export async function selectDevice(
 }
 
 /** Why `auto` passed over a software adapter, and how to train on it all the same. */
-export const softwareAdapterReason = (adapter: string, device: 'dawn' | 'webgpu'): string =>
+const softwareAdapterReason = (adapter: string, device: 'dawn' | 'webgpu'): string =>
   `${adapter} is a software adapter (the CPU running WebGPU), slower than training on the CPU directly; ` +
   `--device ${device} trains on it anyway`;
 

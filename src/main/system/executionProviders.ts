@@ -87,10 +87,9 @@ async function probeOne(name: ExecutionProviderName, model: Uint8Array): Promise
     detail,
     probeMs: Math.round((performance.now() - started) * 100) / 100,
   });
-  const only = PLATFORM_ONLY[name];
-  if (only && process.platform !== only.platform) return done(false, only.label);
+  const missing = unavailableHere(name);
+  if (missing) return done(false, missing);
   if (name === 'dawn') return probeDawn(done);
-  if (name === 'cuda' && !cudaProviderInstalled()) return done(false, CUDA_NOT_INSTALLED);
   let session: ort.InferenceSession | undefined;
   try {
     session = await ort.InferenceSession.create(model, {
@@ -169,15 +168,26 @@ function ortThreads(): number {
   return availableParallelism();
 }
 
-export const CUDA_NOT_INSTALLED =
+const CUDA_NOT_INSTALLED =
   'CUDA provider libraries are not installed (onnxruntime-node was installed with CUDA skipped); see README "GPU"';
+
+/**
+ * Why a provider cannot run on this machine, known without asking ONNX Runtime: another platform's, or a library
+ * that is not installed. Null when it might run (only a session can tell).
+ */
+export function unavailableHere(name: ExecutionProviderName): string | null {
+  const only = PLATFORM_ONLY[name];
+  if (only && process.platform !== only.platform) return only.label;
+  if (name === 'cuda' && !cudaProviderInstalled()) return CUDA_NOT_INSTALLED;
+  return null;
+}
 
 /**
  * Whether onnxruntime-node's CUDA provider library sits next to its binding, where ONNX Runtime loads it from (its
  * installer puts it there only when asked: README "GPU"). Asking ONNX Runtime instead costs a red error on stderr
  * for the missing library before the failure the engine reports anyway. Linux only; elsewhere ONNX Runtime answers.
  */
-export function cudaProviderInstalled(platform = process.platform, arch = process.arch): boolean {
+function cudaProviderInstalled(platform = process.platform, arch = process.arch): boolean {
   if (platform !== 'linux') return true;
   const dist = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
   return existsSync(join(dist, '..', 'bin', 'napi-v6', platform, arch, 'libonnxruntime_providers_cuda.so'));

@@ -137,18 +137,24 @@ export function subgroupMatrixOf(
 export const isSoftwareAdapter = (adapter: string, fallback = false): boolean =>
   fallback || /llvmpipe|lavapipe|swiftshader|software|basic render driver|\bwarp\b/i.test(adapter);
 
-/** The adapter's own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best; vendor + device id else. */
-const nameOf = (info: GPUAdapterInfo): string =>
-  info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
+/**
+ * What an adapter is: its own name ("NVIDIA H200", "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)") reads best, vendor + device
+ * id else; and whether it is a software one (GPUAdapterInfo.isFallbackAdapter, where Dawn for Node has it, or the
+ * name).
+ */
+function adapterOf(info: GPUAdapterInfo): { name: string; software: boolean } {
+  const name =
+    info.description.trim() || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown adapter';
+  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return { name, software: isSoftwareAdapter(name, fallback) };
+}
 
 /**
  * The adapter the engine's kernels would train on, without opening a device on it (cheap: no device memory, no
  * queue); rejects as dawnDevice does when there is none.
  */
 export async function dawnAdapter(): Promise<{ name: string; software: boolean }> {
-  const info = (await requestAdapter()).info;
-  const name = nameOf(info);
-  return { name, software: isSoftwareAdapter(name, fallbackFlag(info)) };
+  return adapterOf((await requestAdapter()).info);
 }
 
 /**
@@ -160,10 +166,6 @@ export async function softwareAdapterName(): Promise<string | null> {
   const adapter = await dawnAdapter().catch(() => null);
   return adapter?.software ? adapter.name : null;
 }
-
-/** GPUAdapterInfo.isFallbackAdapter (WebGPU's newer place for it), where Dawn for Node has it. */
-const fallbackFlag = (info: GPUAdapterInfo): boolean =>
-  (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
 
 async function requestAdapter(): Promise<GPUAdapter> {
   // The WebGPU constants (GPUBufferUsage, GPUMapMode, GPUShaderStage) are globals in a browser; Dawn for Node
@@ -230,7 +232,7 @@ async function openDevice(): Promise<DawnDevice> {
     console.error(`WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
   });
   const info = adapter.info;
-  const adapterName = nameOf(info);
+  const { name: adapterName, software } = adapterOf(info);
   let lostError: GpuDeviceLostError | null = null;
   const lost = device.lost.then((why) => {
     lostError = new GpuDeviceLostError(adapterName, why.reason ?? 'unknown', why.message.trim());
@@ -240,7 +242,7 @@ async function openDevice(): Promise<DawnDevice> {
   return {
     device,
     adapter: adapterName,
-    software: isSoftwareAdapter(adapterName, fallbackFlag(info)),
+    software,
     features,
     subgroupMatrix: subgroupMatrixOf(features, info),
     lost,

@@ -2,7 +2,7 @@ import type { DeviceRequestName } from '../../../../shared/api/runs.ts';
 import type { ExecutionProviderReport } from '../../../../shared/api/system.ts';
 import { isDeviceName, type DeviceName } from '../../../../shared/engine/devices.ts';
 
-export const DEVICE_LABEL: Record<DeviceRequestName, string> = {
+const DEVICE_LABEL: Record<DeviceRequestName, string> = {
   auto: 'Automatic',
   cpu: 'CPU',
   webgpu: 'WebGPU',
