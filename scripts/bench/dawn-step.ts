@@ -16,6 +16,12 @@
  * with them), the bytes its kernels read and write (each input and output once) and its device memory;
  * `--count-only` prints only those, without running (the full baby step on software Vulkan),
  * with the kinds of kernel that move the most bytes in the default (fused) step.
+ * `--vocab N` sets the vocabulary (default 65, tiny-shakespeare's characters; GPT-2's tokens are 50304): where the
+ * logits of a step exceed `--head-chunk-mib` (default 128, headLoss.ts) the lm_head and loss run in row chunks, and
+ * the step also runs with them in one piece (`head_whole`; `refused` where the adapter cannot bind them), so the
+ * JSON gains `head_chunks` and, timed, `head_chunk_cost`. `--checkpoint` builds the step with activation
+ * checkpointing (the blocks and the head's chunks recomputed in the backward pass). `--variants fused,head_whole`
+ * runs only the variants named (the fused one always runs).
  * Prints a line per variant, then one JSON line.
  */
 import { parseArgs } from 'node:util';
@@ -31,6 +37,7 @@ import {
 } from '../../src/main/engine/dawn/session.ts';
 import { gptParamLayout, initParams } from '../../src/main/engine/gpt.ts';
 import { buildTrainGraph, TRAIN_IO } from '../../src/main/engine/graphs.ts';
+import { HEAD_CHUNK_BYTES, headRowChunks } from '../../src/main/engine/headLoss.ts';
 import { Rng } from '../../src/main/engine/rng.ts';
 
 const { values } = parseArgs({
@@ -40,27 +47,40 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '6' },
     // compile the sessions and print what they would run (dispatches, bytes, device memory) without running
     'count-only': { type: 'boolean', default: false },
+    vocab: { type: 'string', default: '65' },
+    'head-chunk-mib': { type: 'string', default: String(HEAD_CHUNK_BYTES / 2 ** 20) },
+    checkpoint: { type: 'boolean', default: false },
+    // only these variants (comma-separated names, e.g. fused,head_whole); default all
+    variants: { type: 'string' },
   },
 });
+const only = values.variants ? new Set(['fused', ...values.variants.split(',')]) : null;
 const countOnly = values['count-only'];
 const preset = presetIdSchema.parse(values.preset);
 const config = configFromPreset(preset);
-const model = resolveModelConfig(config, { vocabSize: 65 });
+const vocab = Number(values.vocab);
+const headChunkBytes = Number(values['head-chunk-mib']) * 2 ** 20;
+const model = resolveModelConfig(config, { vocabSize: vocab });
 const layout = gptParamLayout(model);
 const batch = values.batch ? Number(values.batch) : config.train.batchSize;
 const runs = Number(values.runs);
-if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(runs) || runs < 1) {
-  console.error('--batch and --runs take positive integers');
+if (![batch, runs, vocab].every((n) => Number.isInteger(n) && n >= 1) || !(headChunkBytes > 0)) {
+  console.error('--batch, --runs and --vocab take positive integers, --head-chunk-mib a positive number');
   process.exit(2);
 }
-const graph = buildTrainGraph({
-  model,
-  train: { ...config.train, batchSize: batch },
-  layout,
-  kind: 'step',
-  dropoutSeed: 1,
-  kernels: 'portable',
-});
+const stepGraph = (chunkBytes: number) =>
+  buildTrainGraph({
+    model,
+    train: { ...config.train, batchSize: batch },
+    layout,
+    kind: 'step',
+    dropoutSeed: 1,
+    kernels: 'portable',
+    checkpointBlocks: values.checkpoint,
+    headChunkBytes: chunkBytes,
+  });
+const graph = stepGraph(headChunkBytes);
+const headChunks = headRowChunks(batch * model.blockSize, vocab, headChunkBytes).length;
 const P = layout.total;
 const T = model.blockSize;
 const rng = new Rng(5);
@@ -98,6 +118,9 @@ const result: Record<string, unknown> = {
   bench: 'dawn-step',
   preset,
   batch,
+  vocab,
+  head_chunks: headChunks,
+  checkpoint: values.checkpoint,
   tokens_per_step: batch * T,
   adapter,
   unchecked: process.env.XAI_LINK_DAWN_UNCHECKED === '1',
@@ -106,7 +129,7 @@ const result: Record<string, unknown> = {
 // The rewritten graph with its attention unfused too (attentionFusion.ts): what the fused kernels buy.
 const variants: [
   string,
-  { rewrite: boolean; attention?: boolean; tune?: boolean; precision: ProductPrecision },
+  { rewrite: boolean; attention?: boolean; tune?: boolean; precision: ProductPrecision; whole?: boolean },
 ][] = [
   ['fused', { rewrite: true, precision: 'f32' }],
   ['attention_unfused', { rewrite: true, attention: false, precision: 'f32' }],
@@ -117,8 +140,20 @@ const tuned = productTuningEnabled(adapter);
 if (tuned) variants.push(['untuned', { rewrite: true, tune: false, precision: 'f32' }]);
 if (subgroupMatrix) variants.push(['f16', { rewrite: true, precision: 'f16' }]);
 else console.log(`f16 products: ${adapter} has no f16 subgroup matrices; skipped`);
+// The lm_head and loss in one piece, where the step has them in chunks: what the chunks cost, or that it cannot run.
+if (headChunks > 1) variants.push(['head_whole', { rewrite: true, precision: 'f32', whole: true }]);
 for (const [name, opts] of variants) {
-  const session = await DawnSession.create(graph, opts);
+  if (only && !only.has(name)) continue;
+  let session: DawnSession;
+  try {
+    session = await DawnSession.create(opts.whole ? stepGraph(Infinity) : graph, opts);
+  } catch (e) {
+    if (!opts.whole) throw e;
+    const refused = e instanceof Error ? e.message : String(e);
+    result[name] = { refused };
+    console.log(`${name}: refused: ${refused}`);
+    continue;
+  }
   const deviceMib = Math.round(session.deviceBytes / 2 ** 20);
   const counts = {
     dispatches: session.dispatchCount,
@@ -168,17 +203,27 @@ if (countOnly) {
   process.exit(0);
 }
 const fused = result.fused as { ms_per_step: number };
-const plain = result.node_by_node as { ms_per_step: number };
-result.speedup = Math.round((plain.ms_per_step / fused.ms_per_step) * 100) / 100;
-const unfused = result.attention_unfused as { ms_per_step: number };
-result.attention_speedup = Math.round((unfused.ms_per_step / fused.ms_per_step) * 100) / 100;
-console.log(
-  `fused is ${result.speedup}× node by node, and ${result.attention_speedup}× the same with attention unfused`,
-);
+const plain = result.node_by_node as { ms_per_step: number } | undefined;
+const unfused = result.attention_unfused as { ms_per_step: number } | undefined;
+if (plain && unfused) {
+  result.speedup = Math.round((plain.ms_per_step / fused.ms_per_step) * 100) / 100;
+  result.attention_speedup = Math.round((unfused.ms_per_step / fused.ms_per_step) * 100) / 100;
+  console.log(
+    `fused is ${result.speedup}× node by node, and ${result.attention_speedup}× the same with attention unfused`,
+  );
+}
 if (result.untuned) {
   const untuned = result.untuned as { ms_per_step: number };
   result.tuning_speedup = Math.round((untuned.ms_per_step / fused.ms_per_step) * 100) / 100;
   console.log(`the tuned product tiles are ${result.tuning_speedup}× the generator's own`);
+}
+const whole = result.head_whole as { ms_per_step?: number; device_mib: number } | undefined;
+if (whole?.ms_per_step) {
+  result.head_chunk_cost = Math.round((fused.ms_per_step / whole.ms_per_step) * 100) / 100;
+  console.log(
+    `the lm_head and loss in ${headChunks} chunks: ${result.head_chunk_cost}× the step time, ` +
+      `${(result.fused as { device_mib: number }).device_mib} MiB on the device against ${whole.device_mib} in one piece`,
+  );
 }
 if (result.f16) {
   const half = result.f16 as { ms_per_step: number; loss: number };

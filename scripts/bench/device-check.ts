@@ -15,6 +15,8 @@
  *  6. the engine's kernels (Dawn) taken apart: the step fused, attention unfused, node by node, on the generator's
  *     tiles, with f16 products; its products alone; the tiles tuned for this GPU; GPU timestamps per kernel,
  *     read as TFLOP/s (products) and GB/s (the rest: modelled bytes), with every dispatch in $OUT/dawn-profile.json;
+ *  6e. gpt2-small with GPT-2's 50,304 tokens on the engine's kernels, its lm_head and loss in row chunks
+ *     (headLoss.ts), against the same in one piece; 6f. sampling it, one position's logits against every one's;
  *  7. ONNX Runtime's WebGPU provider taken apart: its options, the step's pieces alone, its profiler.
  * The figures the speed targets are about (1–5) come first. Every part from 5 on starts only if the time it
  * needs is left before --deadline (seconds from the start; the shell script's own timeout is 15 s later),
@@ -668,6 +670,58 @@ if (starts('dawn profile', 20, 'profile', 'dawn')) {
     );
   } catch (e) {
     fail('dawn profile', e);
+  }
+}
+
+// 6e. gpt2-small with GPT-2's 50,304 tokens on the engine's kernels: its logits (2.3 GiB a step) run in row chunks
+// (src/main/engine/headLoss.ts); the same step with them in one piece, where this adapter can bind them at all
+if (starts('dawn gpt2-small', 90, 'dawn', 'gpt2')) {
+  try {
+    const r = benchScript(
+      'scripts/bench/dawn-step.ts',
+      ['--preset', 'gpt2-small', '--vocab', '50304', '--runs', '3', '--variants', 'head_whole'],
+      {},
+    ) as Record<string, unknown> & {
+      fused: {
+        ms_per_step: number;
+        tokens_per_s: number;
+        tflop_per_s: number;
+        device_mib: number;
+        loss: number;
+      };
+      head_whole?: { ms_per_step?: number; device_mib?: number; refused?: string };
+    };
+    summary.dawn_gpt2 = r;
+    const whole = r.head_whole?.refused
+      ? `in one piece: refused (${r.head_whole.refused})`
+      : `in one piece ${r.head_whole?.ms_per_step} ms, ${r.head_whole?.device_mib} MiB`;
+    pass(
+      'dawn gpt2-small',
+      `batch 12 × 1024, GPT-2's vocabulary, head in ${String(r.head_chunks)} chunks: ${r.fused.ms_per_step} ms ` +
+        `(${r.fused.tokens_per_s} tokens/s, ${r.fused.tflop_per_s} TFLOP/s of products), ${r.fused.device_mib} MiB on ` +
+        `the device, loss ${r.fused.loss}; ${whole}`,
+    );
+  } catch (e) {
+    fail('dawn gpt2-small', e);
+  }
+}
+
+// 6f. sampling gpt2-small (GPT-2's tokens) on the engine's kernels: one position's logits against every position's
+if (starts('dawn sampling', 40, 'dawn', 'gpt2')) {
+  try {
+    const r = benchScript(
+      'scripts/bench/sample.ts',
+      ['--preset', 'gpt2-small', '--device', 'dawn', '--tokens', '16'],
+      {},
+    );
+    summary.dawn_sampling = r;
+    pass(
+      'dawn sampling',
+      `gpt2-small, GPT-2's vocabulary: ${String(r.one_ms_per_token)} ms a token with one position's logits, ` +
+        `${String(r.every_ms_per_token)} with every position's (${String(r.speedup)}×)`,
+    );
+  } catch (e) {
+    fail('dawn sampling', e);
   }
 }
 

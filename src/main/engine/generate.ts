@@ -59,6 +59,11 @@ export interface GenerateOptions extends SampleOptions {
    * its end, which the causal mask keeps from affecting the positions before.
    */
   padTo?: number;
+  /**
+   * The session returns one position's logits, chosen by its `position` input (buildInferenceGraph's `position`),
+   * rather than every position's.
+   */
+  onePosition?: boolean;
   /** Called with each new token; return false to stop early. */
   onToken?: (id: number) => boolean | void;
 }
@@ -73,12 +78,15 @@ export async function generate(session: EngineSession, o: GenerateOptions): Prom
     const padded = new BigInt64Array(width);
     window.forEach((v, i) => (padded[i] = BigInt(v)));
     const ids = new ort.Tensor('int64', padded, [1, width]);
-    const result = await session.run({ ...o.extraFeeds, [INFERENCE_IO.inputIds]: ids }, [
-      INFERENCE_IO.logits,
-    ]);
+    const last = window.length - 1;
+    const feeds: Record<string, ort.Tensor> = { ...o.extraFeeds, [INFERENCE_IO.inputIds]: ids };
+    if (o.onePosition)
+      feeds[INFERENCE_IO.position] = new ort.Tensor('int64', BigInt64Array.of(BigInt(last)), [1]);
+    const result = await session.run(feeds, [INFERENCE_IO.logits]);
     const logits = result[INFERENCE_IO.logits]!;
     const data = logits.data as Float32Array; // a CPU output (getData() on a gpu-buffer would abort)
-    const row = data.subarray((window.length - 1) * o.vocabSize, window.length * o.vocabSize);
+    const at = o.onePosition ? 0 : last;
+    const row = data.subarray(at * o.vocabSize, (at + 1) * o.vocabSize);
     const next = sampleFromLogits(row, o, o.rng);
     logits.dispose();
     ctx.push(next);

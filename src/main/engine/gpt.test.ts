@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { countParams, type ResolvedModelConfig } from '../../shared/engine/config.ts';
 import { gradCheck } from './testing/gradcheck.ts';
 import { gptForward, gptParamLayout, initParams, paramViews } from './gpt.ts';
+import { generate } from './generate.ts';
 import { buildEvalGraph, buildInferenceGraph, INFERENCE_IO, TRAIN_IO } from './graphs.ts';
 import type { Tensor } from './graph/graph.ts';
 import { Rng } from './rng.ts';
@@ -173,6 +174,66 @@ describe('GPT forward', () => {
     await evalSession.release();
     await exported.release();
   });
+
+  it.each([
+    ['any length', undefined],
+    ['fixed length, padded', { batch: 1, seq: tiny.blockSize }],
+  ])(
+    "a sampling graph of one position's logits gives that row of every position's (%s), and the same samples",
+    async (_name, fixed) => {
+      const layout = gptParamLayout(tiny);
+      const rng = new Rng(12);
+      const params = initParams(layout, 6).map((v) => v * 20);
+      const feeds = { [INFERENCE_IO.params]: new ort.Tensor('float32', params, [layout.total]) };
+      const graph = (position: boolean) =>
+        buildInferenceGraph({ model: tiny, layout, weights: 'input', fixed, position }).encode();
+      const every = await ort.InferenceSession.create(graph(false));
+      const one = await ort.InferenceSession.create(graph(true));
+      const T = tiny.blockSize;
+      const V = tiny.vocabSize;
+      const ids = randomIds(rng, T, V);
+      for (const length of [1, 5, T]) {
+        const width = fixed ? T : length;
+        const input = new BigInt64Array(width);
+        for (let t = 0; t < length; t++) input[t] = BigInt(ids[t]!);
+        const inputIds = new ort.Tensor('int64', input, [1, width]);
+        const all = (await every.run({ ...feeds, [INFERENCE_IO.inputIds]: inputIds }))[INFERENCE_IO.logits]!;
+        const row = (
+          await one.run({
+            ...feeds,
+            [INFERENCE_IO.inputIds]: inputIds,
+            [INFERENCE_IO.position]: new ort.Tensor('int64', BigInt64Array.of(BigInt(length - 1)), [1]),
+          })
+        )[INFERENCE_IO.logits]!;
+        expect(row.dims).toEqual([1, 1, V]);
+        // the same row to rounding (ONNX Runtime multiplies one row with other kernels than many)
+        const want = (all.data as Float32Array).subarray((length - 1) * V, length * V);
+        const got = row.data as Float32Array;
+        const scale = Math.max(...want.map(Math.abs));
+        expect(scale).toBeGreaterThan(1);
+        for (let v = 0; v < V; v++) expect(Math.abs(got[v]! - want[v]!)).toBeLessThan(scale * 1e-6);
+      }
+      // generation reads the right row either way: the same tokens from the same seed
+      const sample = (session: ort.InferenceSession, onePosition: boolean) =>
+        generate(session, {
+          prompt: [1, 2, 3],
+          maxNewTokens: 12,
+          temperature: 1,
+          topK: 0,
+          blockSize: T,
+          vocabSize: V,
+          rng: new Rng(3),
+          extraFeeds: feeds,
+          padTo: fixed ? T : undefined,
+          onePosition,
+        });
+      const tokens = await sample(one, true);
+      expect(tokens).toEqual(await sample(every, false));
+      expect(new Set(tokens).size).toBeGreaterThan(2);
+      await every.release();
+      await one.release();
+    },
+  );
 
   it('rejects a sequence longer than the context, and parameters of the wrong shape, at build time', () => {
     const layout = gptParamLayout(tiny);

@@ -188,6 +188,27 @@ export function gptForward(
   idx: Tensor,
   opts: ForwardOptions,
 ): Tensor {
+  return lmHead(g, p, gptHidden(g, cfg, p, idx, opts));
+}
+
+/** The lm_head: logits [N, V] = x · wteᵀ (tied to the token embedding), x the final LayerNorm's output [N, C]. */
+export function lmHead(g: Graph, p: Record<string, Tensor>, x: Tensor): Tensor {
+  const wte = p['transformer.wte.weight'];
+  if (!wte) throw new Error('lmHead: missing parameter transformer.wte.weight');
+  return g.scope('head', () => op.linear(g, x, wte, null));
+}
+
+/**
+ * The forward pass up to the lm_head: ids [B, T] → the final LayerNorm's output [B·T, C] (losses over a large
+ * vocabulary take the head a slice of rows at a time: headLoss.ts).
+ */
+export function gptHidden(
+  g: Graph,
+  cfg: ResolvedModelConfig,
+  p: Record<string, Tensor>,
+  idx: Tensor,
+  opts: ForwardOptions,
+): Tensor {
   const [B, T] = idx.shape as [Dim, Dim];
   if (idx.rank !== 2) throw new Error(`gptForward: ids must be [batch, seq], got ${idx}`);
   if (typeof T === 'number' && T > cfg.blockSize) {
@@ -295,9 +316,7 @@ export function gptForward(
       ? checkpoint(g, `h${l}`, [x], names.map(w), block)
       : g.scope(`h${l}`, () => block([x], false));
   }
-  // logits = ln_f(x) · wteᵀ (lm_head tied to the token embedding)
-  return g.scope('head', () => {
-    const xf = op.layerNorm(g, x, w('transformer.ln_f.weight'), bias('transformer.ln_f.bias'));
-    return op.linear(g, xf, w('transformer.wte.weight'), null); // [N, V]
-  });
+  return g.scope('head', () =>
+    op.layerNorm(g, x, w('transformer.ln_f.weight'), bias('transformer.ln_f.bias')),
+  );
 }

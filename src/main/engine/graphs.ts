@@ -3,7 +3,8 @@ import { gradients } from './graph/autodiff.ts';
 import { Graph, type KernelSet, type Tensor } from './graph/graph.ts';
 import * as op from './graph/ops.ts';
 import { sumOfSquares } from './graph/sumOfSquares.ts';
-import { gptForward, paramViews, type ParamLayout } from './gpt.ts';
+import { gptForward, gptHidden, lmHead, paramViews, type ParamLayout } from './gpt.ts';
+import { headLoss } from './headLoss.ts';
 
 /**
  * The ONNX graphs the engine runs:
@@ -49,6 +50,8 @@ export interface TrainGraphOptions {
   checkpointBlocks?: boolean;
   /** 'portable' for GPU providers (see KernelSet); 'ort' (default) for the CPU. */
   kernels?: KernelSet;
+  /** Bytes one chunk of a GPU graph's logits may take (headLoss.ts; tests set small values). */
+  headChunkBytes?: number;
 }
 
 function forwardLoss(
@@ -60,6 +63,9 @@ function forwardLoss(
     train: boolean;
     dropoutSeed?: number;
     checkpointBlocks?: boolean;
+    /** Also output the logits [B·T, V] (in one piece, then). */
+    logits?: boolean;
+    headChunkBytes?: number;
   },
 ) {
   const { model, layout, batch } = o;
@@ -69,13 +75,23 @@ function forwardLoss(
   const idx = g.input(TRAIN_IO.idx, 'int32', [batch, T]);
   const targets = g.input(TRAIN_IO.targets, 'int32', [batch, T]);
   const params = paramViews(g, flat, layout, o.train);
-  const logits = gptForward(g, model, params, idx, {
+  const forward = {
     train: o.train,
     dropoutSeed: o.dropoutSeed,
     checkpointBlocks: o.checkpointBlocks,
-  });
-  const loss = op.crossEntropy(g, logits, op.reshape(g, targets, [batch * T]));
-  return { flat, params, logits, loss };
+  };
+  const rows = op.reshape(g, targets, [batch * T]);
+  if (o.logits) {
+    const logits = gptForward(g, model, params, idx, forward);
+    return { flat, params, logits, loss: op.crossEntropy(g, logits, rows) };
+  }
+  const hidden = gptHidden(g, model, params, idx, forward);
+  const recompute = o.train && o.checkpointBlocks;
+  return {
+    flat,
+    params,
+    loss: headLoss(g, params, hidden, rows, { recompute, chunkBytes: o.headChunkBytes }),
+  };
 }
 
 /** The flat gradient [P]: every parameter's gradient flattened and joined in layout order. */
@@ -121,6 +137,7 @@ export function buildTrainGraph(o: TrainGraphOptions): Graph {
     train: true,
     dropoutSeed: o.dropoutSeed,
     checkpointBlocks: o.checkpointBlocks,
+    headChunkBytes: o.headChunkBytes,
   });
   g.output(loss, TRAIN_IO.loss);
   // With accumulation each micro-batch contributes ∂(loss/K): the seed of the backward pass is 1/K.
@@ -198,15 +215,29 @@ export function buildEvalGraph(o: {
   batch: number;
   logits?: boolean;
   kernels?: KernelSet;
+  headChunkBytes?: number;
 }): Graph {
   const g = new Graph('eval', { kernels: o.kernels });
-  const { logits, loss } = forwardLoss(g, { model: o.model, layout: o.layout, batch: o.batch, train: false });
+  const { logits, loss } = forwardLoss(g, {
+    model: o.model,
+    layout: o.layout,
+    batch: o.batch,
+    train: false,
+    logits: o.logits,
+    headChunkBytes: o.headChunkBytes,
+  });
   g.output(loss, TRAIN_IO.loss);
-  if (o.logits) g.output(logits, TRAIN_IO.logits);
+  if (logits) g.output(logits, TRAIN_IO.logits);
   return g;
 }
 
-export const INFERENCE_IO = { inputIds: 'input_ids', logits: 'logits', params: 'params' } as const;
+export const INFERENCE_IO = {
+  inputIds: 'input_ids',
+  logits: 'logits',
+  params: 'params',
+  /** int64 [1]: the one position whose logits a `position` graph returns. */
+  position: 'position',
+} as const;
 
 /**
  * The inference graph: input_ids int64 [batch, seq] → logits float [batch, seq, vocab], seq ≤ blockSize.
@@ -224,13 +255,21 @@ export function buildInferenceGraph(o: {
    * nodes, which GPU providers leave to the CPU). Generation pads the window (generate.ts).
    */
   fixed?: { batch: number; seq: number };
+  /**
+   * One position's logits, for sampling (the next token needs only the last position's): an int64 `position` [1]
+   * input picks it, batch is 1, and the output is [1, 1, vocab]. The lm_head then multiplies one row instead of
+   * seq (with GPT-2's tokens a third of gpt2-small's arithmetic per token), and a GPU hands back one row.
+   */
+  position?: boolean;
 }): Graph {
   const { model, layout } = o;
+  if (o.position && o.fixed && o.fixed.batch !== 1)
+    throw new Error(`buildInferenceGraph: one position's logits are for batch 1, not ${o.fixed.batch}`);
   const g = new Graph('gpt', { kernels: o.kernels, opset: o.opset });
   const ids = g.input(
     INFERENCE_IO.inputIds,
     'int64',
-    o.fixed ? [o.fixed.batch, o.fixed.seq] : ['batch', 'seq'],
+    o.fixed ? [o.fixed.batch, o.fixed.seq] : [o.position ? 1 : 'batch', 'seq'],
   );
   let params: Record<string, Tensor>;
   if (o.weights === 'input') {
@@ -242,6 +281,12 @@ export function buildInferenceGraph(o: {
     params = {};
     for (const s of layout.specs)
       params[s.name] = g.constant(flat.subarray(s.offset, s.offset + s.size), s.shape, 'float32', s.name);
+  }
+  if (o.position) {
+    const hidden = gptHidden(g, model, params, ids, { train: false });
+    const row = op.gather(g, hidden, g.input(INFERENCE_IO.position, 'int64', [1]));
+    g.output(op.reshape(g, lmHead(g, params, row), [1, 1, model.vocabSize]), INFERENCE_IO.logits);
+    return g;
   }
   const logits = gptForward(g, model, params, ids, { train: false });
   g.output(op.reshape(g, logits, [...ids.shape, model.vocabSize]), INFERENCE_IO.logits);

@@ -789,6 +789,7 @@ export class Trainer {
           layout: this.layout,
           weights: 'input',
           kernels: kernelsFor(this.device),
+          position: true,
           ...(this.device === 'cpu' ? {} : { fixed: { batch: 1, seq: this.model.blockSize } }),
         }),
       );
@@ -807,6 +808,7 @@ export class Trainer {
       rng: new Rng(o.seed ?? deriveSeed(this.config.train.seed, 'sample', this.#step)),
       extraFeeds: { [INFERENCE_IO.params]: params },
       padTo: this.device === 'cpu' ? undefined : this.model.blockSize,
+      onePosition: true,
     });
     const sample: Sample = {
       step: this.#step,

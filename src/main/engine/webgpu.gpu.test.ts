@@ -22,6 +22,7 @@ import {
   buildInferenceGraph,
   buildStateCopyGraph,
   buildTrainGraph,
+  INFERENCE_IO,
   TRAIN_IO,
 } from './graphs.ts';
 import { measurePlacement } from './placement.ts';
@@ -63,6 +64,17 @@ const trainGraph = (kind: 'step' | 'micro' = 'step', accum = 1) =>
     kind,
     dropoutSeed: 99,
     kernels: 'portable',
+  });
+
+/** The trainer's sampling graph on a GPU: a window padded to the context, the sampled position's logits only. */
+const samplingGraph = () =>
+  buildInferenceGraph({
+    model,
+    layout,
+    weights: 'input',
+    kernels: 'portable',
+    fixed: { batch: 1, seq: T },
+    position: true,
   });
 
 /** The GPU backends: ONNX Runtime's WebGPU provider, and the engine's own kernels on Dawn. One set of tests. */
@@ -137,22 +149,28 @@ describe('WebGPU through ONNX Runtime: placement', () => {
     const graphs = {
       step: trainGraph().encode(),
       micro: trainGraph('micro', 2).encode(),
-      eval: buildEvalGraph({ model, layout, batch: B, kernels: 'portable' }).encode(),
-      sample: buildInferenceGraph({
+      // the lm_head and loss in chunks of 16 rows (headLoss.ts), their logits recomputed in the backward pass
+      chunkedHead: buildTrainGraph({
         model,
+        train: trainConfig,
         layout,
-        weights: 'input',
+        kind: 'step',
+        dropoutSeed: 99,
         kernels: 'portable',
-        fixed: { batch: 1, seq: T },
+        checkpointBlocks: true,
+        headChunkBytes: 16 * model.vocabSize * 4,
       }).encode(),
+      eval: buildEvalGraph({ model, layout, batch: B, kernels: 'portable' }).encode(),
+      sample: samplingGraph().encode(),
     };
     for (const [name, bytes] of Object.entries(graphs)) {
       const p = await measurePlacement(bytes, 'webgpu', {
-        gpuOutputs: name === 'step' ? GPU_STATE_OUTPUTS : [],
+        gpuOutputs: name === 'step' || name === 'chunkedHead' ? GPU_STATE_OUTPUTS : [],
       });
       expect({ name, cpuNodes: p.cpuNodes, cpuOps: p.cpuOps }).toEqual({ name, cpuNodes: 0, cpuOps: {} });
       expect(p.providers.WebGpuExecutionProvider?.length ?? 0).toBeGreaterThan(50);
-      if (name !== 'step') expect({ name, copyNodes: p.copyNodes }).toEqual({ name, copyNodes: 0 });
+      if (name !== 'step' && name !== 'chunkedHead')
+        expect({ name, copyNodes: p.copyNodes }).toEqual({ name, copyNodes: 0 });
     }
     // the CPU graphs are what the GPU would otherwise get: the report must show their CPU fallbacks
     const cpuFlavoured = await measurePlacement(
@@ -170,13 +188,7 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
       trainGraph(),
       trainGraph('micro', 2),
       buildEvalGraph({ model, layout, batch: B, kernels: 'portable', logits: true }),
-      buildInferenceGraph({
-        model,
-        layout,
-        weights: 'input',
-        kernels: 'portable',
-        fixed: { batch: 1, seq: T },
-      }),
+      samplingGraph(),
     ];
     for (const g of graphs) {
       const plain = await DawnSession.create(g, { rewrite: false });
@@ -219,6 +231,34 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
     ).toBeLessThan(1e-4);
   }, 120_000);
 
+  it("sampling: one position's logits from a padded window equal that row of the CPU's (1e-4)", async () => {
+    const params = new ort.Tensor('float32', initParams(layout, 5), [layout.total]);
+    const [{ x }] = batches(1, 9);
+    const length = 5;
+    const padded = new BigInt64Array(T);
+    for (let t = 0; t < length; t++) padded[t] = BigInt(x![t]!);
+    const cpu = await ort.InferenceSession.create(
+      buildInferenceGraph({ model, layout, weights: 'input', kernels: 'portable' }).encode(),
+    );
+    const all = await cpu.run({
+      [INFERENCE_IO.params]: params,
+      [INFERENCE_IO.inputIds]: new ort.Tensor('int64', padded.slice(0, length), [1, length]),
+    });
+    await cpu.release();
+    const dawn = await DawnSession.create(samplingGraph());
+    const one = await dawn.run({
+      [INFERENCE_IO.params]: params,
+      [INFERENCE_IO.inputIds]: new ort.Tensor('int64', padded, [1, T]),
+      [INFERENCE_IO.position]: new ort.Tensor('int64', BigInt64Array.of(BigInt(length - 1)), [1]),
+    });
+    await dawn.release();
+    const V = model.vocabSize;
+    const want = (all[INFERENCE_IO.logits]!.data as Float32Array).slice((length - 1) * V, length * V);
+    expect(one[INFERENCE_IO.logits]!.dims).toEqual([1, 1, V]);
+    expect(maxDiff(one[INFERENCE_IO.logits]!.data as Float32Array, want)).toBeLessThan(1e-4);
+    expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(0.01);
+  }, 120_000);
+
   it('activation checkpointing: the recomputed blocks run the fused attention too, and the step equals the CPU', async () => {
     const g = () =>
       buildTrainGraph({
@@ -258,6 +298,67 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
     expect(maxDiff(paramsOut(out), paramsOut(cpu))).toBeLessThan(1e-4);
     expect(maxDiff(paramsOut(out), params)).toBeGreaterThan(1e-4);
   }, 180_000);
+
+  it.each([
+    ['kept for the backward pass', false],
+    ['recomputed in the backward pass', true],
+  ])(
+    "GPT-2's 50,304 tokens: logits past the adapter's binding train in chunks (%s), and the step equals the CPU",
+    async (_name, checkpointBlocks) => {
+      // 12 × 64 rows of 50,304 logits: 147 MiB, more than software Vulkan binds (128 MiB)
+      const wide: ResolvedModelConfig = {
+        ...model,
+        nLayer: 1,
+        blockSize: 64,
+        vocabSize: 50_304,
+        bias: false,
+      };
+      const wideLayout = gptParamLayout(wide);
+      const rows = 12 * wide.blockSize;
+      const g = (headChunkBytes?: number) =>
+        buildTrainGraph({
+          model: wide,
+          train: { ...trainConfig, batchSize: 12 },
+          layout: wideLayout,
+          kind: 'step',
+          dropoutSeed: 99,
+          checkpointBlocks,
+          kernels: 'portable',
+          headChunkBytes,
+        });
+      // in one piece, as before headLoss.ts, such a step could not run here at all
+      const { device } = await dawnDevice();
+      if (rows * wide.vocabSize * 4 > device.limits.maxStorageBufferBindingSize)
+        await expect(DawnSession.create(g(Infinity))).rejects.toThrow(/largest storage binding/);
+      const rng = new Rng(6);
+      const ids = () => Int32Array.from({ length: rows }, () => rng.randint(wide.vocabSize));
+      const params = initParams(wideLayout, 5);
+      const zeros = new Float32Array(wideLayout.total);
+      const feeds = {
+        [TRAIN_IO.params]: new ort.Tensor('float32', params, [wideLayout.total]),
+        [TRAIN_IO.m]: new ort.Tensor('float32', zeros, [wideLayout.total]),
+        [TRAIN_IO.v]: new ort.Tensor('float32', zeros, [wideLayout.total]),
+        [TRAIN_IO.idx]: new ort.Tensor('int32', ids(), [12, wide.blockSize]),
+        [TRAIN_IO.targets]: new ort.Tensor('int32', ids(), [12, wide.blockSize]),
+        [TRAIN_IO.lr]: new ort.Tensor('float32', Float32Array.of(3e-3), []),
+        [TRAIN_IO.step]: new ort.Tensor('float32', Float32Array.of(1), []),
+        [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', Uint32Array.of(1), []),
+      };
+      expect(rows * wide.vocabSize * 4).toBeGreaterThan(128 * 2 ** 20);
+      const cpu = await (await session(g(), 'cpu')).run(feeds);
+      const dawn = await DawnSession.create(g());
+      const out = await dawn.run(feeds);
+      await dawn.release();
+      const scalar = (r: Record<string, ort.Tensor>, n: string) => Number(r[n]!.data[0]);
+      expect(scalar(out, TRAIN_IO.loss)).toBeCloseTo(scalar(cpu, TRAIN_IO.loss), 4);
+      expect(scalar(out, TRAIN_IO.loss)).toBeCloseTo(Math.log(wide.vocabSize), 1);
+      expect(scalar(out, TRAIN_IO.gradNorm)).toBeCloseTo(scalar(cpu, TRAIN_IO.gradNorm), 4);
+      const paramsOut = (r: Record<string, ort.Tensor>) => r[TRAIN_IO.paramsOut]!.data as Float32Array;
+      expect(maxDiff(paramsOut(out), paramsOut(cpu))).toBeLessThan(1e-4);
+      expect(maxDiff(paramsOut(out), params)).toBeGreaterThan(1e-4);
+    },
+    300_000,
+  );
 
   it('gradient accumulation (2 micro-batches, the accumulator on the device) equals the CPU', async () => {
     const cpu = await runSteps('cpu', 2, 2);

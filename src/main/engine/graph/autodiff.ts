@@ -156,13 +156,16 @@ export function checkpoint(
     inputs,
     outputs: [out],
     backward: ([dy]) => {
-      // 0·dy[0,…,0], broadcast: ties the recomputation to the backward pass
-      const first = g.emit1(
-        'Slice',
-        [dy!, g.vector(dy!.shape.map(() => 0)), g.vector(dy!.shape.map(() => 1))],
-        dy!.shape.map(() => 1),
-        'float32',
-      );
+      // 0·dy[0,…,0], broadcast: ties the recomputation to the backward pass (a scalar dy is its own first element)
+      const first =
+        dy!.rank === 0
+          ? dy!
+          : g.emit1(
+              'Slice',
+              [dy!, g.vector(dy!.shape.map(() => 0)), g.vector(dy!.shape.map(() => 1))],
+              dy!.shape.map(() => 1),
+              'float32',
+            );
       const barrier = g.checkpointBarrier;
       const dep = barrier ? g.emit1('Add', [first, barrier], first.shape, 'float32') : first;
       const zero = g.emit1('Mul', [dep, g.scalar(0)], first.shape, 'float32');

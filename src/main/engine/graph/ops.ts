@@ -628,6 +628,27 @@ export function crossEntropy(g: Graph, logits: Tensor, targets: Tensor): Tensor 
  * at each target (no OneHot kernel on the GPU either).
  */
 function crossEntropyPortable(g: Graph, logits: Tensor, targets: Tensor): Tensor {
+  const n = logits.shape[0]!;
+  const t = g.emit1('Unsqueeze', [targets, g.vector([1])], [n, 1], targets.dtype);
+  const { shifted, lse, loss } = crossEntropyRows(g, logits, t);
+  g.record('crossEntropy', [logits], [loss], ([dL]) => {
+    if (typeof n !== 'number') fail('crossEntropy', 'gradient needs static shapes');
+    return [
+      crossEntropyRowsGradient(g, shifted, lse, t, g.emit1('Mul', [dL!, g.scalar(1 / n)], [], 'float32')),
+    ];
+  });
+  return loss;
+}
+
+/**
+ * The forward half of crossEntropyPortable, unrecorded: shifted logits s, lse [N, 1] and the mean loss, for
+ * targets t [N, 1]. headLoss.ts runs it on row chunks of the lm_head.
+ */
+export function crossEntropyRows(
+  g: Graph,
+  logits: Tensor,
+  t: Tensor,
+): { shifted: Tensor; lse: Tensor; loss: Tensor } {
   const [n, v] = logits.shape as [Dim, Dim];
   const rows = [n, 1];
   const f = (opType: string, ins: Tensor[], shape: Shape, attrs: Record<string, OnnxAttributeValue> = {}) =>
@@ -639,19 +660,29 @@ function crossEntropyPortable(g: Graph, logits: Tensor, targets: Tensor): Tensor
     [f('ReduceSum', [f('Exp', [shifted], [n, v]), g.vector([1])], rows, { keepdims: { int: 1 } })],
     rows,
   );
-  const t = g.emit1('Unsqueeze', [targets, g.vector([1])], rows, targets.dtype);
   const picked = f('GatherElements', [shifted, t], rows, { axis: { int: 1 } });
   const loss = f('ReduceMean', [f('Sub', [lse, picked], rows), g.vector([0, 1])], [], {
     keepdims: { int: 0 },
   });
-  g.record('crossEntropy', [logits], [loss], ([dL]) => {
-    if (typeof n !== 'number' || typeof v !== 'number') fail('crossEntropy', 'gradient needs static shapes');
-    const prob = f('Exp', [f('Sub', [shifted, lse], [n, v])], [n, v]);
-    const minusOne = g.constant(new Float32Array(n).fill(-1), rows, 'float32');
-    const diff = f('ScatterElements', [prob, t, minusOne], [n, v], { axis: { int: 1 }, reduction: 'add' });
-    return [f('Mul', [diff, f('Mul', [dL!, g.scalar(1 / n)], [])], [n, v])];
-  });
-  return loss;
+  return { shifted, lse, loss };
+}
+
+/** ∂z = (exp(s − lse) − onehot(t)) · scale, from crossEntropyRows' s and lse (static shapes). */
+export function crossEntropyRowsGradient(
+  g: Graph,
+  shifted: Tensor,
+  lse: Tensor,
+  t: Tensor,
+  scale: Tensor,
+): Tensor {
+  const [n, v] = shifted.shape as [Dim, Dim];
+  if (typeof n !== 'number' || typeof v !== 'number') fail('crossEntropy', 'gradient needs static shapes');
+  const f = (opType: string, ins: Tensor[], attrs: Record<string, OnnxAttributeValue> = {}) =>
+    g.emit1(opType, ins, [n, v], 'float32', attrs);
+  const prob = f('Exp', [f('Sub', [shifted, lse])]);
+  const minusOne = g.constant(new Float32Array(n).fill(-1), [n, 1], 'float32');
+  const diff = f('ScatterElements', [prob, t, minusOne], { axis: { int: 1 }, reduction: 'add' });
+  return f('Mul', [diff, scale]);
 }
 
 // ---- Reductions -----------------------------------------------------------------------------------
