@@ -58,11 +58,12 @@ describe('auto and the adapter', () => {
   });
 
   it('times every device that works and takes the fastest; a CPU whose first step already loses is not timed again', async () => {
-    const pick = async (slow: (device: DeviceName) => boolean) => {
+    const pick = async (slow: (device: DeviceName) => boolean, stepFlops?: number) => {
       const runs: DeviceName[] = [];
       const chosen = await selectDevice('auto', {
         threads: 1,
         timeSoftwareAdapters: true,
+        stepFlops,
         probeModel: () => tinyGraph(),
         probeRun: async (s, device) => {
           runs.push(device);
@@ -86,6 +87,18 @@ describe('auto and the adapter', () => {
     expect(cpuWins.runs.filter((d) => d === 'cpu')).toHaveLength(2);
     expect(cpuWins.reason('dawn')).toMatch(/^ran the training graph, \d+ ms\/step \(slower\)$/);
     expect(cpuWins.reason('webgpu')).toMatch(/^ran the training graph, \d+ ms\/step \(slower\)$/);
+
+    // a step whose products alone would keep this CPU busy for ages is not run on it at all
+    const huge = await pick((d) => d !== 'cpu', 1e15);
+    expect(['dawn', 'webgpu']).toContain(huge.device);
+    expect(huge.runs).not.toContain('cpu');
+    expect(huge.reason('cpu')).toMatch(
+      /^1 thread, not timed: a step's 1000000 GFLOP of matrix products alone take ≥ \d+ ms at the \d+ GFLOP\/s it multiplies at \(slower\)$/,
+    );
+    // while one that could win is timed as before
+    const small = await pick((d) => d !== 'cpu', 1e6);
+    expect(small.device).toBe('cpu');
+    expect(small.runs.filter((d) => d === 'cpu')).toHaveLength(2);
   });
 
   it("a CPU chosen after timing draws the dropout masks of a CPU asked for by name (ONNX Runtime's Dropout is stateful)", async () => {

@@ -176,6 +176,13 @@ export async function selectDevice(
     timeSoftwareAdapters?: boolean;
     /** Under "auto", the device to take without timing when it works (a resumed run's own); else auto as usual. */
     prefer?: DeviceName;
+    /**
+     * The probe step's matrix-product FLOPs, at least (trainingFlopsPerToken × tokens). Under "auto" a CPU whose
+     * products alone would take CPU_FIRST_STEP_LOSES× the best accelerator's step, at the rate this CPU multiplies
+     * at (cpuProductRate.ts), is left out without running a step: a gpt2-small step on a CPU takes tens of seconds
+     * and, with GPT-2's vocabulary, gigabytes of host memory.
+     */
+    stepFlops?: number;
   },
 ): Promise<{
   factory: SessionFactory;
@@ -262,6 +269,14 @@ export async function selectDevice(
     let bestMs = Infinity;
     for (const u of usable) {
       if (u.factory.device === 'cpu') {
+        const floor =
+          opts.stepFlops && bestMs < Infinity ? await cpuStepFloor(opts.stepFlops, threads) : null;
+        if (floor && floor.ms > CPU_FIRST_STEP_LOSES * bestMs) {
+          u.attempt.reason +=
+            `, not timed: a step's ${(opts.stepFlops! / 1e9).toFixed(0)} GFLOP of matrix products alone take ` +
+            `≥ ${floor.ms.toFixed(0)} ms at the ${floor.gflops.toFixed(0)} GFLOP/s it multiplies at`;
+          continue;
+        }
         // warm-up (the accelerators had theirs). The CPU comes last: a first step this much slower than the best
         // accelerator's cannot win, and timing a second would cost another slow step (a minute or more for
         // gpt2-small on a laptop's CPU) before the run starts.
@@ -305,6 +320,13 @@ export async function selectDevice(
       (precision === 'f16' ? ' Matrix products in f16 on the GPU’s matrix units, summed in f32.' : '') +
       (best.session.note ? ` ${best.session.note}` : ''),
   };
+}
+
+/** The least time a CPU step of `flops` can take: its products at the rate this CPU multiplies at. */
+async function cpuStepFloor(flops: number, threads: number): Promise<{ ms: number; gflops: number }> {
+  const { cpuProductGflops } = await import('./cpuProductRate.ts');
+  const gflops = await cpuProductGflops(threads);
+  return { ms: flops / (gflops * 1e6), gflops };
 }
 
 /** Why `auto` passed over a software adapter, and how to train on it all the same. */

@@ -13,6 +13,7 @@ import type { CheckpointInfo, EvalMetric, MetricRecord, Sample, TrainMetric } fr
 import type { TokenDtype } from '../../shared/datasets/manifest.ts';
 import {
   activationBytes,
+  trainingFlopsPerToken,
   usesActivationCheckpointing,
   checkConfigAgainstData,
   countParams,
@@ -373,6 +374,7 @@ export class Trainer {
         probeRun,
         gpuOutputs: webgpuStateOnDevice() ? GPU_STATE_OUTPUTS : [],
         tuning: { lean, precision: o.precision },
+        stepFlops: trainingFlopsPerToken(model) * config.train.batchSize * model.blockSize,
       });
       const device = chosen.factory.device;
       const kernels = kernelsFor(device);

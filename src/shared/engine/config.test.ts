@@ -8,6 +8,7 @@ import {
   resolveModelConfig,
   runConfigSchema,
   runOverridesSchema,
+  trainingFlopsPerToken,
   usesActivationCheckpointing,
 } from './config.ts';
 import { learningRateAt } from './schedule.ts';
@@ -60,6 +61,15 @@ describe('presets', () => {
     ).toBe(124_439_808);
     // nanoGPT prints 10.65M for shakespeare_char: its count leaves out the position embedding
     expect(countParams({ ...configFromPreset('baby').model, vocabSize: 65 }) - 256 * 384).toBe(10_646_784);
+  });
+
+  it("counts a step's FLOPs per token as nanoGPT's estimate_mfu: 6 per parameter but position embeddings, and attention", () => {
+    const baby = resolveModelConfig(configFromPreset('baby'), { vocabSize: 65 });
+    expect(trainingFlopsPerToken(baby)).toBe(6 * 10_646_784 + 12 * 6 * 384 * 256);
+    const gpt2 = resolveModelConfig(configFromPreset('gpt2-small'), { vocabSize: 50_304 });
+    // ≈ 0.85 GFLOP a token: 10.5 TFLOP for one micro-batch of 12 × 1,024
+    expect(trainingFlopsPerToken(gpt2) * 12 * 1024).toBeGreaterThan(10.4e12);
+    expect(trainingFlopsPerToken(gpt2) * 12 * 1024).toBeLessThan(10.6e12);
   });
 });
 

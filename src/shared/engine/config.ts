@@ -294,6 +294,15 @@ export function countParams(m: ResolvedModelConfig): number {
   return m.vocabSize * c + m.blockSize * c + m.nLayer * block + ln;
 }
 
+/**
+ * Floating-point operations to train on one token, forward and backward: 6 per parameter (position embeddings
+ * aside) and 12·L·C·T for attention's products (PaLM's appendix B, as nanoGPT's estimate_mfu). A lower bound on
+ * what a step does: recomputed blocks and everything outside the products come on top.
+ */
+export function trainingFlopsPerToken(m: ResolvedModelConfig): number {
+  return 6 * (countParams(m) - m.blockSize * m.nEmbd) + 12 * m.nLayer * m.nEmbd * m.blockSize;
+}
+
 /** Rough bytes of the activations one training micro-step keeps for its backward pass (float32). */
 export function activationBytes(m: ResolvedModelConfig, batchSize: number): number {
   const n = batchSize * m.blockSize;
