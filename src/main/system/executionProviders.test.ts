@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GpuDeviceLostError, GpuOutOfMemoryError } from '../engine/gpuErrors.ts';
-import { explainFailure } from './executionProviders.ts';
+import { bindingLimitNote, explainFailure } from './executionProviders.ts';
 
 describe('why a device could not train, in a line', () => {
   it('no adapter, from ONNX Runtime or from Dawn', () => {
@@ -33,6 +33,18 @@ describe('why a device could not train, in a line', () => {
     );
     expect(explainFailure('dawn', new GpuDeviceLostError('Intel Arc A770', 'unknown', ''))).toMatch(
       /^the GPU device \(Intel Arc A770\) was lost \(unknown\): a GPU driver reset/,
+    );
+  });
+});
+
+describe("the adapter's largest storage binding, as the largest model it trains", () => {
+  it('in MiB or GiB, and in millions of float32 parameters', () => {
+    expect(bindingLimitNote(128 * 2 ** 20)).toBe(
+      'largest storage binding 128 MiB: models up to 33.6 M parameters',
+    );
+    expect(bindingLimitNote(2 ** 31)).toBe('largest storage binding 2.0 GiB: models up to 537 M parameters');
+    expect(bindingLimitNote(2 ** 32 - 4)).toBe(
+      'largest storage binding 4.0 GiB: models up to 1,074 M parameters',
     );
   });
 });

@@ -150,6 +150,7 @@ async function probeDawn(
       ...done(
         true,
         `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}; ${units}; ` +
+          `${bindingLimitNote(dev.device.limits.maxStorageBufferBindingSize)}; ` +
           (await productTilesStatus(dev.adapter)) +
           (dev.software ? `; ${SOFTWARE_NOTE}` : ''),
       ),
@@ -159,6 +160,18 @@ async function probeDawn(
   } catch (e) {
     return done(false, explainFailure('dawn', e));
   }
+}
+
+/**
+ * What the adapter's largest storage binding means for a trainer: the parameters and each AdamW moment are one flat
+ * float32 vector each, bound whole, so they set the largest model this GPU trains (README "When the model does not
+ * fit in the GPU's memory").
+ */
+export function bindingLimitNote(bytes: number): string {
+  const size =
+    bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+  const millions = bytes / 4 / 1e6;
+  return `largest storage binding ${size}: models up to ${millions < 100 ? millions.toFixed(1) : Math.round(millions).toLocaleString('en-US')} M parameters`;
 }
 
 const SOFTWARE_NOTE =
