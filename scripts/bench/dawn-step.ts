@@ -148,8 +148,12 @@ for (const [name, opts] of variants) {
   try {
     session = await DawnSession.create(opts.whole ? stepGraph(Infinity) : graph, opts);
   } catch (e) {
-    if (!opts.whole) throw e;
     const refused = e instanceof Error ? e.message : String(e);
+    if (!opts.whole) {
+      // one line, so that the device check's FAIL says why (a stack trace's last lines would not)
+      console.error(`${name}: ${refused}`);
+      process.exit(1);
+    }
     result[name] = { refused };
     console.log(`${name}: refused: ${refused}`);
     continue;

@@ -84,8 +84,16 @@ async function time(position: boolean): Promise<{ msPerToken: number; drawn: num
   return { msPerToken: Math.round(msPerToken * 100) / 100, drawn };
 }
 
-const every = await time(false);
-const one = await time(true);
+let every: Awaited<ReturnType<typeof time>>;
+let one: typeof every;
+try {
+  every = await time(false);
+  one = await time(true);
+} catch (e) {
+  // one line, so that the device check's FAIL says why (a stack trace's last lines would not)
+  console.error(`bench:sample: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
 const speedup = Math.round((every.msPerToken / one.msPerToken) * 100) / 100;
 const same = every.drawn.filter((t, i) => t === one.drawn[i]).length;
 console.log(
