@@ -673,6 +673,13 @@ if (starts('dawn profile', 20, 'profile', 'dawn')) {
   }
 }
 
+/** gpt2-small's 474 MiB parameter vector does not fit a small binding (software Vulkan's 128 MiB): a SKIP, not a FAIL. */
+function failUnlessTooLarge(part: string, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  if (/largest storage binding/.test(message)) skipPart(part, message);
+  else fail(part, e);
+}
+
 // 6e. gpt2-small with GPT-2's 50,304 tokens on the engine's kernels: its logits (2.3 GiB a step) run in row chunks
 // (src/main/engine/headLoss.ts); the same step with them in one piece, where this adapter can bind them at all
 if (starts('dawn gpt2-small', 90, 'dawn', 'gpt2')) {
@@ -702,7 +709,7 @@ if (starts('dawn gpt2-small', 90, 'dawn', 'gpt2')) {
         `the device, loss ${r.fused.loss}; ${whole}`,
     );
   } catch (e) {
-    fail('dawn gpt2-small', e);
+    failUnlessTooLarge('dawn gpt2-small', e);
   }
 }
 
@@ -721,7 +728,7 @@ if (starts('dawn sampling', 40, 'dawn', 'gpt2')) {
         `${String(r.every_ms_per_token)} with every position's (${String(r.speedup)}×)`,
     );
   } catch (e) {
-    fail('dawn sampling', e);
+    failUnlessTooLarge('dawn sampling', e);
   }
 }
 
