@@ -74,7 +74,6 @@ async function time(position: boolean): Promise<{ msPerToken: number; drawn: num
       rng: new Rng(1),
       extraFeeds: { [INFERENCE_IO.params]: params },
       padTo: gpu ? T : undefined,
-      onePosition: position,
     });
   await run(2); // warm-up
   const t0 = performance.now();

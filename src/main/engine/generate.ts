@@ -59,17 +59,17 @@ export interface GenerateOptions extends SampleOptions {
    * its end, which the causal mask keeps from affecting the positions before.
    */
   padTo?: number;
-  /**
-   * The session returns one position's logits, chosen by its `position` input (buildInferenceGraph's `position`),
-   * rather than every position's.
-   */
-  onePosition?: boolean;
   /** Called with each new token; return false to stop early. */
   onToken?: (id: number) => boolean | void;
 }
 
-/** Runs an inference session (input_ids → logits [1, seq, V]) token by token; returns the new tokens. */
+/**
+ * Runs an inference session (input_ids → logits [1, seq, V], or [1, 1, V] for the position it is given) token by
+ * token; returns the new tokens.
+ */
 export async function generate(session: EngineSession, o: GenerateOptions): Promise<number[]> {
+  // a graph built with buildInferenceGraph's `position` returns only the position it is given
+  const onePosition = session.inputNames.includes(INFERENCE_IO.position);
   const ctx = o.prompt.length > 0 ? [...o.prompt] : [0];
   const out: number[] = [];
   for (let n = 0; n < o.maxNewTokens; n++) {
@@ -80,12 +80,12 @@ export async function generate(session: EngineSession, o: GenerateOptions): Prom
     const ids = new ort.Tensor('int64', padded, [1, width]);
     const last = window.length - 1;
     const feeds: Record<string, ort.Tensor> = { ...o.extraFeeds, [INFERENCE_IO.inputIds]: ids };
-    if (o.onePosition)
+    if (onePosition)
       feeds[INFERENCE_IO.position] = new ort.Tensor('int64', BigInt64Array.of(BigInt(last)), [1]);
     const result = await session.run(feeds, [INFERENCE_IO.logits]);
     const logits = result[INFERENCE_IO.logits]!;
     const data = logits.data as Float32Array; // a CPU output (getData() on a gpu-buffer would abort)
-    const at = o.onePosition ? 0 : last;
+    const at = onePosition ? 0 : last;
     const row = data.subarray(at * o.vocabSize, (at + 1) * o.vocabSize);
     const next = sampleFromLogits(row, o, o.rng);
     logits.dispose();

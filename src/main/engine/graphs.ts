@@ -81,11 +81,11 @@ function forwardLoss(
     checkpointBlocks: o.checkpointBlocks,
   };
   const rows = op.reshape(g, targets, [batch * T]);
+  const hidden = gptHidden(g, model, params, idx, forward);
   if (o.logits) {
-    const logits = gptForward(g, model, params, idx, forward);
+    const logits = lmHead(g, params, hidden);
     return { flat, params, logits, loss: op.crossEntropy(g, logits, rows) };
   }
-  const hidden = gptHidden(g, model, params, idx, forward);
   const recompute = o.train && o.checkpointBlocks;
   return {
     flat,

@@ -53,13 +53,13 @@ export function headLoss(
   o: HeadLossOptions = {},
 ): Tensor {
   const wte = params['transformer.wte.weight'];
-  if (!wte) throw new Error('headLoss: missing parameter transformer.wte.weight');
-  const [n, vocab] = [x.shape[0], wte.shape[0]];
-  if (!g.portable || typeof n !== 'number' || typeof vocab !== 'number')
-    return op.crossEntropy(g, lmHead(g, params, x), targets);
-  const sizes = headRowChunks(n, vocab, o.chunkBytes);
-  if (sizes.length === 1) return op.crossEntropy(g, lmHead(g, params, x), targets);
-  return g.scope('head', () => chunkedHeadLoss(g, x, wte, targets, sizes, o.recompute ?? false));
+  const [n, vocab] = [x.shape[0], wte?.shape[0]];
+  const sizes =
+    g.portable && typeof n === 'number' && typeof vocab === 'number'
+      ? headRowChunks(n, vocab, o.chunkBytes)
+      : [];
+  if (sizes.length < 2) return op.crossEntropy(g, lmHead(g, params, x), targets);
+  return g.scope('head', () => chunkedHeadLoss(g, x, wte!, targets, sizes, o.recompute ?? false));
 }
 
 /**
@@ -138,9 +138,7 @@ function chunkedHeadLoss(
           // outputs, and would otherwise rebuild every chunk's logits before the first chunk's gradient
           const after = dW ? float('Slice', [dW, g.vector([0, 0]), g.vector([1, 1])], [1, 1]) : dL!;
           const xr = float('Add', [c.x, float('Mul', [after, g.scalar(0)], after.shape)], [c.rows, width]);
-          const z = logitsOf(xr, c.rows);
-          const max = float('ReduceMax', [z, g.vector([1])], [c.rows, 1], { keepdims: { int: 1 } });
-          shifted = float('Sub', [z, max], [c.rows, vocab]);
+          shifted = op.shiftedRows(g, logitsOf(xr, c.rows));
         }
         const dz = op.crossEntropyRowsGradient(g, shifted, c.lse, c.t, perRow);
         dxs.push(op.reshape(g, float('Gemm', [dz, wte], [c.rows, width]), [c.rows * width]));

@@ -810,7 +810,6 @@ export class Trainer {
       rng: new Rng(o.seed ?? deriveSeed(this.config.train.seed, 'sample', this.#step)),
       extraFeeds: { [INFERENCE_IO.params]: params },
       padTo: this.device === 'cpu' ? undefined : this.model.blockSize,
-      onePosition: true,
     });
     const sample: Sample = {
       step: this.#step,

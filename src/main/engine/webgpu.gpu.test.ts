@@ -97,6 +97,23 @@ function batches(steps: number, seed: number) {
   }));
 }
 
+/** The inputs of a step graph's first step (moments zero, lr 3e-3, dropout key 1), ids [rows / block, block]. */
+function firstStepFeeds(params: Float32Array, x: Int32Array, y: Int32Array, block: number) {
+  const P = params.length;
+  const zeros = new Float32Array(P);
+  const shape = [x.length / block, block];
+  return {
+    [TRAIN_IO.params]: new ort.Tensor('float32', params, [P]),
+    [TRAIN_IO.m]: new ort.Tensor('float32', zeros, [P]),
+    [TRAIN_IO.v]: new ort.Tensor('float32', zeros, [P]),
+    [TRAIN_IO.idx]: new ort.Tensor('int32', x, shape),
+    [TRAIN_IO.targets]: new ort.Tensor('int32', y, shape),
+    [TRAIN_IO.lr]: new ort.Tensor('float32', Float32Array.of(3e-3), []),
+    [TRAIN_IO.step]: new ort.Tensor('float32', Float32Array.of(1), []),
+    [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', Uint32Array.of(1), []),
+  };
+}
+
 function maxDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let d = 0;
@@ -272,17 +289,7 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
       });
     const [{ x, y }] = batches(1, 4);
     const params = initParams(layout, 5);
-    const zeros = new Float32Array(layout.total);
-    const feeds = {
-      [TRAIN_IO.params]: new ort.Tensor('float32', params, [layout.total]),
-      [TRAIN_IO.m]: new ort.Tensor('float32', zeros, [layout.total]),
-      [TRAIN_IO.v]: new ort.Tensor('float32', zeros, [layout.total]),
-      [TRAIN_IO.idx]: new ort.Tensor('int32', x!, [B, T]),
-      [TRAIN_IO.targets]: new ort.Tensor('int32', y!, [B, T]),
-      [TRAIN_IO.lr]: new ort.Tensor('float32', Float32Array.of(3e-3), []),
-      [TRAIN_IO.step]: new ort.Tensor('float32', Float32Array.of(1), []),
-      [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', Uint32Array.of(1), []),
-    };
+    const feeds = firstStepFeeds(params, x!, y!, T);
     const cpu = await (await session(g(), 'cpu')).run(feeds);
     const dawn = await DawnSession.create(g());
     // forward, and again in the recomputed block; the backward once per layer (three passes)
@@ -333,17 +340,7 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
       const rng = new Rng(6);
       const ids = () => Int32Array.from({ length: rows }, () => rng.randint(wide.vocabSize));
       const params = initParams(wideLayout, 5);
-      const zeros = new Float32Array(wideLayout.total);
-      const feeds = {
-        [TRAIN_IO.params]: new ort.Tensor('float32', params, [wideLayout.total]),
-        [TRAIN_IO.m]: new ort.Tensor('float32', zeros, [wideLayout.total]),
-        [TRAIN_IO.v]: new ort.Tensor('float32', zeros, [wideLayout.total]),
-        [TRAIN_IO.idx]: new ort.Tensor('int32', ids(), [12, wide.blockSize]),
-        [TRAIN_IO.targets]: new ort.Tensor('int32', ids(), [12, wide.blockSize]),
-        [TRAIN_IO.lr]: new ort.Tensor('float32', Float32Array.of(3e-3), []),
-        [TRAIN_IO.step]: new ort.Tensor('float32', Float32Array.of(1), []),
-        [TRAIN_IO.dropoutKey]: new ort.Tensor('uint32', Uint32Array.of(1), []),
-      };
+      const feeds = firstStepFeeds(params, ids(), ids(), wide.blockSize);
       expect(rows * wide.vocabSize * 4).toBeGreaterThan(128 * 2 ** 20);
       const cpu = await (await session(g(), 'cpu')).run(feeds);
       const dawn = await DawnSession.create(g());

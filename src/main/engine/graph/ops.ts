@@ -653,8 +653,7 @@ export function crossEntropyRows(
   const rows = [n, 1];
   const f = (opType: string, ins: Tensor[], shape: Shape, attrs: Record<string, OnnxAttributeValue> = {}) =>
     g.emit1(opType, ins, shape, 'float32', attrs);
-  const max = f('ReduceMax', [logits, g.vector([1])], rows, { keepdims: { int: 1 } });
-  const shifted = f('Sub', [logits, max], [n, v]);
+  const shifted = shiftedRows(g, logits);
   const lse = f(
     'Log',
     [f('ReduceSum', [f('Exp', [shifted], [n, v]), g.vector([1])], rows, { keepdims: { int: 1 } })],
@@ -665,6 +664,16 @@ export function crossEntropyRows(
     keepdims: { int: 0 },
   });
   return { shifted, lse, loss };
+}
+
+/**
+ * s = z − max(z) by rows, unrecorded. A backward that rebuilds logits (headLoss.ts) shifts them with this too, so that
+ * the s it rebuilds is the forward's to the bit and the forward's lse still applies.
+ */
+export function shiftedRows(g: Graph, logits: Tensor): Tensor {
+  const [n, v] = logits.shape as [Dim, Dim];
+  const max = g.emit1('ReduceMax', [logits, g.vector([1])], [n, 1], 'float32', { keepdims: { int: 1 } });
+  return g.emit1('Sub', [logits, max], [n, v], 'float32');
 }
 
 /** ∂z = (exp(s − lse) − onehot(t)) · scale, from crossEntropyRows' s and lse (static shapes). */
