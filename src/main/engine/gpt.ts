@@ -134,11 +134,14 @@ export function initParams(layout: ParamLayout, seed: number | TorchGenerator): 
   return flat;
 }
 
-/** Per-parameter tensors cut from a flat [P] vector with one Split node (views for the forward pass). */
+/**
+ * Per-parameter tensors cut from a flat vector of the layout's tensors with Split nodes (views for the forward
+ * pass); `layout` may be a run of a layout's tensors, cut from that run's piece (flatChunks.ts).
+ */
 export function paramViews(
   g: Graph,
   flat: Tensor,
-  layout: ParamLayout,
+  layout: Pick<ParamLayout, 'specs'>,
   requiresGrad: boolean,
 ): Record<string, Tensor> {
   const parts = g.scope('params', () =>

@@ -40,3 +40,28 @@ export class GpuOutOfMemoryError extends Error {
       'checkpointing (--set train.activationCheckpointing=on), or close the programs that use the GPU';
   }
 }
+
+/**
+ * A tensor of a step is larger than one storage binding of the adapter (`maxStorageBufferBindingSize`), so no kernel
+ * can read it: the embedding (vocabulary × width) or an activation (batch × context × 4·width). Memory is not the
+ * issue; the tensor's size is.
+ */
+export class GpuTensorTooLargeError extends Error {
+  readonly hint: string;
+  constructor(adapter: string, tensor: string, shape: readonly number[], bytes: number, limit: number) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    super(
+      `tensor ${tensor} [${shape.join(', ')}] takes ${mib(bytes)}, more than this adapter's largest storage binding ` +
+        `(${mib(limit)}, ${adapter}): use a smaller model or batch on this GPU, or another device`,
+    );
+    this.name = 'GpuTensorTooLargeError';
+    this.hint =
+      'lower train.batchSize (raise train.gradAccumSteps to keep the tokens per step) or model.blockSize; an ' +
+      'embedding that large needs a smaller vocabulary or width on this GPU';
+  }
+}
+
+/** Errors about what a step needs, not about how a kernel was written: another form of the kernels needs as much. */
+export function isGpuSizeError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'GpuTensorTooLargeError' || e.name === 'GpuOutOfMemoryError');
+}

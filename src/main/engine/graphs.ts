@@ -5,6 +5,7 @@ import * as op from './graph/ops.ts';
 import { sumOfSquares } from './graph/sumOfSquares.ts';
 import { gptForward, gptHidden, lmHead, paramViews, type ParamLayout } from './gpt.ts';
 import { headLoss } from './headLoss.ts';
+import { flatChunks, joinFlat, splitFlat, type FlatChunk } from './flatChunks.ts';
 
 /**
  * The ONNX graphs the engine runs:
@@ -52,6 +53,33 @@ export interface TrainGraphOptions {
   kernels?: KernelSet;
   /** Bytes one chunk of a GPU graph's logits may take (headLoss.ts; tests set small values). */
   headChunkBytes?: number;
+  /** Bytes one piece of a GPU graph's flat vectors may take (flatChunks.ts; tests set small values). */
+  flatChunkBytes?: number;
+}
+
+/** How a graph cuts its flat vectors: a GPU graph in pieces one binding holds (flatChunks.ts), a CPU graph whole. */
+function chunksOf(g: Graph, layout: ParamLayout, flatChunkBytes?: number): FlatChunk[] {
+  return g.portable
+    ? flatChunks(layout, flatChunkBytes)
+    : [{ first: 0, end: layout.specs.length, offset: 0, size: layout.total }];
+}
+
+/** The per-parameter views of a flat vector, cut piece by piece. */
+function viewsOf(
+  g: Graph,
+  pieces: readonly Tensor[],
+  layout: ParamLayout,
+  chunks: readonly FlatChunk[],
+  requiresGrad: boolean,
+): Record<string, Tensor> {
+  const views: Record<string, Tensor> = {};
+  chunks.forEach((c, k) =>
+    Object.assign(
+      views,
+      paramViews(g, pieces[k]!, { specs: layout.specs.slice(c.first, c.end) }, requiresGrad),
+    ),
+  );
+  return views;
 }
 
 function forwardLoss(
@@ -66,6 +94,7 @@ function forwardLoss(
     /** Also output the logits [B·T, V] (in one piece, then). */
     logits?: boolean;
     headChunkBytes?: number;
+    flatChunkBytes?: number;
   },
 ) {
   const { model, layout, batch } = o;
@@ -74,7 +103,9 @@ function forwardLoss(
   const flat = g.input(TRAIN_IO.params, 'float32', [P]);
   const idx = g.input(TRAIN_IO.idx, 'int32', [batch, T]);
   const targets = g.input(TRAIN_IO.targets, 'int32', [batch, T]);
-  const params = paramViews(g, flat, layout, o.train);
+  const chunks = chunksOf(g, layout, o.flatChunkBytes);
+  const pieces = g.scope('params', () => splitFlat(g, flat, chunks));
+  const params = viewsOf(g, pieces, layout, chunks, o.train);
   const forward = {
     train: o.train,
     dropoutSeed: o.dropoutSeed,
@@ -84,24 +115,26 @@ function forwardLoss(
   const hidden = gptHidden(g, model, params, idx, forward);
   if (o.logits) {
     const logits = lmHead(g, params, hidden);
-    return { flat, params, logits, loss: op.crossEntropy(g, logits, rows) };
+    return { chunks, pieces, params, logits, loss: op.crossEntropy(g, logits, rows) };
   }
   const recompute = o.train && o.checkpointBlocks;
   return {
-    flat,
+    chunks,
+    pieces,
     params,
     loss: headLoss(g, params, hidden, rows, { recompute, chunkBytes: o.headChunkBytes }),
   };
 }
 
-/** The flat gradient [P]: every parameter's gradient flattened and joined in layout order. */
+/** The flat gradient, piece by piece: every parameter's gradient flattened and joined in layout order. */
 function flatGradient(
   g: Graph,
   loss: Tensor,
   params: Record<string, Tensor>,
   layout: ParamLayout,
+  chunks: readonly FlatChunk[],
   seed?: Tensor,
-): { flat: Tensor; sumSquares: Tensor | null } {
+): { pieces: Tensor[]; sumSquares: Tensor | null } {
   const wrt = layout.specs.map((s) => params[s.name]!);
   const grads = gradients(g, loss, wrt, seed);
   return g.scope('grad', () => {
@@ -116,12 +149,9 @@ function flatGradient(
         sumSquares = sumSquares ? g.emit1('Add', [sumSquares, s], [], 'float32') : s;
       }
     // op.concat builds a tree of narrow Concat nodes (see MAX_NODE_FAN); nothing differentiates this.
-    const flat = op.concat(
-      g,
-      grads.map((d, i) => op.reshape(g, d, [layout.specs[i]!.size])),
-      0,
-    );
-    return { flat, sumSquares };
+    const flat = grads.map((d, i) => op.reshape(g, d, [layout.specs[i]!.size]));
+    const pieces = chunks.map((c) => op.concat(g, flat.slice(c.first, c.end), 0));
+    return { pieces, sumSquares };
   });
 }
 
@@ -130,7 +160,7 @@ export function buildTrainGraph(o: TrainGraphOptions): Graph {
   const P = layout.total;
   const g = new Graph(kind === 'step' ? 'train_step' : 'train_micro_step', { kernels: o.kernels });
   const accumulate = train.gradAccumSteps > 1;
-  const { flat, params, loss } = forwardLoss(g, {
+  const { chunks, pieces, params, loss } = forwardLoss(g, {
     model,
     layout,
     batch: train.batchSize,
@@ -138,22 +168,24 @@ export function buildTrainGraph(o: TrainGraphOptions): Graph {
     dropoutSeed: o.dropoutSeed,
     checkpointBlocks: o.checkpointBlocks,
     headChunkBytes: o.headChunkBytes,
+    flatChunkBytes: o.flatChunkBytes,
   });
   g.output(loss, TRAIN_IO.loss);
   // With accumulation each micro-batch contributes ∂(loss/K): the seed of the backward pass is 1/K.
   const seed = accumulate ? g.scalar(1 / train.gradAccumSteps) : undefined;
-  const fg = flatGradient(g, loss, params, layout, seed);
-  let grad = fg.flat;
+  const fg = flatGradient(g, loss, params, layout, chunks, seed);
+  let grad = fg.pieces;
   let sumSquares: Tensor | null = fg.sumSquares;
   if (accumulate) {
-    grad = g.emit1('Add', [g.input(TRAIN_IO.gradAcc, 'float32', [P]), grad], [P], 'float32');
+    const acc = splitFlat(g, g.input(TRAIN_IO.gradAcc, 'float32', [P]), chunks);
+    grad = grad.map((d, k) => g.emit1('Add', [acc[k]!, d], d.shape, 'float32'));
     sumSquares = null; // the accumulated gradient's norm is taken over the flat vector
   }
   if (kind === 'micro') {
-    g.output(grad, TRAIN_IO.gradAccOut);
+    g.output(joinFlat(g, grad), TRAIN_IO.gradAccOut);
     return g;
   }
-  g.scope('adamw', () => emitAdamW(g, o, flat, grad, sumSquares));
+  g.scope('adamw', () => emitAdamW(g, o, chunks, pieces, grad, sumSquares));
   return g;
 }
 
@@ -167,19 +199,26 @@ export function buildTrainGraph(o: TrainGraphOptions): Graph {
  * multipliers, so clipping costs no pass over the gradient. lr and t are inputs: the schedule lives
  * outside the graph.
  */
-function emitAdamW(g: Graph, o: TrainGraphOptions, p: Tensor, grad: Tensor, sumSquares: Tensor | null): void {
+function emitAdamW(
+  g: Graph,
+  o: TrainGraphOptions,
+  chunks: readonly FlatChunk[],
+  p: readonly Tensor[],
+  grad: readonly Tensor[],
+  sumSquares: Tensor | null,
+): void {
   const { train, layout } = o;
   const P = layout.total;
-  const vec = [P];
   const s = (v: number) => g.scalar(v);
   const sc = (opType: string, ...ins: Tensor[]) => g.emit1(opType, ins, [], 'float32');
-  const v1 = (opType: string, ...ins: Tensor[]) => g.emit1(opType, ins, vec, 'float32');
-  const m = g.input(TRAIN_IO.m, 'float32', vec);
-  const v = g.input(TRAIN_IO.v, 'float32', vec);
+  const m = splitFlat(g, g.input(TRAIN_IO.m, 'float32', [P]), chunks);
+  const v = splitFlat(g, g.input(TRAIN_IO.v, 'float32', [P]), chunks);
   const lr = g.input(TRAIN_IO.lr, 'float32', []);
   const t = g.input(TRAIN_IO.step, 'float32', []);
 
-  const norm = sc('Sqrt', sumSquares ?? sumOfSquares(g, grad));
+  // Σg² piece by piece, then the pieces' sums (sumOfSquares sums each by rows already)
+  const squares = sumSquares ?? grad.map((d) => sumOfSquares(g, d)).reduce((a, b) => sc('Add', a, b));
+  const norm = sc('Sqrt', squares);
   g.output(norm, TRAIN_IO.gradNorm);
   const coef =
     train.gradClip > 0 ? sc('Min', s(1), sc('Div', s(train.gradClip), sc('Add', norm, s(1e-6)))) : s(1);
@@ -189,23 +228,35 @@ function emitAdamW(g: Graph, o: TrainGraphOptions, p: Tensor, grad: Tensor, sumS
   const sqrtBc2 = sc('Sqrt', sc('Sub', s(1), sc('Pow', s(b2), t)));
   const stepSize = sc('Div', sc('Mul', lr, sqrtBc2), bc1);
   const epsHat = sc('Mul', s(train.eps), sqrtBc2);
+  const gradScale = sc('Mul', coef, s(1 - b1));
+  const squareScale = sc('Mul', sc('Mul', coef, coef), s(1 - b2));
+  const decayRate = train.weightDecay > 0 ? sc('Mul', lr, s(train.weightDecay)) : null;
 
-  const mNew = v1('Add', v1('Mul', m, s(b1)), v1('Mul', grad, sc('Mul', coef, s(1 - b1))));
-  const gg = v1('Mul', grad, grad);
-  const vNew = v1('Add', v1('Mul', v, s(b2)), v1('Mul', gg, sc('Mul', sc('Mul', coef, coef), s(1 - b2))));
-  const update = v1('Mul', v1('Div', mNew, v1('Add', v1('Sqrt', vNew), epsHat)), stepSize);
+  const out = { p: [] as Tensor[], m: [] as Tensor[], v: [] as Tensor[] };
+  chunks.forEach((c, k) => {
+    const vec = [c.size];
+    const v1 = (opType: string, ...ins: Tensor[]) => g.emit1(opType, ins, vec, 'float32');
+    const mNew = v1('Add', v1('Mul', m[k]!, s(b1)), v1('Mul', grad[k]!, gradScale));
+    const gg = v1('Mul', grad[k]!, grad[k]!);
+    const vNew = v1('Add', v1('Mul', v[k]!, s(b2)), v1('Mul', gg, squareScale));
+    const update = v1('Mul', v1('Div', mNew, v1('Add', v1('Sqrt', vNew), epsHat)), stepSize);
 
-  let decayed = p;
-  if (train.weightDecay > 0) {
-    // p·(1 − lr·wd·mask): mask 1 on decayed parameters (a float mask: ONNX Runtime's Where is 4× slower)
-    const mask = new Float32Array(P);
-    for (const spec of layout.specs) if (spec.decay) mask.fill(1, spec.offset, spec.offset + spec.size);
-    const maskT = g.constant(mask, vec, 'float32', 'decay_mask');
-    decayed = v1('Mul', p, v1('Sub', s(1), v1('Mul', maskT, sc('Mul', lr, s(train.weightDecay)))));
-  }
-  g.output(v1('Sub', decayed, update), TRAIN_IO.paramsOut);
-  g.output(mNew, TRAIN_IO.mOut);
-  g.output(vNew, TRAIN_IO.vOut);
+    let decayed = p[k]!;
+    if (decayRate) {
+      // p·(1 − lr·wd·mask): mask 1 on decayed parameters (a float mask: ONNX Runtime's Where is 4× slower)
+      const mask = new Float32Array(c.size);
+      for (const spec of layout.specs.slice(c.first, c.end))
+        if (spec.decay) mask.fill(1, spec.offset - c.offset, spec.offset - c.offset + spec.size);
+      const maskT = g.constant(mask, vec, 'float32', chunks.length === 1 ? 'decay_mask' : `decay_mask_${k}`);
+      decayed = v1('Mul', p[k]!, v1('Sub', s(1), v1('Mul', maskT, decayRate)));
+    }
+    out.p.push(v1('Sub', decayed, update));
+    out.m.push(mNew);
+    out.v.push(vNew);
+  });
+  g.output(joinFlat(g, out.p), TRAIN_IO.paramsOut);
+  g.output(joinFlat(g, out.m), TRAIN_IO.mOut);
+  g.output(joinFlat(g, out.v), TRAIN_IO.vOut);
 }
 
 /** Forward + mean loss for a batch (evaluation), optionally the logits [B·T, V] too. */

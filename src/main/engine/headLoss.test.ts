@@ -1,16 +1,12 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import {
-  configFromPreset,
-  resolveModelConfig,
-  runConfigSchema,
-  type ResolvedModelConfig,
-} from '../../shared/engine/config.ts';
+import { configFromPreset, resolveModelConfig, runConfigSchema } from '../../shared/engine/config.ts';
 import { gptParamLayout, initParams } from './gpt.ts';
 import { numel, type Graph } from './graph/graph.ts';
 import { buildEvalGraph, buildTrainGraph, TRAIN_IO } from './graphs.ts';
 import { HEAD_CHUNK_BYTES, headRowChunks } from './headLoss.ts';
 import { Rng } from './rng.ts';
+import { microModel } from './testing/microModel.ts';
 
 describe('headRowChunks', () => {
   it('keeps rows whole while their logits fit, else cuts them into near-equal chunks that each fit', () => {
@@ -74,15 +70,7 @@ describe('the lm_head and loss of gpt2-small with GPT-2’s 50,304 tokens', () =
 
 describe('chunked lm_head and loss on a GPU graph (run here by ONNX Runtime’s CPU provider)', () => {
   // 3 × 5 = 15 rows of 11 logits; a budget of 4 rows makes chunks of 4, 4, 4 and 3
-  const model: ResolvedModelConfig = {
-    nLayer: 1,
-    nHead: 2,
-    nEmbd: 8,
-    blockSize: 5,
-    vocabSize: 11,
-    dropout: 0,
-    bias: true,
-  };
+  const model = microModel(1);
   const B = 3;
   const layout = gptParamLayout(model);
   const train = runConfigSchema.parse({

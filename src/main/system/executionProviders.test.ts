@@ -37,14 +37,17 @@ describe('why a device could not train, in a line', () => {
   });
 });
 
-describe("the adapter's largest storage binding, as the largest model it trains", () => {
-  it('in MiB or GiB, and in millions of float32 parameters', () => {
+describe("the adapter's largest storage binding, as the largest tensor a step may hold", () => {
+  it('in MiB or GiB, and in millions of float32 values, naming the tensors it limits', () => {
+    const limits = '(the embedding, vocabulary × width; an MLP activation, batch × context × 4·width)';
     expect(bindingLimitNote(128 * 2 ** 20)).toBe(
-      'largest storage binding 128 MiB: models up to 33.6 M parameters',
+      `largest storage binding 128 MiB: tensors up to 33.6 M floats ${limits}`,
     );
-    expect(bindingLimitNote(2 ** 31)).toBe('largest storage binding 2.0 GiB: models up to 537 M parameters');
+    expect(bindingLimitNote(2 ** 31)).toBe(
+      `largest storage binding 2.0 GiB: tensors up to 537 M floats ${limits}`,
+    );
     expect(bindingLimitNote(2 ** 32 - 4)).toBe(
-      'largest storage binding 4.0 GiB: models up to 1,074 M parameters',
+      `largest storage binding 4.0 GiB: tensors up to 1,074 M floats ${limits}`,
     );
   });
 });

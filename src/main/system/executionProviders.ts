@@ -163,15 +163,20 @@ async function probeDawn(
 }
 
 /**
- * What the adapter's largest storage binding means for a trainer: the parameters and each AdamW moment are one flat
- * float32 vector each, bound whole, so they set the largest model this GPU trains (README "When the model does not
- * fit in the GPU's memory").
+ * What the adapter's largest storage binding means for a trainer: no single tensor a kernel reads may be larger. The
+ * flat parameter and moment vectors are cut into pieces that fit (flatChunks.ts), so the limit falls on the largest
+ * tensor of a step: the embedding (vocabulary × width) or an MLP activation (batch × context × 4·width) (README
+ * "When the model does not fit in the GPU's memory").
  */
 export function bindingLimitNote(bytes: number): string {
   const size =
     bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
   const millions = bytes / 4 / 1e6;
-  return `largest storage binding ${size}: models up to ${millions < 100 ? millions.toFixed(1) : Math.round(millions).toLocaleString('en-US')} M parameters`;
+  const floats = millions < 100 ? millions.toFixed(1) : Math.round(millions).toLocaleString('en-US');
+  return (
+    `largest storage binding ${size}: tensors up to ${floats} M floats ` +
+    `(the embedding, vocabulary × width; an MLP activation, batch × context × 4·width)`
+  );
 }
 
 const SOFTWARE_NOTE =

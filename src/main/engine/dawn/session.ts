@@ -33,8 +33,9 @@ import { fuseReductionPrologues } from './prologueFusion.ts';
 import { foldScalesIntoProducts } from './scaleFolding.ts';
 import { foldTransposesIntoProducts } from './transposeFolding.ts';
 import { envChoice } from '../../util/envChoice.ts';
-import { isGpuDeviceLost } from '../gpuErrors.ts';
+import { GpuTensorTooLargeError, isGpuDeviceLost, isGpuSizeError } from '../gpuErrors.ts';
 import { CheckedBuffers } from './checkedBuffers.ts';
+import { planCopies } from './flatCopies.ts';
 
 /**
  * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
@@ -59,7 +60,10 @@ import { CheckedBuffers } from './checkedBuffers.ts';
  *  - one pipeline per distinct WGSL source (cached for the device: the step, micro-step and evaluation
  *    graphs share most kernels) and one bind group per pass, made once: graph inputs are copied into the
  *    session's own input buffers each run (a device-to-device copy for gpu-buffer feeds), so no binding
- *    changes between runs.
+ *    changes between runs;
+ *  - an input only cut into pieces is copied straight into them, and an output only joined from pieces is copied
+ *    together from them, so neither is ever bound and either may exceed the largest binding (flatCopies.ts: a
+ *    GPU graph's flat vectors, flatChunks.ts).
  * Each run is one command buffer: the input copies, every kernel's passes in one compute pass, the copies
  * out. Outputs named in `gpuOutputs` come back as gpu-buffer tensors in buffers of their own (the runner
  * feeds them to the next step and disposes them, which returns them to a pool); the others are read back.
@@ -96,6 +100,28 @@ interface Slot {
   /** The node index after which the buffer can be reused (-1: never, for inputs, outputs, constants). */
   lastUse: number;
   pooled: boolean;
+}
+
+/** A byte range of a whole input or output that a buffer of its own holds (flatCopies.ts). */
+interface SlotPiece {
+  readonly slot: Slot;
+  readonly offset: number;
+}
+
+/** A graph input: fed into its slot's buffer, or, cut into pieces by copies, into theirs (its slot has none). */
+interface SessionInput {
+  readonly tensor: Tensor;
+  readonly slot: Slot;
+  readonly pieces: readonly SlotPiece[];
+}
+
+/** A graph output: read from its slot's buffer, or joined from its pieces by copies. */
+interface SessionOutput {
+  readonly tensor: Tensor;
+  readonly slot: Slot;
+  readonly gpu: boolean;
+  readonly staging: GPUBuffer | null;
+  readonly pieces: readonly SlotPiece[];
 }
 
 interface Dispatch {
@@ -207,8 +233,8 @@ export class DawnSession implements EngineSession {
   readonly #dev: DawnDevice;
   /** The graph's name, for errors. */
   readonly #name: string;
-  readonly #inputs: { tensor: Tensor; slot: Slot }[];
-  readonly #outputs: { tensor: Tensor; slot: Slot; gpu: boolean; staging: GPUBuffer | null }[];
+  readonly #inputs: SessionInput[];
+  readonly #outputs: SessionOutput[];
   readonly #dispatches: Dispatch[];
   readonly #constantDispatches: Dispatch[];
   readonly #owned: GPUBuffer[];
@@ -229,8 +255,8 @@ export class DawnSession implements EngineSession {
   private constructor(parts: {
     dev: DawnDevice;
     name: string;
-    inputs: { tensor: Tensor; slot: Slot }[];
-    outputs: { tensor: Tensor; slot: Slot; gpu: boolean; staging: GPUBuffer | null }[];
+    inputs: SessionInput[];
+    outputs: SessionOutput[];
     dispatches: Dispatch[];
     constantDispatches: Dispatch[];
     owned: GPUBuffer[];
@@ -291,8 +317,10 @@ export class DawnSession implements EngineSession {
     } catch (e) {
       // The fused attention kernels are the largest shaders the executor makes: should a driver refuse them, the
       // step still runs, with the attention unfused, and says so (an explicit `attention` option is obeyed).
+      // A step too large for the GPU is as large with the attention unfused (larger): that is the error to give.
       if (
         isGpuDeviceLost(e) ||
+        isGpuSizeError(e) ||
         !attention ||
         opts.attention !== undefined ||
         graph.attentionSites.length === 0
@@ -357,17 +385,6 @@ export class DawnSession implements EngineSession {
         throw e;
       });
     const bytesOf = (t: Tensor) => numelOf(staticShape(t)) * 4;
-    // A tensor larger than one storage binding cannot be bound: say which and by how much, before Dawn does.
-    const limit = device.limits.maxStorageBufferBindingSize;
-    for (const t of [...program.inputs, ...program.nodes.flatMap((n) => n.outputs)]) {
-      if (bytesOf(t) > limit) {
-        const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-        throw new Error(
-          `tensor ${t.name} [${staticShape(t).join(', ')}] takes ${mib(bytesOf(t))}, more than this adapter's largest ` +
-            `storage binding (${mib(limit)}, ${dev.adapter}): use a smaller model or batch on this GPU, or another device`,
-        );
-      }
-    }
     const slots = new Map<Tensor, Slot>();
     const fixed = (t: Tensor): Slot => ({ buffer: null, bytes: bytesOf(t), lastUse: -1, pooled: false });
 
@@ -483,6 +500,18 @@ export class DawnSession implements EngineSession {
       }
       nodes = liveNodes(withEpilogues.nodes, program.outputs);
     }
+    // Inputs only cut into pieces and outputs only joined from them are moved by the run's copies (flatCopies.ts).
+    const copies = planCopies(nodes, program, staticShape, (n) => rewrites.has(n));
+    // A tensor larger than one storage binding cannot be bound: say which and by how much, before Dawn does.
+    const limit = device.limits.maxStorageBufferBindingSize;
+    for (const n of nodes) {
+      if (isView(n) || copies.copied.has(n)) continue;
+      for (const t of [...n.inputs, ...n.outputs]) {
+        if (!t || bytesOf(t) <= limit) continue;
+        for (const b of owned) b.destroy();
+        throw new GpuTensorTooLargeError(dev.adapter, t.name, staticShape(t), bytesOf(t), limit);
+      }
+    }
     // Each f32 product on the tile measured fastest for it on this GPU (productTuning.ts).
     let productTuning: ProductTuningReport | null = null;
     if (precision === 'f32' && (opts.tune ?? productTuningEnabled(dev.adapter))) {
@@ -514,6 +543,8 @@ export class DawnSession implements EngineSession {
       for (const t of n.inputs)
         if (t) lastUse.set(root(t), Math.max(lastUse.get(root(t)) ?? -1, order.get(n)!));
     const pinned = new Set<Tensor>([...program.outputs].map(root));
+    // the pieces of a joined output are read by the copies after every kernel
+    for (const pieces of copies.gathered.values()) for (const p of pieces) pinned.add(root(p.tensor));
 
     // Memory plan: walk the nodes in order, taking buffers from a free list (exact padded sizes).
     const free = new Map<number, GPUBuffer[]>();
@@ -532,7 +563,7 @@ export class DawnSession implements EngineSession {
       scratch: GPUBuffer[];
     }[] = [];
     for (const [index, node] of nodes.entries()) {
-      if (isView(node)) continue;
+      if (isView(node) || copies.copied.has(node)) continue;
       const rewrite = rewrites.get(node);
       const generate =
         node.opType === 'MatMul' || node.opType === 'Gemm'
@@ -567,8 +598,16 @@ export class DawnSession implements EngineSession {
       requests.push({ node, index, request, kernel, scratch });
       for (const b of releaseAt.get(index) ?? []) give(b);
     }
-    // Views take their source's buffer; inputs get theirs.
-    for (const t of program.inputs) slots.get(t)!.buffer = newBuffer(slots.get(t)!.bytes);
+    // Views take their source's buffer; inputs get theirs, or their pieces do; what the copies join has none.
+    for (const t of program.inputs)
+      if (!copies.scattered.has(t)) slots.get(t)!.buffer = newBuffer(slots.get(t)!.bytes);
+    for (const pieces of copies.scattered.values())
+      for (const { tensor } of pieces) {
+        const slot = fixed(tensor);
+        slot.buffer = newBuffer(slot.bytes);
+        slots.set(tensor, slot);
+      }
+    for (const t of copies.unbound) if (!slots.has(t)) slots.set(t, fixed(t));
     for (const n of nodes) if (isView(n)) slots.set(n.outputs[0]!, slots.get(root(n.inputs[0]!))!);
 
     await checkMemory();
@@ -643,13 +682,24 @@ export class DawnSession implements EngineSession {
             usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
           });
       if (staging) owned.push(staging);
-      return { tensor, slot, gpu, staging };
+      const pieces = (copies.gathered.get(tensor) ?? []).map((p) => ({
+        slot: slots.get(p.tensor)!,
+        offset: p.offset,
+      }));
+      return { tensor, slot, gpu, staging, pieces };
     });
     await checkMemory();
     return new DawnSession({
       dev,
       name: graph.name,
-      inputs: program.inputs.map((tensor) => ({ tensor, slot: slots.get(tensor)! })),
+      inputs: program.inputs.map((tensor) => ({
+        tensor,
+        slot: slots.get(tensor)!,
+        pieces: (copies.scattered.get(tensor) ?? []).map((p) => ({
+          slot: slots.get(p.tensor)!,
+          offset: p.offset,
+        })),
+      })),
       outputs,
       dispatches,
       constantDispatches,
@@ -717,11 +767,10 @@ export class DawnSession implements EngineSession {
     const chosen = this.#outputs.filter((o) => !wanted || wanted.has(o.tensor.name));
     const handed: { name: string; buffer: GPUBuffer; tensor: Tensor }[] = [];
     for (const o of chosen) {
-      if (o.gpu) {
-        const buffer = this.#pool.take(o.slot.bytes);
-        encoder.copyBufferToBuffer(o.slot.buffer!, 0, buffer, 0, padded(o.slot.bytes));
-        handed.push({ name: o.tensor.name, buffer, tensor: o.tensor });
-      } else encoder.copyBufferToBuffer(o.slot.buffer!, 0, o.staging!, 0, padded(o.slot.bytes));
+      const into = o.gpu ? this.#pool.take(o.slot.bytes) : o.staging!;
+      if (o.gpu) handed.push({ name: o.tensor.name, buffer: into, tensor: o.tensor });
+      if (o.pieces.length === 0) encoder.copyBufferToBuffer(o.slot.buffer!, 0, into, 0, padded(o.slot.bytes));
+      for (const p of o.pieces) encoder.copyBufferToBuffer(p.slot.buffer!, 0, into, p.offset, p.slot.bytes);
     }
     device.pushErrorScope('validation');
     device.queue.submit([encoder.finish()]);
@@ -823,7 +872,7 @@ export class DawnSession implements EngineSession {
   /** Writes CPU feeds into the session's input buffers and encodes the copies of gpu-buffer feeds. */
   #upload(encoder: GPUCommandEncoder, feeds: Record<string, ort.Tensor>): void {
     const { device } = this.#dev;
-    for (const { tensor, slot } of this.#inputs) {
+    for (const { tensor, slot, pieces } of this.#inputs) {
       const feed = feeds[tensor.name];
       if (!feed) throw new Error(`input "${tensor.name}" is missing`);
       const want = staticShape(tensor);
@@ -831,11 +880,14 @@ export class DawnSession implements EngineSession {
         throw new Error(
           `input "${tensor.name}" has shape [${feed.dims.join(', ')}], the graph takes [${want.join(', ')}]`,
         );
+      const parts = pieces.length > 0 ? pieces : [{ slot, offset: 0 }];
       if (feed.location === 'gpu-buffer') {
-        encoder.copyBufferToBuffer(feed.gpuBuffer as unknown as GPUBuffer, 0, slot.buffer!, 0, slot.bytes);
+        const from = feed.gpuBuffer as unknown as GPUBuffer;
+        for (const p of parts) encoder.copyBufferToBuffer(from, p.offset, p.slot.buffer!, 0, p.slot.bytes);
       } else {
         const data = deviceArray(tensor.dtype, feed.data as ArrayLike<number | bigint>);
-        device.queue.writeBuffer(slot.buffer!, 0, data.buffer, data.byteOffset, data.byteLength);
+        for (const p of parts)
+          device.queue.writeBuffer(p.slot.buffer!, 0, data.buffer, data.byteOffset + p.offset, p.slot.bytes);
       }
     }
   }
