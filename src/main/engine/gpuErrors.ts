@@ -48,16 +48,31 @@ export class GpuOutOfMemoryError extends Error {
  */
 export class GpuTensorTooLargeError extends Error {
   readonly hint: string;
-  constructor(adapter: string, tensor: string, shape: readonly number[], bytes: number, limit: number) {
-    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  /**
+   * `limit` is the adapter's largest storage binding (what a kernel reads), or with `kind` 'buffer' its largest
+   * buffer (what holds a whole input or output: the parameters, each AdamW moment).
+   */
+  constructor(
+    adapter: string,
+    tensor: string,
+    shape: readonly number[],
+    bytes: number,
+    limit: number,
+    kind: 'binding' | 'buffer' = 'binding',
+  ) {
+    const size = (b: number) =>
+      b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`;
     super(
-      `tensor ${tensor} [${shape.join(', ')}] takes ${mib(bytes)}, more than this adapter's largest storage binding ` +
-        `(${mib(limit)}, ${adapter}): use a smaller model or batch on this GPU, or another device`,
+      `tensor ${tensor} [${shape.join(', ')}] takes ${size(bytes)}, more than this adapter's largest ` +
+        `${kind === 'binding' ? 'storage binding' : 'buffer'} (${size(limit)}, ${adapter}): use a smaller model ` +
+        `or batch on this GPU, or another device`,
     );
     this.name = 'GpuTensorTooLargeError';
     this.hint =
-      'lower train.batchSize (raise train.gradAccumSteps to keep the tokens per step) or model.blockSize; an ' +
-      'embedding that large needs a smaller vocabulary or width on this GPU';
+      kind === 'binding'
+        ? 'lower train.batchSize (raise train.gradAccumSteps to keep the tokens per step) or model.blockSize; an ' +
+          'embedding that large needs a smaller vocabulary or width on this GPU'
+        : 'the parameters and each AdamW moment are one buffer: train a smaller model on this GPU, or on the CPU';
   }
 }
 

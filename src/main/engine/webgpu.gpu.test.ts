@@ -185,14 +185,16 @@ describe('WebGPU through ONNX Runtime: placement', () => {
       }).encode(),
       eval: buildEvalGraph({ model, layout, batch: B, kernels: 'portable' }).encode(),
       sample: samplingGraph().encode(),
+      // flat vectors in 2 KiB pieces (flatChunks.ts: gpt2-small's are in 128 MiB ones), accumulating
+      flatPieces: trainGraph('step', 2, 2048).encode(),
     };
     for (const [name, bytes] of Object.entries(graphs)) {
       const p = await measurePlacement(bytes, 'webgpu', {
-        gpuOutputs: name === 'step' || name === 'chunkedHead' ? GPU_STATE_OUTPUTS : [],
+        gpuOutputs: ['step', 'chunkedHead', 'flatPieces'].includes(name) ? GPU_STATE_OUTPUTS : [],
       });
       expect({ name, cpuNodes: p.cpuNodes, cpuOps: p.cpuOps }).toEqual({ name, cpuNodes: 0, cpuOps: {} });
       expect(p.providers.WebGpuExecutionProvider?.length ?? 0).toBeGreaterThan(50);
-      if (name !== 'step' && name !== 'chunkedHead')
+      if (!['step', 'chunkedHead', 'flatPieces'].includes(name))
         expect({ name, copyNodes: p.copyNodes }).toEqual({ name, copyNodes: 0 });
     }
     // the CPU graphs are what the GPU would otherwise get: the report must show their CPU fallbacks
@@ -235,6 +237,16 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
     g.output(g.emit1('Add', [x, x], [n], 'float32'), 'y');
     await expect(DawnSession.create(g)).rejects.toThrow(
       /tensor huge .* more than this adapter's largest storage binding/,
+    );
+  });
+
+  it("refuses state larger than the adapter's largest buffer before allocating it, naming it", async () => {
+    // No kernel binds a state copy's vectors (its outputs are its inputs): the buffer's own limit is what stops it.
+    // Unchecked, Dawn reports the oversized buffer as an uncaptured validation error and the session goes on.
+    const { device } = await dawnDevice();
+    const n = Math.floor(device.limits.maxBufferSize / 4) + 1;
+    await expect(DawnSession.create(buildStateCopyGraph(n))).rejects.toThrow(
+      new RegExp(`tensor params \\[${n}\\] takes .* more than this adapter's largest buffer`),
     );
   });
 
@@ -400,7 +412,7 @@ describe("WebGPU through Dawn: the engine's own kernels", () => {
 
 describe('WebGPU through Dawn: flat vectors in pieces (flatChunks.ts, dawn/flatCopies.ts)', () => {
   it('parameters, moments and accumulator cut into pieces by copies and joined by copies: three steps equal the CPU', async () => {
-    // 2 KiB pieces: 14 of them for this model, more than one Split node makes (op.split's trees, copied through)
+    // 2 KiB pieces: 19 of them for this model, more than one Split node makes (op.split's trees, copied through)
     const pieceBytes = 2048;
     const dawn = await DawnSession.create(trainGraph('step', 2, pieceBytes), {
       gpuOutputs: GPU_STATE_OUTPUTS,

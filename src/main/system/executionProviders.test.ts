@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GpuDeviceLostError, GpuOutOfMemoryError } from '../engine/gpuErrors.ts';
-import { bindingLimitNote, explainFailure } from './executionProviders.ts';
+import { bindingLimitNote, bufferLimitNote, explainFailure } from './executionProviders.ts';
 
 describe('why a device could not train, in a line', () => {
   it('no adapter, from ONNX Runtime or from Dawn', () => {
@@ -49,5 +49,12 @@ describe("the adapter's largest storage binding, as the largest tensor a step ma
     expect(bindingLimitNote(2 ** 32 - 4)).toBe(
       `largest storage binding 4.0 GiB: tensors up to 1,074 M floats ${limits}`,
     );
+  });
+});
+
+describe("the adapter's largest buffer, as the largest model it trains", () => {
+  it('in GiB, and in millions of float32 parameters', () => {
+    expect(bufferLimitNote(2 ** 32 - 1)).toBe('largest buffer 4.0 GiB: models up to 1,074 M parameters');
+    expect(bufferLimitNote(256 * 2 ** 20)).toBe('largest buffer 256 MiB: models up to 67.1 M parameters');
   });
 });

@@ -151,6 +151,7 @@ async function probeDawn(
         true,
         `ran a test graph with the engine's kernels; adapter: ${dev.adapter}; ${f16}; ${units}; ` +
           `${bindingLimitNote(dev.device.limits.maxStorageBufferBindingSize)}; ` +
+          `${bufferLimitNote(dev.device.limits.maxBufferSize)}; ` +
           (await productTilesStatus(dev.adapter)) +
           (dev.software ? `; ${SOFTWARE_NOTE}` : ''),
       ),
@@ -169,14 +170,23 @@ async function probeDawn(
  * "When the model does not fit in the GPU's memory").
  */
 export function bindingLimitNote(bytes: number): string {
-  const size =
-    bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
-  const millions = bytes / 4 / 1e6;
-  const floats = millions < 100 ? millions.toFixed(1) : Math.round(millions).toLocaleString('en-US');
   return (
-    `largest storage binding ${size}: tensors up to ${floats} M floats ` +
+    `largest storage binding ${sizeOf(bytes)}: tensors up to ${millionsOf(bytes / 4)} M floats ` +
     `(the embedding, vocabulary × width; an MLP activation, batch × context × 4·width)`
   );
+}
+
+/** The adapter's largest buffer: the parameters and each AdamW moment are one buffer each, so it caps the model. */
+export function bufferLimitNote(bytes: number): string {
+  return `largest buffer ${sizeOf(bytes)}: models up to ${millionsOf(bytes / 4)} M parameters`;
+}
+
+const sizeOf = (bytes: number) =>
+  bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+
+function millionsOf(count: number): string {
+  const millions = count / 1e6;
+  return millions < 100 ? millions.toFixed(1) : Math.round(millions).toLocaleString('en-US');
 }
 
 const SOFTWARE_NOTE =

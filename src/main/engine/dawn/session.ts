@@ -512,6 +512,20 @@ export class DawnSession implements EngineSession {
         throw new GpuTensorTooLargeError(dev.adapter, t.name, staticShape(t), bytesOf(t), limit);
       }
     }
+    // An input or output, pieces or not, is one buffer: the runner's (parameters, moments), or the read-back's.
+    const largestBuffer = device.limits.maxBufferSize;
+    for (const t of [...program.inputs, ...program.outputs]) {
+      if (bytesOf(t) <= largestBuffer) continue;
+      for (const b of owned) b.destroy();
+      throw new GpuTensorTooLargeError(
+        dev.adapter,
+        t.name,
+        staticShape(t),
+        bytesOf(t),
+        largestBuffer,
+        'buffer',
+      );
+    }
     // Each f32 product on the tile measured fastest for it on this GPU (productTuning.ts).
     let productTuning: ProductTuningReport | null = null;
     if (precision === 'f32' && (opts.tune ?? productTuningEnabled(dev.adapter))) {
