@@ -41,6 +41,11 @@ export class GpuOutOfMemoryError extends Error {
   }
 }
 
+/** A GPU limit or a tensor against it, as the messages and the System page give them: "128 MiB", "4.0 GiB". */
+export function gpuLimitSize(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
 /**
  * A tensor of a step is larger than one storage binding of the adapter (`maxStorageBufferBindingSize`), so no kernel
  * can read it: the embedding (vocabulary × width) or an activation (batch × context × 4·width). Memory is not the
@@ -60,11 +65,9 @@ export class GpuTensorTooLargeError extends Error {
     limit: number,
     kind: 'binding' | 'buffer' = 'binding',
   ) {
-    const size = (b: number) =>
-      b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`;
     super(
-      `tensor ${tensor} [${shape.join(', ')}] takes ${size(bytes)}, more than this adapter's largest ` +
-        `${kind === 'binding' ? 'storage binding' : 'buffer'} (${size(limit)}, ${adapter}): use a smaller model ` +
+      `tensor ${tensor} [${shape.join(', ')}] takes ${gpuLimitSize(bytes)}, more than this adapter's largest ` +
+        `${kind === 'binding' ? 'storage binding' : 'buffer'} (${gpuLimitSize(limit)}, ${adapter}): use a smaller model ` +
         `or batch on this GPU, or another device`,
     );
     this.name = 'GpuTensorTooLargeError';

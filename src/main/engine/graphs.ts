@@ -59,9 +59,7 @@ export interface TrainGraphOptions {
 
 /** How a graph cuts its flat vectors: a GPU graph in pieces one binding holds (flatChunks.ts), a CPU graph whole. */
 function chunksOf(g: Graph, layout: ParamLayout, flatChunkBytes?: number): FlatChunk[] {
-  return g.portable
-    ? flatChunks(layout, flatChunkBytes)
-    : [{ first: 0, end: layout.specs.length, offset: 0, size: layout.total }];
+  return flatChunks(layout, g.portable ? flatChunkBytes : Infinity);
 }
 
 /** The per-parameter views of a flat vector, cut piece by piece. */

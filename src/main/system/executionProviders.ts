@@ -1,4 +1,5 @@
 import { describeAdapter } from '../engine/adapter.ts';
+import { gpuLimitSize } from '../engine/gpuErrors.ts';
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -171,18 +172,15 @@ async function probeDawn(
  */
 export function bindingLimitNote(bytes: number): string {
   return (
-    `largest storage binding ${sizeOf(bytes)}: tensors up to ${millionsOf(bytes / 4)} M floats ` +
+    `largest storage binding ${gpuLimitSize(bytes)}: tensors up to ${millionsOf(bytes / 4)} M floats ` +
     `(the embedding, vocabulary × width; an MLP activation, batch × context × 4·width)`
   );
 }
 
 /** The adapter's largest buffer: the parameters and each AdamW moment are one buffer each, so it caps the model. */
 export function bufferLimitNote(bytes: number): string {
-  return `largest buffer ${sizeOf(bytes)}: models up to ${millionsOf(bytes / 4)} M parameters`;
+  return `largest buffer ${gpuLimitSize(bytes)}: models up to ${millionsOf(bytes / 4)} M parameters`;
 }
-
-const sizeOf = (bytes: number) =>
-  bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
 
 function millionsOf(count: number): string {
   const millions = count / 1e6;

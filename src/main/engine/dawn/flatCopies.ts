@@ -1,5 +1,6 @@
 import type { GraphNode, Tensor } from '../graph/graph.ts';
-import { attributeValue } from './kernel.ts';
+import { edgesOf } from './graphEdit.ts';
+import { attributeValue, numelOf } from './kernel.ts';
 
 /**
  * Which Split and Concat nodes of a graph the run's buffer copies can stand in for, so that the whole tensor they
@@ -36,8 +37,6 @@ export interface CopyPlan {
   readonly unbound: ReadonlySet<Tensor>;
 }
 
-const numelOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 /**
  * `shapeOf` gives a tensor's static shape; `rewritten` tells nodes a graph rewrite made (their opType is not the
  * ONNX op's).
@@ -48,12 +47,7 @@ export function planCopies(
   shapeOf: (t: Tensor) => number[],
   rewritten: (n: GraphNode) => boolean,
 ): CopyPlan {
-  const readers = new Map<Tensor, GraphNode[]>();
-  const producer = new Map<Tensor, GraphNode>();
-  for (const n of nodes) {
-    for (const t of n.inputs) if (t) readers.set(t, [...(readers.get(t) ?? []), n]);
-    for (const t of n.outputs) producer.set(t, n);
-  }
+  const { consumers: readers, producer } = edgesOf(nodes);
   const isOutput = new Set(graph.outputs);
   const bytesOf = (t: Tensor) => numelOf(shapeOf(t)) * 4;
   /** A default-domain Split or Concat whose parts are contiguous ranges of `whole`. */
@@ -73,7 +67,7 @@ export function planCopies(
 
   /** A tensor only cut, each time as `whole` of its Split (a Split reads its sizes as its second input). */
   const onlySplit = (t: Tensor) => {
-    const rs = readers.get(t) ?? [];
+    const rs = [...(readers.get(t) ?? [])];
     return (
       rs.length > 0 &&
       !isOutput.has(t) &&
@@ -86,7 +80,7 @@ export function planCopies(
       return;
     }
     unbound.add(t);
-    for (const n of new Set(readers.get(t))) {
+    for (const n of readers.get(t)!) {
       copied.add(n);
       let at = offset;
       for (const part of n.outputs) {
@@ -106,8 +100,8 @@ export function planCopies(
   const joined = (t: Tensor, reader: GraphNode | null) => {
     const n = producer.get(t);
     if (!n || !cutsContiguously(n, 'Concat', t) || n.inputs.some((i) => i === null)) return false;
-    const rs = readers.get(t) ?? [];
-    return reader === null ? rs.length === 0 : rs.length === 1 && rs[0] === reader && !isOutput.has(t);
+    const rs = readers.get(t);
+    return reader === null ? !rs : rs?.size === 1 && rs.has(reader) && !isOutput.has(t);
   };
   const gather = (t: Tensor, offset: number, pieces: Piece[]) => {
     const n = producer.get(t)!;

@@ -35,7 +35,7 @@ import { foldTransposesIntoProducts } from './transposeFolding.ts';
 import { envChoice } from '../../util/envChoice.ts';
 import { GpuTensorTooLargeError, isGpuDeviceLost, isGpuSizeError } from '../gpuErrors.ts';
 import { CheckedBuffers } from './checkedBuffers.ts';
-import { planCopies } from './flatCopies.ts';
+import { planCopies, type Piece } from './flatCopies.ts';
 
 /**
  * The engine's own WebGPU executor: runs a Graph (static shapes) with the WGSL kernels of kernels/, on the
@@ -626,6 +626,9 @@ export class DawnSession implements EngineSession {
 
     await checkMemory();
 
+    const slotPieces = (pieces: readonly Piece[] = []): SlotPiece[] =>
+      pieces.map((p) => ({ slot: slots.get(p.tensor)!, offset: p.offset }));
+
     // Pipelines (compiled concurrently) and bind groups.
     const gpuOutputs = new Set(opts.gpuOutputs ?? []);
     device.pushErrorScope('validation');
@@ -696,11 +699,7 @@ export class DawnSession implements EngineSession {
             usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
           });
       if (staging) owned.push(staging);
-      const pieces = (copies.gathered.get(tensor) ?? []).map((p) => ({
-        slot: slots.get(p.tensor)!,
-        offset: p.offset,
-      }));
-      return { tensor, slot, gpu, staging, pieces };
+      return { tensor, slot, gpu, staging, pieces: slotPieces(copies.gathered.get(tensor)) };
     });
     await checkMemory();
     return new DawnSession({
@@ -709,10 +708,7 @@ export class DawnSession implements EngineSession {
       inputs: program.inputs.map((tensor) => ({
         tensor,
         slot: slots.get(tensor)!,
-        pieces: (copies.scattered.get(tensor) ?? []).map((p) => ({
-          slot: slots.get(p.tensor)!,
-          offset: p.offset,
-        })),
+        pieces: slotPieces(copies.scattered.get(tensor)),
       })),
       outputs,
       dispatches,
